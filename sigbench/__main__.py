@@ -1,0 +1,3 @@
+from sigbench.cli import main
+
+main()

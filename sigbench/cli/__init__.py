@@ -1,0 +1,57 @@
+"""The ``sigbench`` command line: each command parses, calls one function, prints."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from sigbench.cli import run_commands
+from sigbench.cli.output import errors, setup_logging
+from sigbench.errors import SigbenchError
+
+app = typer.Typer(
+    name="sigbench",
+    help="Train, sweep and compare signature-based image classifiers (ImageSig) "
+    "against CNN and ViT baselines.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+run_commands.register(app)
+
+_state = {"debug": False}
+
+
+@app.callback()
+def _options(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show informational messages."),
+) -> None:
+    _state["debug"] = debug
+    setup_logging(verbose)
+
+
+def main() -> None:
+    """Entry point: user errors become one red line and exit status 2."""
+    try:
+        app(standalone_mode=False)
+    except SigbenchError as exc:
+        if _state["debug"]:
+            raise
+        errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        errors.print("[yellow]interrupted[/]: finished runs are kept; run again to resume")
+        sys.exit(130)
+    except Exception as exc:  # click's own usage errors carry their exit code
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        raise

@@ -1,0 +1,85 @@
+"""``train``, ``eval`` and ``predict``: one experiment and its finished run folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from sigbench.cli.output import RichProgress, console, key_value_table, records_table
+
+ConfigArg = typer.Argument(..., help="Experiment spec (YAML), e.g. configs/demo.yaml.")
+SetOption = typer.Option(
+    None, "--set", "-s", help="Override a key, e.g. --set signature.depth=5 (repeatable)."
+)
+ResultsOption = typer.Option(
+    Path("results"), "--results", "-r", help="Results folder: runs/, tables/ and cache/ live here."
+)
+RunArg = typer.Argument(..., help="A finished run folder, e.g. results/runs/demo-1a2b3c4d5e.")
+
+SUMMARY_KEYS = (
+    "accuracy", "f1_macro", "hter", "far", "frr", "top5_accuracy", "ece", "params",
+    "weights_kb", "checkpoint_kb", "flops_per_image", "train_seconds", "featurize_seconds",
+    "feature_cache", "epochs_run", "best_epoch", "n_train", "n_val", "n_test",
+)  # fmt: skip
+
+
+def metrics_summary(metrics: dict[str, Any]) -> dict[str, Any]:
+    rows = {key: metrics[key] for key in SUMMARY_KEYS if key in metrics}
+    for name, counts in metrics.get("class_counts", {}).items():
+        rows[f"classes ({name})"] = ", ".join(f"{k} {v}" for k, v in counts.items())
+    if "class_weights" in metrics:
+        rows["class weights (alpha)"] = ", ".join(
+            f"{k} {v:.2f}" for k, v in metrics["class_weights"].items()
+        )
+    return rows
+
+
+def train(
+    config: Path = ConfigArg,
+    overrides: list[str] = SetOption,
+    results: Path = ResultsOption,
+) -> None:
+    """Train one experiment and write results/runs/<run-id>/: config, metrics, history, model."""
+    from sigbench.config import load_config
+    from sigbench.experiments.run import train_run
+
+    spec = load_config(config, overrides)
+    outcome = train_run(spec, results, progress=RichProgress())
+    for note in outcome.notes:
+        console.print(f"[dim]note:[/] {note}")
+    console.print(key_value_table(f"run {outcome.run_dir}", metrics_summary(outcome.metrics)))
+
+
+def evaluate(
+    run: Path = RunArg,
+    data: Path = typer.Option(
+        None, "--data", help="Score on this test folder instead of the run's own test split."
+    ),
+) -> None:
+    """Score a finished run's saved model again on its test split (or on --data)."""
+    from sigbench.experiments.run import evaluate_run
+
+    metrics = evaluate_run(run, test_data=data, progress=RichProgress())
+    console.print(key_value_table(f"eval {run}", metrics_summary(metrics)))
+
+
+def predict(
+    run: Path = RunArg,
+    images: list[Path] = typer.Argument(..., help="Image files to classify."),
+) -> None:
+    """Print the predicted class and its probability for each image."""
+    from sigbench.experiments.run import predict_files
+
+    predictions = predict_files(run, images)
+    records = [
+        {"image": str(p.path), "class": p.label, "probability": p.probability} for p in predictions
+    ]
+    console.print(records_table(f"predictions of {run}", records))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(train)
+    app.command("eval")(evaluate)
+    app.command()(predict)

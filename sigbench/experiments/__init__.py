@@ -1,0 +1,1 @@
+"""Experiments: one run end to end, grids with resume, and report tables."""

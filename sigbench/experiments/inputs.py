@@ -1,0 +1,92 @@
+"""Turn image splits into what a model kind eats: signature features or image tensors."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sigbench.config import ExperimentConfig
+from sigbench.data import ImageSet
+from sigbench.models import model_entry
+from sigbench.progress import SILENT, Progress
+from sigbench.signature import SignatureSettings, featurize
+from sigbench.training.inputs import FeatureInputs, ModelInputs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PreparedInputs:
+    """Model inputs for each split, plus how long featurization took and whether it hit cache."""
+
+    splits: dict[str, ModelInputs]
+    input_shape: tuple[int, ...]
+    featurize_seconds: float = 0.0
+    feature_cache: dict[str, str] = field(default_factory=dict)
+
+
+def signature_settings(config: ExperimentConfig) -> SignatureSettings:
+    sig = config.signature
+    return SignatureSettings(
+        depth=sig.depth,
+        two_direction=sig.two_direction,
+        log_sig=sig.log_sig,
+        path=sig.path,
+        backend=sig.backend,
+    )
+
+
+def warn_if_endpoints_only(channels: int, config: ExperimentConfig) -> None:
+    if channels == 1 and config.signature.path == "none":
+        log.warning(
+            "grayscale images with signature.path: none: each stream's signature sees only its "
+            "two end points; set signature.path: time (or lead_lag / basepoint)"
+        )
+
+
+def prepare_inputs(
+    config: ExperimentConfig,
+    splits: dict[str, ImageSet],
+    *,
+    cache_dir: Path | None,
+    progress: Progress = SILENT,
+) -> PreparedInputs:
+    """Featurize each split for signature models; wrap pixels for image models."""
+    entry = model_entry(config.model.kind)
+    if entry.input == "image":
+        from sigbench.training.image_inputs import image_inputs_for
+
+        return image_inputs_for(config, splits)
+
+    settings = signature_settings(config)
+    first = next(iter(splits.values()))
+    warn_if_endpoints_only(first.images.shape[-1], config)
+    prepared: dict[str, ModelInputs] = {}
+    result = PreparedInputs(splits=prepared, input_shape=())
+    for name, image_set in splits.items():
+        if len(image_set.images) == 0:
+            prepared[name] = FeatureInputs(np.empty((0, 0, 0), dtype=np.float32))
+            continue
+        features = featurize(image_set.images, settings, cache_dir=cache_dir, progress=progress)
+        prepared[name] = FeatureInputs(features.array)
+        result.featurize_seconds += features.seconds
+        result.feature_cache[name] = features.cache
+        result.input_shape = tuple(features.array.shape[1:])
+    return result
+
+
+def feature_statistics(features: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and std in float64, a chunk at a time (features may exceed RAM)."""
+    total = np.zeros(features.shape[1:], dtype=np.float64)
+    squares = np.zeros_like(total)
+    for start in range(0, len(features), chunk):
+        block = np.asarray(features[start : start + chunk], dtype=np.float64)
+        total += block.sum(axis=0)
+        squares += np.square(block).sum(axis=0)
+    count = max(len(features), 1)
+    mean = total / count
+    std = np.sqrt(np.maximum(squares / count - mean**2, 0.0))
+    return mean, std

@@ -1,0 +1,112 @@
+"""The layout of a results folder, and writes that are never seen half done.
+
+A run is assembled in ``runs/.partial-<run-id>-<pid>/`` and renamed to ``runs/<run-id>/`` only
+when every file is whole, so a killed run leaves either a finished run or a partial folder
+that readers skip and count. Single files go through a temporary name and ``os.replace``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from sigbench.errors import SigbenchError
+
+CONFIG_FILE = "config.yaml"
+METRICS_FILE = "metrics.json"
+HISTORY_FILE = "history.csv"
+CHECKPOINT_FILE = "model.pt"
+PARTIAL_PREFIX = ".partial-"
+
+
+def runs_dir(results: Path) -> Path:
+    return Path(results) / "runs"
+
+
+def cache_dir(results: Path) -> Path:
+    return Path(results) / "cache"
+
+
+def tables_dir(results: Path) -> Path:
+    return Path(results) / "tables"
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _temporary(path)
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def save_torch_atomic(path: Path, obj: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _temporary(path)
+    torch.save(obj, temporary)
+    os.replace(temporary, path)
+
+
+def partial_dir(results: Path, run_id: str) -> Path:
+    """A fresh private folder to assemble ``run_id`` in."""
+    path = runs_dir(results) / f"{PARTIAL_PREFIX}{run_id}-{os.getpid()}"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def publish_run(partial: Path, final: Path) -> Path:
+    """Move a whole run into place, replacing an older finished run of the same id."""
+    if final.exists():
+        retired = final.with_name(f"{PARTIAL_PREFIX}{final.name}-old-{os.getpid()}")
+        os.replace(final, retired)
+        os.replace(partial, final)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(partial, final)
+    return final
+
+
+def is_finished(run: Path) -> bool:
+    return (run / METRICS_FILE).is_file() and (run / CHECKPOINT_FILE).is_file()
+
+
+def finished_runs(results: Path) -> list[Path]:
+    root = runs_dir(results)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if not p.name.startswith(".") and is_finished(p))
+
+
+def unfinished_runs(results: Path) -> list[Path]:
+    """Folders a killed run left behind: partial assemblies and runs missing files."""
+    root = runs_dir(results)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and not is_finished(p))
+
+
+def require_run(run: Path) -> Path:
+    """``run`` if it is a finished run folder, else a one-line error saying what is missing."""
+    run = Path(run)
+    if not run.is_dir():
+        raise SigbenchError(f"{run}: no such run folder (expected results/runs/<run-id>)")
+    for name in (CONFIG_FILE, CHECKPOINT_FILE):
+        if not (run / name).is_file():
+            raise SigbenchError(f"{run}: not a finished run: {name} is missing")
+    return run
+
+
+def read_metrics(run: Path) -> dict[str, Any]:
+    return json.loads((Path(run) / METRICS_FILE).read_text())

@@ -1,0 +1,186 @@
+"""ImageSig heads: what the paper puts on top of the stacked image signature.
+
+Every head eats (N, streams, length) signature features and returns logits. Each carries a
+:class:`FeatureStandardizer` first (buffers, not parameters, so parameter counts match the
+paper's formula) that is fitted on the training features before training.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from sigbench.config import ModelConfig
+from sigbench.errors import SigbenchError
+from sigbench.models.registry import register_model
+
+
+class FeatureStandardizer(nn.Module):
+    """(x - mean) / std per feature; the identity until :meth:`set_statistics` is called."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(shape))
+        self.register_buffer("std", torch.ones(shape))
+
+    @torch.no_grad()
+    def set_statistics(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        """Use the training split's statistics (std floored so constant features stay finite)."""
+        self.mean.copy_(mean)
+        self.std.copy_(std.clamp_min(1e-6))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+class ImageSigClassifier(nn.Module):
+    """Standardise the signature features, then apply a head."""
+
+    def __init__(self, input_shape: tuple[int, ...], head: nn.Module, standardize: bool) -> None:
+        super().__init__()
+        self.input_shape = input_shape
+        self.standardizer = FeatureStandardizer(input_shape) if standardize else nn.Identity()
+        self.head = head
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.head(self.standardizer(features))
+
+
+def _dense_block(in_features: int, neurons: int, dropout: float, num_classes: int) -> nn.Sequential:
+    """Dense(n, ReLU), Dropout, Dense(K): the paper's classifier on top of every head."""
+    return nn.Sequential(
+        nn.Linear(in_features, neurons),
+        nn.ReLU(),
+        nn.Dropout(dropout),
+        nn.Linear(neurons, num_classes),
+    )
+
+
+class ConvBlock(nn.Module):
+    """Conv1D(c, k, ReLU) + MaxPool1D(p) per entry of ``channels``, along the stream axis."""
+
+    def __init__(self, input_shape: tuple[int, int], config: ModelConfig) -> None:
+        super().__init__()
+        streams, length = input_shape
+        layers: list[nn.Module] = []
+        in_channels, steps = length, streams
+        for channels in config.conv_channels:
+            layers += [
+                nn.Conv1d(in_channels, channels, config.kernel_size),
+                nn.ReLU(),
+                nn.MaxPool1d(config.pool_size),
+            ]
+            steps = (steps - config.kernel_size + 1) // config.pool_size
+            in_channels = channels
+        if steps < 1:
+            raise SigbenchError(
+                f"model.kind = {config.kind!r}: {streams} streams are too few for "
+                f"{len(config.conv_channels)} conv+pool blocks; raise data.image_size, "
+                "set signature.two_direction: true, or lower model.kernel_size / pool_size"
+            )
+        self.layers = nn.Sequential(*layers)
+        self.out_steps, self.out_channels = steps, in_channels
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """(N, streams, length) -> (N, steps, channels)."""
+        return self.layers(features.transpose(1, 2)).transpose(1, 2)
+
+
+class MultiHeadSelfAttention(nn.Module):
+    """Keras-style multi-head attention: each head has its own ``key_dim`` wide projections."""
+
+    def __init__(self, width: int, heads: int, key_dim: int, dropout: float) -> None:
+        super().__init__()
+        self.heads, self.key_dim, self.dropout = heads, key_dim, dropout
+        self.qkv = nn.Linear(width, 3 * heads * key_dim)
+        self.out = nn.Linear(heads * key_dim, width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, steps, _ = x.shape
+        qkv = self.qkv(x).view(batch, steps, 3, self.heads, self.key_dim).permute(2, 0, 3, 1, 4)
+        query, key, value = qkv[0], qkv[1], qkv[2]
+        scores = query @ key.transpose(-1, -2) / math.sqrt(self.key_dim)
+        weights = F.dropout(scores.softmax(dim=-1), self.dropout, self.training)
+        attended = (weights @ value).transpose(1, 2).reshape(batch, steps, -1)
+        return self.out(attended)
+
+
+class TransformerLayer(nn.Module):
+    """Pre-norm transformer unit: LN, attention, residual, LN, GELU MLP, residual."""
+
+    def __init__(self, width: int, config: ModelConfig) -> None:
+        super().__init__()
+        if config.mlp_units[-1] != width:
+            raise SigbenchError(
+                f"model.mlp_units = {config.mlp_units}: the last unit count must equal the "
+                f"conv block's width {width} for the residual connection"
+            )
+        self.norm1 = nn.LayerNorm(width)
+        self.attention = MultiHeadSelfAttention(width, config.attention_heads, config.key_dim, 0.1)
+        self.norm2 = nn.LayerNorm(width)
+        mlp: list[nn.Module] = []
+        in_units = width
+        for units in config.mlp_units:
+            mlp += [nn.Linear(in_units, units), nn.GELU(), nn.Dropout(0.1)]
+            in_units = units
+        self.mlp = nn.Sequential(*mlp)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attention(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class SequencePooling(nn.Module):
+    """Attention-weighted average over the sequence (the Compact Convolutional Transformer)."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.score = nn.Linear(width, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weights = self.score(x).softmax(dim=1)
+        return (weights * x).sum(dim=1)
+
+
+@register_model("imagesig_fc", input="signature", description="flatten, Dense(n), Dense(K)")
+def imagesig_fc(input_shape: tuple[int, ...], num_classes: int, config: ModelConfig) -> nn.Module:
+    head = nn.Sequential(
+        nn.Flatten(),
+        _dense_block(math.prod(input_shape), config.neurons, config.dropout, num_classes),
+    )
+    return ImageSigClassifier(input_shape, head, config.standardize)
+
+
+@register_model("imagesig_conv", input="signature", description="two Conv1D blocks, Dense(n)")
+def imagesig_conv(input_shape: tuple[int, ...], num_classes: int, config: ModelConfig) -> nn.Module:
+    conv = ConvBlock((input_shape[0], input_shape[1]), config)
+    head = nn.Sequential(
+        conv,
+        nn.Flatten(),
+        _dense_block(
+            conv.out_steps * conv.out_channels, config.neurons, config.dropout, num_classes
+        ),
+    )
+    return ImageSigClassifier(input_shape, head, config.standardize)
+
+
+@register_model(
+    "imagesig_attention", input="signature", description="conv block, transformer layers, pooling"
+)
+def imagesig_attention(
+    input_shape: tuple[int, ...], num_classes: int, config: ModelConfig
+) -> nn.Module:
+    conv = ConvBlock((input_shape[0], input_shape[1]), config)
+    width = conv.out_channels
+    head = nn.Sequential(
+        conv,
+        *[TransformerLayer(width, config) for _ in range(config.transformer_layers)],
+        nn.LayerNorm(width),
+        nn.Dropout(config.dropout),
+        SequencePooling(width),
+        _dense_block(width, config.neurons, config.dropout, num_classes),
+    )
+    return ImageSigClassifier(input_shape, head, config.standardize)

@@ -1,0 +1,1 @@
+"""Training: the loop, losses, metrics and cost figures. Knows models, not datasets."""

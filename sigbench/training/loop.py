@@ -1,0 +1,156 @@
+"""The training loop: mini-batch epochs, validation, best-model keeping, early stopping."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from sigbench.config import TrainConfig
+from sigbench.progress import SILENT, Progress
+from sigbench.training.inputs import ModelInputs
+from sigbench.training.losses import make_loss
+
+log = logging.getLogger(__name__)
+
+PREDICT_BATCH = 1024
+
+
+@dataclass
+class FitResult:
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = 0
+    seconds: float = 0.0
+    optimizer_state: dict = field(default_factory=dict)
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
+    return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+
+
+@torch.no_grad()
+def predict_proba(
+    model: nn.Module, inputs: ModelInputs, *, device: str = "cpu", batch_size: int = PREDICT_BATCH
+) -> np.ndarray:
+    """Class probabilities (N, K) for every input, in order."""
+    model.eval()
+    chunks = []
+    for start in range(0, len(inputs), batch_size):
+        indices = np.arange(start, min(start + batch_size, len(inputs)))
+        logits = model(inputs.take(indices, train=False).to(device))
+        chunks.append(logits.softmax(dim=-1).cpu().numpy())
+    return np.concatenate(chunks) if chunks else np.empty((0, 0), dtype=np.float32)
+
+
+def _batch_size(config: TrainConfig, n_train: int) -> int:
+    if config.batch_size > n_train:
+        log.warning(
+            "train.batch_size = %d is larger than the %d training samples; "
+            "using the whole set as one batch",
+            config.batch_size,
+            n_train,
+        )
+        return n_train
+    return config.batch_size
+
+
+def _is_better(score: float, best: float | None, monitor: str) -> bool:
+    if best is None:
+        return True
+    return score < best if monitor == "val_loss" else score > best
+
+
+def fit(
+    model: nn.Module,
+    train_inputs: ModelInputs,
+    train_labels: np.ndarray,
+    val_inputs: ModelInputs | None,
+    val_labels: np.ndarray | None,
+    config: TrainConfig,
+    *,
+    seed: int = 0,
+    class_weights: np.ndarray | None = None,
+    progress: Progress = SILENT,
+) -> FitResult:
+    """Train ``model`` in place and leave it holding the weights of its best validation epoch.
+
+    Without a validation set the last epoch's weights are kept.
+    """
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    device = config.device
+    model.to(device)
+    weights = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
+    criterion = make_loss(
+        config.loss,
+        gamma=config.focal_gamma,
+        class_weights=weights,
+        label_smoothing=config.label_smoothing,
+    ).to(device)
+    optimizer = make_optimizer(model, config)
+    labels = torch.as_tensor(np.asarray(train_labels), dtype=torch.long)
+    n_train = len(train_inputs)
+    batch_size = _batch_size(config, n_train)
+    has_val = val_inputs is not None and val_labels is not None and len(val_inputs) > 0
+
+    result = FitResult()
+    best_score: float | None = None
+    best_state = copy.deepcopy(model.state_dict())
+    stale_epochs = 0
+    started = time.perf_counter()
+    with progress.task("training", total=config.epochs) as task:
+        for epoch in range(1, config.epochs + 1):
+            model.train()
+            order = rng.permutation(n_train)
+            loss_sum, correct = 0.0, 0
+            for start in range(0, n_train, batch_size):
+                # Sorted reads keep a memory-mapped feature file's access sequential.
+                indices = np.sort(order[start : start + batch_size])
+                x = train_inputs.take(indices, train=True).to(device)
+                y = labels[indices].to(device)
+                optimizer.zero_grad(set_to_none=True)
+                logits = model(x)
+                loss = criterion(logits, y)
+                loss.backward()
+                optimizer.step()
+                loss_sum += float(loss) * len(indices)
+                correct += int((logits.argmax(dim=-1) == y).sum())
+            row = {"epoch": epoch, "train_loss": loss_sum / n_train, "train_acc": correct / n_train}
+            if has_val:
+                proba = predict_proba(model, val_inputs, device=device)
+                val_y = np.asarray(val_labels)
+                row["val_loss"] = float(
+                    -np.log(np.clip(proba[np.arange(len(val_y)), val_y], 1e-12, None)).mean()
+                )
+                row["val_acc"] = float((proba.argmax(axis=1) == val_y).mean())
+            row["seconds"] = time.perf_counter() - started
+            result.history.append(row)
+
+            score = row.get(config.monitor)
+            if score is None or _is_better(score, best_score, config.monitor):
+                best_score, result.best_epoch, stale_epochs = score, epoch, 0
+                best_state = copy.deepcopy(model.state_dict())
+            else:
+                stale_epochs += 1
+            summary = f"epoch {epoch}/{config.epochs} loss {row['train_loss']:.4f}"
+            if has_val:
+                summary += f" val_acc {row['val_acc']:.4f}"
+            task.update(description=summary)
+            task.advance()
+            if config.patience is not None and stale_epochs >= config.patience:
+                log.info("early stopping after epoch %d (best: %d)", epoch, result.best_epoch)
+                break
+    model.load_state_dict(best_state)
+    result.seconds = time.perf_counter() - started
+    result.optimizer_state = optimizer.state_dict()
+    return result
