@@ -123,7 +123,7 @@ def fit(
                 loss = criterion(logits, y)
                 loss.backward()
                 optimizer.step()
-                loss_sum += float(loss) * len(indices)
+                loss_sum += loss.item() * len(indices)
                 correct += int((logits.argmax(dim=-1) == y).sum())
             row = {"epoch": epoch, "train_loss": loss_sum / n_train, "train_acc": correct / n_train}
             if has_val:
