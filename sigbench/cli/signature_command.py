@@ -1,0 +1,50 @@
+"""``signature``: look at what ImageSig sees for one image (the paper's Figure 1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from sigbench.cli.output import console
+
+
+def signature(
+    image: Path = typer.Argument(..., help="An image file."),
+    out: Path = typer.Option(..., "--out", "-o", help="PNG to write the figure to."),
+    depth: int = typer.Option(4, "--depth", min=1, max=8, help="Truncation depth."),
+    size: int = typer.Option(64, "--size", min=2, help="Resize to this square first."),
+    two_direction: bool = typer.Option(False, "--two-direction", help="Add the columns."),
+    log_sig: bool = typer.Option(False, "--log-sig", help="Log-signature (Lyndon basis)."),
+    path: str = typer.Option("none", "--path", help="none | time | lead_lag | basepoint."),
+    gray: bool = typer.Option(False, "--gray", help="Read the image as one channel."),
+    backend: str = typer.Option("auto", "--backend", help="Signature backend."),
+    npy: Path = typer.Option(None, "--npy", help="Also save the matrix as a .npy file."),
+) -> None:
+    """Draw the image, its row streams and its signature matrix as a heatmap."""
+    import numpy as np
+
+    from sigbench.data import read_images
+    from sigbench.errors import SigbenchError
+    from sigbench.experiments.signature_figure import draw_signature_figure, signature_matrix
+
+    if path not in ("none", "time", "lead_lag", "basepoint"):
+        raise SigbenchError(f"--path {path!r}: choose none, time, lead_lag or basepoint")
+    if not image.is_file():
+        raise SigbenchError(f"{image}: no such image file")
+    pixels = read_images([image], size, 1 if gray else 3)[0]
+    matrix = signature_matrix(
+        pixels, depth, two_direction=two_direction, log_sig=log_sig, path=path, backend=backend
+    )
+    title = f"{image.name}: {size}x{size}, depth {depth}, path {path}" + (
+        ", rows + columns" if two_direction else ", rows"
+    )
+    draw_signature_figure(pixels, matrix, out, title)
+    console.print(f"wrote {out} (signature matrix {matrix.shape[0]} x {matrix.shape[1]})")
+    if npy is not None:
+        np.save(npy, matrix)
+        console.print(f"wrote {npy}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(signature)

@@ -1,0 +1,85 @@
+"""The CLI end to end on built-in real data and tiny image folders, as a new user runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.e2e.conftest import REPO, metrics_of, only_run, sigbench
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    results = tmp_path_factory.mktemp("results")
+    done = sigbench("train", "configs/demo.yaml", "--set", "train.epochs=20", "--results", results)
+    assert done.returncode == 0, done.stderr
+    return only_run(results)
+
+
+def test_train_writes_a_whole_run_folder_with_the_promised_metrics(digits_run: Path) -> None:
+    names = {p.name for p in digits_run.iterdir()}
+    assert {"config.yaml", "metrics.json", "history.csv", "model.pt"} <= names
+    metrics = metrics_of(digits_run)
+    required = {"accuracy", "f1_macro", "params", "weights_kb", "checkpoint_kb", "train_seconds",
+                "featurize_seconds", "n_train", "n_test"}  # fmt: skip
+    assert required <= metrics.keys()
+    assert metrics["accuracy"] > 0.5  # ten classes: chance is 0.1
+    assert metrics["checkpoint_kb"] > metrics["weights_kb"]  # Adam state is saved too
+    assert len((digits_run / "history.csv").read_text().splitlines()) == 1 + 20
+
+
+def test_eval_reproduces_the_test_metrics(digits_run: Path) -> None:
+    done = sigbench("eval", digits_run)
+    assert done.returncode == 0, done.stderr
+    accuracy = metrics_of(digits_run)["accuracy"]
+    assert f"{accuracy:.4f}" in done.stdout
+
+
+def test_predict_prints_class_and_probability(digits_run: Path, tmp_path: Path) -> None:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    paths = []
+    for index in (0, 1):
+        path = tmp_path / f"digit{index}.png"
+        Image.fromarray((digits.images[index] * 255 / 16).astype(np.uint8)).save(path)
+        paths.append(path)
+    done = sigbench("predict", digits_run, *paths)
+    assert done.returncode == 0, done.stderr
+    assert "digit0.png" in done.stdout and "digit1.png" in done.stdout
+
+
+def test_fire_config_without_data_says_where_to_put_it(tmp_path: Path) -> None:
+    done = sigbench("train", REPO / "configs/fire_d4.yaml", "--results", tmp_path, cwd=tmp_path)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "data/fire/training_set" in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("size", "params"), [(32, 192_152), (64, 384_152)])
+def test_table2_parameter_counts(rgb_folder: Path, tmp_path: Path, size: int, params: int) -> None:
+    done = sigbench(
+        "train", "configs/fire_d4.yaml",
+        "--set", f"data.train={rgb_folder / 'training_set'}",
+        "--set", f"data.test={rgb_folder / 'test_set'}",
+        "--set", f"data.image_size={size}",
+        "--set", "data.augment=[]",
+        "--set", "train.epochs=2",
+        "--results", tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert metrics_of(only_run(tmp_path))["params"] == params
+
+
+def test_bad_config_value_is_one_line_without_traceback(tmp_path: Path) -> None:
+    done = sigbench("train", "configs/demo.yaml", "--set", "signature.depth=0")
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0
+    assert "signature.depth = 0" in done.stderr
