@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from sigbench.cli import run_commands, signature_command
+from sigbench.cli import run_commands, signature_command, sweep_commands
 from sigbench.cli.output import errors, setup_logging
 from sigbench.errors import SigbenchError
 
@@ -19,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 run_commands.register(app)
+sweep_commands.register(app)
 signature_command.register(app)
 
 _state = {"debug": False}

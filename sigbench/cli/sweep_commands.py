@@ -1,0 +1,140 @@
+"""``ablate`` and ``report``: sweeps over a grid of settings, and the tables they feed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.progress import Progress as RichProgressBar
+
+from sigbench.cli.output import _RichTask, console, errors, records_table
+from sigbench.cli.run_commands import ResultsOption, SetOption
+
+DEFAULT_CONFIG = Path("configs/demo.yaml")
+SHOWN_COLUMNS = ("acc", "paper_acc", "params", "model_size_kb", "train_time_min")
+
+
+class SharedProgress:
+    """One live display for a whole sweep: the grid bar plus a bar per task of each run.
+
+    Tasks may open and close in any order and from the thread that relays worker events,
+    which nested displays (one per task) do not allow.
+    """
+
+    def __init__(self) -> None:
+        self.bar = RichProgressBar(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=errors,
+            transient=True,
+        )
+
+    def __enter__(self) -> SharedProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.bar.stop()
+
+    @contextmanager
+    def task(self, description: str, total: int | None) -> Iterator[_RichTask]:
+        task_id = self.bar.add_task(description, total=total)
+        try:
+            yield _RichTask(self.bar, task_id)
+        finally:
+            self.bar.remove_task(task_id)
+
+
+def _show_report(results: Path) -> None:
+    from sigbench.experiments.report import unfinished_line, write_report
+
+    report = write_report(results)
+    for table in report.tables:
+        if table.frame.empty:
+            console.print(f"[dim]{table.name}: no finished runs yet[/]")
+            continue
+        columns = [c for c in (*table.axis_columns, *SHOWN_COLUMNS) if c in table.frame]
+        shown = table.frame[list(dict.fromkeys(columns))].astype(object)
+        records = shown.where(shown.notna(), "").to_dict("records")
+        console.print(records_table(f"{table.name} ({len(records)} runs)", records))
+    if report.unfinished:
+        console.print(f"[yellow]{unfinished_line(report.unfinished)}[/]")
+    console.print(f"tables and plots in {results / 'tables'}")
+
+
+def ablate(
+    grid: str = typer.Option(
+        ...,
+        "--grid",
+        "-g",
+        help="neurons (Table 2), batch_size (Table 3), depth (Table 4), resolution, models, "
+        "or a YAML file mapping config keys to value lists.",
+    ),
+    config: Path = typer.Option(
+        DEFAULT_CONFIG, "--config", "-c", help="Base experiment spec every grid point starts from."
+    ),
+    overrides: list[str] = SetOption,
+    results: Path = ResultsOption,
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Grid points trained at once."),
+) -> None:
+    """Train every point of a grid (skipping finished runs), then write the report tables."""
+    from sigbench.config import load_config
+    from sigbench.experiments.ablate import expand_grid, record_grid, run_grid
+    from sigbench.experiments.executors import available_cores, make_executor
+    from sigbench.experiments.grids import load_grid
+
+    spec = load_grid(grid)
+    base = load_config(config, overrides)
+    points = expand_grid(base, spec)
+    record_grid(results, spec, points, config=str(config), overrides=overrides)
+    jobs = min(jobs, len(points))
+    threads = base.train.num_threads
+    if threads and jobs * threads > available_cores():
+        errors.print(
+            f"[yellow]warning:[/] {jobs} jobs x train.num_threads {threads} exceed the "
+            f"{available_cores()} cores"
+        )
+    console.print(f"grid {spec.name}: {len(points)} points from {config}, {jobs} at a time")
+    try:
+        with SharedProgress() as progress, make_executor(jobs) as executor:
+            outcome = run_grid(points, results, executor, progress, name=spec.name)
+    except KeyboardInterrupt:
+        _show_report(results)  # the tables keep every run that finished
+        raise
+    console.print(
+        f"trained {len(outcome.trained)}, already finished {len(outcome.skipped)}, "
+        f"being trained by another process {len(outcome.busy)}, failed {len(outcome.failed)}"
+    )
+    for run_id, message in outcome.failed.items():
+        errors.print(f"[red]failed[/] {run_id}: {message}", highlight=False, soft_wrap=True)
+    _show_report(results)
+    if outcome.failed:
+        raise typer.Exit(1)
+
+
+def report(results: Path = ResultsOption) -> None:
+    """Rebuild every sweep's table (CSV, Markdown) and plots in results/tables from its runs."""
+    _show_report(results)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(ablate)
+    app.command()(report)

@@ -1,0 +1,93 @@
+"""Report plots: accuracy against each sweep's last grid key, and accuracy against parameters.
+
+Figures are drawn on matplotlib's Agg canvas through :class:`~matplotlib.figure.Figure`
+(no pyplot, so no global backend state), and written through a temporary file and a rename.
+"""
+
+from __future__ import annotations
+
+import os
+from numbers import Number
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from sigbench.experiments.report import GridTable
+
+
+def _save(figure: Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.stem}.tmp-{os.getpid()}.png")
+    figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight")
+    os.replace(temporary, path)
+    return path
+
+
+def _x_positions(ax: Axes, values: pd.Series) -> dict[object, float]:
+    """Numbers stay numbers (log2 axis when they span 8x or more); anything else is a category."""
+    distinct = list(dict.fromkeys(values))
+    if all(isinstance(v, Number) and not isinstance(v, bool) for v in distinct):
+        numbers = sorted(float(v) for v in distinct)
+        if numbers[0] > 0 and numbers[-1] / numbers[0] >= 8:
+            ax.set_xscale("log", base=2)
+            ax.minorticks_off()
+        ax.set_xticks(numbers, labels=[f"{v:g}" for v in numbers])
+        return {v: float(v) for v in distinct}
+    ax.set_xticks(range(len(distinct)), labels=[str(v) for v in distinct])
+    return {v: float(i) for i, v in enumerate(distinct)}
+
+
+def plot_grid(table: GridTable, path: Path) -> Path:
+    """Accuracy against the grid's last key, one line per value of the other keys."""
+    frame = table.frame
+    *series, x = table.axis_columns
+    figure = Figure(figsize=(6.4, 4.2))
+    ax = figure.subplots()
+    positions = _x_positions(ax, frame[x])
+    groups = frame.groupby(series, sort=False, dropna=False) if series else [((), frame)]
+    for index, (key, group) in enumerate(groups):
+        values = key if isinstance(key, tuple) else (key,)
+        label = ", ".join(f"{c} {v}" for c, v in zip(series, values, strict=True)) or "measured"
+        xs = [positions[v] for v in group[x]]
+        color = f"C{index % 10}"
+        ax.plot(xs, group["acc"].astype(float), marker="o", color=color, label=label)
+        if "paper_acc" in group and group["paper_acc"].notna().any():
+            paper = group["paper_acc"].astype(float)
+            ax.plot(xs, paper, ls="--", marker="x", color=color, label=f"{label} (paper, fire)")
+    ax.set_xlabel(x)
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(f"{table.name}: accuracy vs {x}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return _save(figure, path)
+
+
+def plot_acc_vs_params(tables: list[GridTable], path: Path) -> Path:
+    """Every finished run of every sweep: accuracy against trainable size (log axis)."""
+    figure = Figure(figsize=(6.4, 4.2))
+    ax = figure.subplots()
+    for index, table in enumerate(t for t in tables if not t.frame.empty):
+        frame = table.frame
+        color = f"C{index % 10}"
+        params, acc = frame["params"].astype(float), frame["acc"].astype(float)
+        ax.scatter(params, acc, color=color, label=table.name)
+        if {"paper_params", "paper_acc"} <= set(frame) and frame["paper_params"].notna().any():
+            paper = frame.dropna(subset=["paper_params", "paper_acc"])
+            ax.scatter(
+                paper["paper_params"].astype(float),
+                paper["paper_acc"].astype(float),
+                facecolors="none",
+                edgecolors=color,
+                label=f"{table.name} (paper, fire)",
+            )
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("accuracy vs parameters")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return _save(figure, path)
