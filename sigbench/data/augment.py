@@ -1,0 +1,121 @@
+"""Offline augmentation (the paper's): each enabled augmentation adds transformed copies of
+every training image. Only the training split is ever augmented.
+
+- ``flip_horizontal`` / ``flip_vertical``: mirror left-right / top-bottom.
+- ``brightness``: two copies, +40 and +80 on the HSV value channel, clipped at 255. Hue and
+  saturation are kept exactly (computed in real numbers, not OpenCV's 8-bit HSV), which
+  scales each RGB pixel by V'/V; on grayscale this adds 40 / 80 to the intensity.
+- ``color``: RGB -> BGR channel swap (grayscale images have no channel order: skipped).
+- ``rotate45``: 45 degrees counter-clockwise about the image centre, same size, bilinear,
+  black corners (the reference code's ``cv2.warpAffine`` without ``expand``).
+- ``noise``: seeded Gaussian noise with sigma :data:`NOISE_SIGMA` on the 0..255 scale,
+  rounded and clipped. (The reference code's sigma of 0.6 cast to uint8 before adding, which
+  wraps negative draws to 255: salt noise rather than Gaussian.)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+
+import numpy as np
+from scipy import ndimage
+
+from sigbench.data.imageset import ImageSet
+from sigbench.data.splits import rng_for
+
+log = logging.getLogger(__name__)
+
+NOISE_SIGMA = 10.0
+BRIGHTNESS_STEPS = (40, 80)
+CHUNK = 1024  # images per float32 batch, to bound memory on large training sets
+
+Copies = Iterator[tuple[str, np.ndarray]]
+"""(name suffix, uint8 images) for each copy an augmentation makes."""
+
+
+def _per_chunk(pixels: np.ndarray, transform: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Apply a float32 transform a chunk at a time, rounding and clipping back to uint8."""
+    out = np.empty_like(pixels)
+    for start in range(0, len(pixels), CHUNK):
+        block = transform(pixels[start : start + CHUNK].astype(np.float32))
+        out[start : start + CHUNK] = np.clip(np.rint(block), 0, 255)
+    return out
+
+
+def add_brightness(pixels: np.ndarray, delta: float) -> np.ndarray:
+    """Raise the HSV value (max over channels) by ``delta`` with hue and saturation unchanged."""
+
+    def brighten(x: np.ndarray) -> np.ndarray:
+        value = x.max(axis=-1, keepdims=True)
+        new_value = np.minimum(value + delta, 255.0)
+        scale = np.divide(new_value, value, out=np.zeros_like(value), where=value > 0)
+        return np.where(value > 0, x * scale, new_value)  # black has no hue: it turns gray
+
+    return _per_chunk(pixels, brighten)
+
+
+def rotate(pixels: np.ndarray, degrees: float) -> np.ndarray:
+    """Rotate (N, H, W, C) images counter-clockwise about their centres, keeping their size."""
+    return _per_chunk(
+        pixels,
+        lambda x: ndimage.rotate(x, degrees, axes=(1, 2), reshape=False, order=1, cval=0.0),
+    )
+
+
+def _flip_horizontal(pixels: np.ndarray, rng: np.random.Generator) -> Copies:
+    yield "flip_horizontal", pixels[:, :, ::-1]
+
+
+def _flip_vertical(pixels: np.ndarray, rng: np.random.Generator) -> Copies:
+    yield "flip_vertical", pixels[:, ::-1]
+
+
+def _brightness(pixels: np.ndarray, rng: np.random.Generator) -> Copies:
+    for delta in BRIGHTNESS_STEPS:
+        yield f"brightness+{delta}", add_brightness(pixels, delta)
+
+
+def _color(pixels: np.ndarray, rng: np.random.Generator) -> Copies:
+    yield "color", pixels[..., ::-1]
+
+
+def _rotate45(pixels: np.ndarray, rng: np.random.Generator) -> Copies:
+    yield "rotate45", rotate(pixels, 45.0)
+
+
+def _noise(pixels: np.ndarray, rng: np.random.Generator) -> Copies:
+    noisy = _per_chunk(
+        pixels, lambda x: x + rng.normal(0.0, NOISE_SIGMA, x.shape).astype(np.float32)
+    )
+    yield "noise", noisy
+
+
+AUGMENTATIONS: dict[str, Callable[[np.ndarray, np.random.Generator], Copies]] = {
+    "flip_horizontal": _flip_horizontal,
+    "flip_vertical": _flip_vertical,
+    "brightness": _brightness,
+    "color": _color,
+    "rotate45": _rotate45,
+    "noise": _noise,
+}
+
+
+def augment(train: ImageSet, names: list[str], seed: int) -> tuple[ImageSet, list[str], list[str]]:
+    """The originals followed by every copy, the augmentations applied, and notes on skips.
+
+    Each augmentation transforms the originals (never another augmentation's copies).
+    """
+    parts = [train]
+    applied: list[str] = []
+    notes: list[str] = []
+    for name in dict.fromkeys(names):
+        if name == "color" and train.images.shape[-1] == 1:
+            message = "data.augment: 'color' swaps RGB channels; skipped for grayscale images"
+            log.warning(message)
+            notes.append(message)
+            continue
+        for suffix, images in AUGMENTATIONS[name](train.images, rng_for(seed, f"augment.{name}")):
+            parts.append(ImageSet(images, train.labels, [f"{n}#{suffix}" for n in train.names]))
+        applied.append(name)
+    return ImageSet.concat(parts), applied, notes

@@ -1,0 +1,17 @@
+"""What every source hands to the loader: catalogs for train (and test, when it has one)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sigbench.data.catalog import Catalog
+
+
+@dataclass
+class Source:
+    """``test`` is None when the source has no test set of its own (the loader splits one off)."""
+
+    train: Catalog
+    test: Catalog | None
+    classes: list[str]
+    notes: list[str] = field(default_factory=list)

@@ -1,0 +1,101 @@
+"""Images named by number plus a label file (the HTER report's layout).
+
+``data.train`` holds ``1.jpg, 2.jpg, ...``; sorted by number (so 10.jpg follows 9.jpg), the
+n-th image gets the label on the n-th line of ``data.labels``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sigbench.config import DataConfig
+from sigbench.data.sources.base import Source
+from sigbench.data.sources.files import is_hidden, labelled_source, require_path
+from sigbench.errors import SigbenchError
+from sigbench.progress import Progress
+
+log = logging.getLogger(__name__)
+
+SOURCE = "labelfile"
+IMAGES = "images named by number (1.jpg, 2.jpg, ...)"
+LABELS = "a text file with one label per line, in the images' numeric order"
+
+
+def numbered_images(folder: Path, key: str, label_file: Path) -> list[Path]:
+    """The files in ``folder`` whose name is a number, in numeric order."""
+    numbered: dict[int, Path] = {}
+    ignored: list[str] = []
+    for path in sorted(folder.iterdir()):
+        if is_hidden(path, folder) or not path.is_file() or path.resolve() == label_file.resolve():
+            continue
+        if not path.stem.isdigit():
+            ignored.append(path.name)
+            continue
+        number = int(path.stem)
+        if number in numbered:
+            raise SigbenchError(
+                f"{key}: {numbered[number].name} and {path.name} in {folder} have the same "
+                "number; each number must name one image"
+            )
+        numbered[number] = path
+    if ignored:
+        log.warning(
+            "%s: ignoring %d file(s) in %s not named by number (first: %s)",
+            key,
+            len(ignored),
+            folder,
+            ", ".join(ignored[:3]),
+        )
+    if not numbered:
+        raise SigbenchError(f"{key}: {folder} has no {IMAGES}")
+    return [numbered[n] for n in sorted(numbered)]
+
+
+def read_label_lines(path: Path, key: str) -> list[str]:
+    """One stripped label per line; trailing blank lines are allowed, blank lines inside not."""
+    lines = [line.strip() for line in path.read_text(errors="replace").splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    if not lines:
+        raise SigbenchError(f"{key}: {path} is empty; it should be {LABELS}")
+    if "" in lines:
+        raise SigbenchError(
+            f"{key}: {path} line {lines.index('') + 1} is blank; it should be {LABELS}"
+        )
+    return lines
+
+
+def _pair(images_key: str, labels_key: str, cfg: DataConfig) -> tuple[list[Path], list[str]]:
+    folder = require_path(
+        getattr(cfg, images_key), f"data.{images_key}", IMAGES, folder=True, source=SOURCE
+    )
+    label_file = require_path(
+        getattr(cfg, labels_key), f"data.{labels_key}", LABELS, folder=False, source=SOURCE
+    )
+    paths = numbered_images(folder, f"data.{images_key}", label_file)
+    labels = read_label_lines(label_file, f"data.{labels_key}")
+    if len(labels) != len(paths):
+        raise SigbenchError(
+            f"data.{labels_key}: {label_file} has {len(labels)} labels but data.{images_key}: "
+            f"{folder} has {len(paths)} numbered images; they must match one to one"
+        )
+    return paths, labels
+
+
+def open_labelfile(cfg: DataConfig, progress: Progress) -> Source:
+    if (cfg.test is None) != (cfg.test_labels is None):
+        raise SigbenchError(
+            "data.test and data.test_labels go together for data.source: labelfile; "
+            "set both, or neither to split a test set off the training images"
+        )
+    train = _pair("train", "labels", cfg)
+    test = _pair("test", "test_labels", cfg) if cfg.test is not None else None
+    return labelled_source(
+        train,
+        test,
+        cfg,
+        progress,
+        train_where=f"data.labels: {cfg.labels}",
+        test_where=f"data.test_labels: {cfg.test_labels}",
+    )
