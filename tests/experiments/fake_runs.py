@@ -1,0 +1,41 @@
+"""A stand-in for ``train_run``: writes a whole run folder at once, with made-up metrics.
+
+Module level (not in a test file) so spawned pool workers can import it by name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sigbench.config import ExperimentConfig, dump_config
+from sigbench.experiments import rundir
+from sigbench.progress import Progress
+
+
+def fake_accuracy(config: ExperimentConfig) -> float:
+    return 0.5 + 0.05 * config.signature.depth + config.model.neurons / 10_000
+
+
+def fake_params(config: ExperimentConfig, classes: int = 2) -> int:
+    features = config.data.image_size * sum(3**k for k in range(1, config.signature.depth + 1))
+    return features * config.model.neurons + config.model.neurons * (classes + 1) + classes
+
+
+def fake_train(config: ExperimentConfig, results: Path, progress: Progress) -> Path:
+    with progress.task("training", total=2) as task:
+        task.advance(2)
+    partial = rundir.partial_dir(results, config.run_id())
+    (partial / rundir.CHECKPOINT_FILE).write_bytes(b"weights")
+    rundir.write_text_atomic(partial / rundir.CONFIG_FILE, dump_config(config))
+    metrics = {
+        "accuracy": fake_accuracy(config),
+        "f1_macro": fake_accuracy(config) - 0.01,
+        "params": fake_params(config),
+        "weights_kb": 1.5,
+        "checkpoint_kb": 4.5,
+        "train_seconds": 30.0 * config.signature.depth,
+    }
+    if len(config.data.classes or []) == 2:
+        metrics["hter"] = round(1 - fake_accuracy(config), 4)
+    rundir.write_json_atomic(partial / rundir.METRICS_FILE, metrics)
+    return rundir.publish_run(partial, rundir.runs_dir(results) / config.run_id())

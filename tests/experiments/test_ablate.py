@@ -1,0 +1,190 @@
+"""Running grids: skip finished runs, redo killed ones, share work through per-run locks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fake_runs import fake_train
+
+from sigbench.config import ExperimentConfig, load_config
+from sigbench.errors import SigbenchError
+from sigbench.experiments import rundir
+from sigbench.experiments.ablate import (
+    GridPoint,
+    expand_grid,
+    remove_dead_partials,
+    run_grid,
+    try_lock,
+)
+from sigbench.experiments.executors import ProcessPoolRunner, SerialExecutor
+from sigbench.experiments.grids import Grid
+from sigbench.progress import SILENT, Progress
+
+REPO = Path(__file__).resolve().parents[2]
+GRID = Grid("small", {"signature.depth": [1, 2, 3], "model.neurons": [10, 20]})
+
+
+@pytest.fixture
+def points() -> list[GridPoint]:
+    return expand_grid(load_config(REPO / "configs" / "demo.yaml"), GRID)
+
+
+class CountingRun:
+    """``fake_train`` that records what it trained and can fail or be interrupted on cue."""
+
+    def __init__(self, fail: dict[str, BaseException] | None = None) -> None:
+        self.trained: list[str] = []
+        self.fail = fail or {}
+
+    def __call__(self, config: ExperimentConfig, results: Path, progress: Progress) -> Path:
+        if config.run_id() in self.fail:
+            rundir.partial_dir(results, config.run_id())  # what a killed run leaves behind
+            raise self.fail[config.run_id()]
+        self.trained.append(config.run_id())
+        return fake_train(config, results, progress)
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_second_sweep_skips_every_finished_run(tmp_path: Path, points: list[GridPoint]) -> None:
+    run = CountingRun()
+    first = run_grid(points, tmp_path, SerialExecutor(run))
+    assert first.trained == [p.run_id for p in points] == run.trained
+    second = run_grid(points, tmp_path, SerialExecutor(run))
+    assert second.trained == [] and second.skipped == first.trained
+    assert len(run.trained) == len(points)
+    assert not list(rundir.runs_dir(tmp_path).glob(".lock-*"))
+
+
+def test_killed_runs_are_redone_and_their_leftovers_removed(
+    tmp_path: Path, points: list[GridPoint]
+) -> None:
+    run_grid(points[:2], tmp_path, SerialExecutor(CountingRun()))
+    runs = rundir.runs_dir(tmp_path)
+    # A run folder missing its metrics, and a partial assembly of a process that died.
+    (runs / points[0].run_id / rundir.METRICS_FILE).unlink()
+    leftover = runs / f"{rundir.PARTIAL_PREFIX}{points[2].run_id}-{dead_pid()}"
+    leftover.mkdir()
+    run = CountingRun()
+    outcome = run_grid(points, tmp_path, SerialExecutor(run))
+    assert outcome.skipped == [points[1].run_id]
+    assert run.trained[:2] == [points[0].run_id, points[2].run_id]
+    assert not leftover.exists() and rundir.unfinished_runs(tmp_path) == []
+
+
+def test_partial_folder_of_a_live_process_is_kept(tmp_path: Path) -> None:
+    mine = rundir.partial_dir(tmp_path, "demo-abc")  # named with this live pid
+    remove_dead_partials(tmp_path, "demo-abc")
+    assert mine.is_dir()
+
+
+def test_points_locked_by_another_process_are_skipped(
+    tmp_path: Path, points: list[GridPoint]
+) -> None:
+    holder = try_lock(tmp_path, points[1].run_id)  # a second open file: flock conflicts
+    assert holder is not None
+    run = CountingRun()
+    outcome = run_grid(points, tmp_path, SerialExecutor(run))
+    assert outcome.busy == [points[1].run_id] and points[1].run_id not in run.trained
+    holder.release()
+    assert run_grid(points, tmp_path, SerialExecutor(run)).trained == [points[1].run_id]
+
+
+def test_lock_of_a_live_process_holds_and_dies_with_it(tmp_path: Path) -> None:
+    path = rundir.runs_dir(tmp_path) / ".lock-demo-abc"
+    path.parent.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time\n"
+            f"fd = os.open({str(path)!r}, os.O_CREAT | os.O_RDWR)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        assert try_lock(tmp_path, "demo-abc") is None
+    finally:
+        holder.kill()
+        holder.wait()
+    lock = try_lock(tmp_path, "demo-abc")  # the stale file of a dead pid is taken over
+    assert lock is not None
+    assert path.read_text().strip() == str(os.getpid())
+    lock.release()
+    assert not path.exists()
+
+
+def test_stale_lock_file_with_a_dead_pid_is_taken_over(tmp_path: Path) -> None:
+    path = rundir.runs_dir(tmp_path) / ".lock-demo-abc"
+    path.parent.mkdir(parents=True)
+    path.write_text(f"{dead_pid()}\n")
+    lock = try_lock(tmp_path, "demo-abc")
+    assert lock is not None
+    lock.release()
+
+
+def test_user_error_fails_one_point_and_the_rest_still_run(
+    tmp_path: Path, points: list[GridPoint]
+) -> None:
+    bad = points[2].run_id
+    run = CountingRun({bad: SigbenchError("model.kind: too few streams")})
+    outcome = run_grid(points, tmp_path, SerialExecutor(run))
+    assert outcome.failed == {bad: "model.kind: too few streams"}
+    assert len(outcome.trained) == len(points) - 1
+
+
+def test_a_bug_stops_the_sweep_and_releases_locks(tmp_path: Path, points: list[GridPoint]) -> None:
+    run = CountingRun({points[1].run_id: RuntimeError("boom")})
+    with pytest.raises(RuntimeError, match="boom"):
+        run_grid(points, tmp_path, SerialExecutor(run))
+    assert run.trained == [points[0].run_id]
+    assert not list(rundir.runs_dir(tmp_path).glob(".lock-*"))
+
+
+def test_ctrl_c_keeps_finished_runs_and_resumes_the_rest(
+    tmp_path: Path, points: list[GridPoint]
+) -> None:
+    interrupted = CountingRun({points[2].run_id: KeyboardInterrupt()})
+    with pytest.raises(KeyboardInterrupt):
+        run_grid(points, tmp_path, SerialExecutor(interrupted))
+    assert [p.name for p in rundir.finished_runs(tmp_path)] == sorted(interrupted.trained)
+    assert len(rundir.unfinished_runs(tmp_path)) == 1  # the interrupted run's partial folder
+    resumed = CountingRun()
+    outcome = run_grid(points, tmp_path, SerialExecutor(resumed))
+    assert resumed.trained == [p.run_id for p in points[2:]]
+    assert len(outcome.skipped) == 2
+
+
+class RecordingProgress:
+    """A :class:`Progress` that remembers the bars opened on it (thread-safe enough: appends)."""
+
+    def __init__(self) -> None:
+        self.opened: list[str] = []
+
+    def task(self, description: str, total: int | None):  # noqa: ANN201
+        self.opened.append(description)
+        return SILENT.task(description, total)
+
+
+def test_process_pool_trains_every_point_and_relays_worker_bars(
+    tmp_path: Path, points: list[GridPoint]
+) -> None:
+    progress = RecordingProgress()
+    with ProcessPoolRunner(2, fake_train) as executor:
+        assert executor.threads >= 1
+        outcome = run_grid(points, tmp_path, executor, progress, name="small")
+    assert sorted(outcome.trained) == sorted(p.run_id for p in points)
+    assert len(rundir.finished_runs(tmp_path)) == len(points)
+    assert progress.opened[0] == "grid small"
+    assert f"{points[0].run_id}: training" in progress.opened

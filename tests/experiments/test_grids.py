@@ -1,0 +1,96 @@
+"""Grid expansion: built-in tables, YAML grids and their one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sigbench.config import load_config
+from sigbench.errors import SigbenchError
+from sigbench.experiments.ablate import expand_grid
+from sigbench.experiments.grids import BUILTIN_GRIDS, MODEL_KINDS, load_grid
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "configs" / "demo.yaml"
+
+
+@pytest.mark.parametrize(
+    ("name", "size"), [("neurons", 10), ("batch_size", 5), ("depth", 10), ("resolution", 3)]
+)
+def test_builtin_grids_have_the_paper_table_sizes(name: str, size: int) -> None:
+    points = expand_grid(load_config(DEMO), load_grid(name))
+    assert len(points) == size
+    assert len({p.run_id for p in points}) == size
+
+
+def test_models_grid_covers_every_listed_head() -> None:
+    points = expand_grid(load_config(DEMO), BUILTIN_GRIDS["models"])
+    assert [p.config.model.kind for p in points] == MODEL_KINDS
+
+
+def test_points_are_the_product_in_key_order_with_train_run_ids() -> None:
+    base = load_config(DEMO, ["train.epochs=2"])
+    points = expand_grid(base, load_grid("depth"))
+    assert points[0].values == {"train.batch_size": 1024, "signature.depth": 1}
+    assert points[-1].values == {"train.batch_size": 3000, "signature.depth": 5}
+    assert points[6].config.train.batch_size == 3000 and points[6].config.signature.depth == 2
+    # The same settings through `sigbench train --set` give the same run id, so runs are shared.
+    same = load_config(DEMO, ["train.epochs=2", "train.batch_size=3000", "signature.depth=2"])
+    assert points[6].run_id == same.run_id()
+    assert all(p.config.train.epochs == 2 for p in points)
+
+
+def test_yaml_grid_is_named_by_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "paths.yaml"
+    path.write_text("signature.path: [time, lead_lag]\nmodel.neurons: [10, 20]\n")
+    grid = load_grid(str(path))
+    assert grid.name == "paths" and grid.paper_table is None
+    points = expand_grid(load_config(DEMO), grid)
+    assert [p.values for p in points][1] == {"signature.path": "time", "model.neurons": 20}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("signature.dept: [3]", "unknown key 'signature.dept'; allowed here: backend, depth"),
+        ("signatur.depth: [3]", "unknown key 'signatur.depth'"),
+        ("signature: [3]", "'signature' is a section; name one of its settings"),
+        ("signature.depth.x: [3]", "'signature.depth' is not a section"),
+        ("signature.depth: 3", "signature.depth = 3: expected a non-empty list"),
+        ("signature.depth: []", "expected a non-empty list"),
+        ("signature.depth: [3, 3]", "signature.depth lists 3 twice"),
+        ("- signature.depth", "expected a mapping of config keys to value lists"),
+        ("signature.depth: [3\n", "YAML does not parse"),
+    ],
+)
+def test_bad_yaml_grids_fail_in_one_line_naming_the_file(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(SigbenchError) as caught:
+        load_grid(str(path))
+    assert str(path) in str(caught.value) and message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("signature.depth: [3, 99]", "signature.depth = 99: Input should be less than or equal"),
+        ("train.loss: [ce, hinge]", "train.loss = 'hinge'"),
+        ("model.kind: [imagesig_fc, resnet99]", "model.kind = 'resnet99' is not a known model"),
+    ],
+)
+def test_bad_grid_values_fail_when_points_expand(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text(text)
+    with pytest.raises(SigbenchError, match="^" + str(path)) as caught:
+        expand_grid(load_config(DEMO), load_grid(str(path)))
+    assert message in str(caught.value)
+
+
+def test_unknown_grid_name_lists_the_built_in_ones() -> None:
+    with pytest.raises(SigbenchError, match="not a built-in grid \\(neurons, batch_size, depth"):
+        load_grid("nope")

@@ -1,0 +1,103 @@
+"""Report tables: paper columns, the paper's figures beside them, unfinished runs counted."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from fake_runs import fake_accuracy, fake_params, fake_train
+
+from sigbench.config import load_config
+from sigbench.errors import SigbenchError
+from sigbench.experiments import rundir
+from sigbench.experiments.ablate import expand_grid, record_grid, run_grid
+from sigbench.experiments.executors import SerialExecutor
+from sigbench.experiments.grids import BUILTIN_GRIDS, Grid
+from sigbench.experiments.paper import PAPER_TABLES
+from sigbench.experiments.report import write_report
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "configs" / "demo.yaml"
+
+
+def sweep(results: Path, grid: Grid, overrides: list[str] | None = None, skip: int = 0) -> list:
+    """Record and run ``grid`` on fake runs, leaving its first ``skip`` points untrained."""
+    points = expand_grid(load_config(DEMO, overrides), grid)
+    record_grid(results, grid, points, config=str(DEMO), overrides=overrides)
+    run_grid(points[skip:], results, SerialExecutor(fake_train))
+    return points
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_depth_table_has_the_paper_columns_and_table4_beside_them(tmp_path: Path) -> None:
+    points = sweep(tmp_path, BUILTIN_GRIDS["depth"])
+    report = write_report(tmp_path)
+    rows = read_csv(tmp_path / "tables" / "depth.csv")
+    assert list(rows[0]) == [
+        "model", "resolution", "depth", "neurons", "batch_size",
+        "acc", "paper_acc", "params", "model_size_kb", "train_time_min", "paper_train_time_min",
+        "weights_kb", "f1_macro", "run_id",
+    ]  # fmt: skip
+    assert len(rows) == 10 and report.unfinished == []
+    by_setting = {(r["batch_size"], r["depth"]): r for r in rows}
+    row = by_setting["3000", "4"]
+    assert row["paper_acc"] == "93.4" and row["paper_train_time_min"] == "4.47"
+    assert float(row["acc"]) == pytest.approx(100 * fake_accuracy(points[8].config), abs=0.01)
+    assert row["model_size_kb"] == "4.5" and row["train_time_min"] == "2.0"
+    assert row["run_id"] == points[8].run_id
+    for name in ("depth.md", "depth.png", "acc_vs_params.png"):
+        assert (tmp_path / "tables" / name).stat().st_size > 0
+    assert not list((tmp_path / "tables").glob(".*"))  # no temporary files left
+
+
+def test_neurons_table_matches_table2_settings_only(tmp_path: Path) -> None:
+    sweep(tmp_path, BUILTIN_GRIDS["neurons"])
+    rows = read_csv(write_report(tmp_path).files[0])
+    row = next(r for r in rows if r["resolution"] == "64" and r["neurons"] == "150")
+    assert row["paper_params"] == "1152452" and row["paper_model_size_kb"] == "13857"
+    config = load_config(DEMO, ["data.image_size=64", "model.neurons=150"])
+    assert row["params"] == str(fake_params(config)) == "1152452"  # the fake uses the formula
+    # At depth 3 no Table 2 row matches: the paper columns stay empty.
+    sweep(tmp_path, BUILTIN_GRIDS["neurons"], ["signature.depth=3"])
+    rows = read_csv(write_report(tmp_path).files[0])
+    assert {r["paper_acc"] for r in rows} == {""}
+
+
+def test_unfinished_runs_are_left_out_and_counted(tmp_path: Path) -> None:
+    points = sweep(tmp_path, BUILTIN_GRIDS["batch_size"], skip=2)
+    rundir.partial_dir(tmp_path, points[0].run_id)  # a killed run's leftovers
+    report = write_report(tmp_path)
+    assert report.unfinished == sorted(p.run_id for p in points[:2])
+    assert len(read_csv(tmp_path / "tables" / "batch_size.csv")) == 3
+    markdown = (tmp_path / "tables" / "batch_size.md").read_text()
+    assert f"2 runs unfinished: {points[0].run_id}, {points[1].run_id}" in markdown
+    assert "| imagesig_fc | 8 | 4 | 50 | 256 |" in markdown  # batch 256: third point
+    assert "Table 3: batch size" in markdown
+
+
+def test_custom_grid_gets_its_keys_as_columns_and_hter_when_binary(tmp_path: Path) -> None:
+    grid = Grid("smoothing", {"train.label_smoothing": [0.0, 0.1]}, source="smoothing.yaml")
+    sweep(tmp_path, grid, ["data.classes=['0', '1']"])
+    write_report(tmp_path)
+    rows = read_csv(tmp_path / "tables" / "smoothing.csv")
+    assert list(rows[0])[:2] == ["model", "train.label_smoothing"]
+    assert [r["train.label_smoothing"] for r in rows] == ["0.0", "0.1"]
+    assert "hter" in rows[0] and "paper_acc" not in rows[0]
+
+
+def test_report_without_sweeps_says_what_to_run(tmp_path: Path) -> None:
+    with pytest.raises(SigbenchError, match="no sweeps recorded; run `sigbench ablate"):
+        write_report(tmp_path)
+
+
+def test_paper_tables_match_the_brief() -> None:
+    table2 = {tuple(r.setting.values())[1:]: r.figures for r in PAPER_TABLES["table2"].rows}
+    assert table2[32, 4, 50]["params"] == 192_152 and table2[64, 4, 50]["params"] == 384_152
+    assert table2[32, 4, 25]["params"] == 96_077
+    table4 = [r.figures["acc"] for r in PAPER_TABLES["table4"].rows]
+    assert table4[4] == 92.18 and table4[9] == 93.78
