@@ -23,6 +23,7 @@ from scipy import ndimage
 
 from sigbench.data.imageset import ImageSet
 from sigbench.data.splits import rng_for
+from sigbench.progress import SILENT, Progress
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,9 @@ AUGMENTATIONS: dict[str, Callable[[np.ndarray, np.random.Generator], Copies]] = 
 }
 
 
-def augment(train: ImageSet, names: list[str], seed: int) -> tuple[ImageSet, list[str], list[str]]:
+def augment(
+    train: ImageSet, names: list[str], seed: int, progress: Progress = SILENT
+) -> tuple[ImageSet, list[str], list[str]]:
     """The originals followed by every copy, the augmentations applied, and notes on skips.
 
     Each augmentation transforms the originals (never another augmentation's copies).
@@ -109,13 +112,18 @@ def augment(train: ImageSet, names: list[str], seed: int) -> tuple[ImageSet, lis
     parts = [train]
     applied: list[str] = []
     notes: list[str] = []
-    for name in dict.fromkeys(names):
-        if name == "color" and train.images.shape[-1] == 1:
-            message = "data.augment: 'color' swaps RGB channels; skipped for grayscale images"
-            log.warning(message)
-            notes.append(message)
-            continue
-        for suffix, images in AUGMENTATIONS[name](train.images, rng_for(seed, f"augment.{name}")):
-            parts.append(ImageSet(images, train.labels, [f"{n}#{suffix}" for n in train.names]))
-        applied.append(name)
+    unique = list(dict.fromkeys(names))
+    with progress.task("augmenting training images", total=len(unique)) as task:
+        for name in unique:
+            task.advance(1)
+            if name == "color" and train.images.shape[-1] == 1:
+                message = "data.augment: 'color' swaps RGB channels; skipped for grayscale images"
+                log.warning(message)
+                notes.append(message)
+                continue
+            rng = rng_for(seed, f"augment.{name}")
+            for suffix, images in AUGMENTATIONS[name](train.images, rng):
+                copy_names = [f"{n}#{suffix}" for n in train.names]
+                parts.append(ImageSet(images, train.labels, copy_names))
+            applied.append(name)
     return ImageSet.concat(parts), applied, notes

@@ -87,7 +87,7 @@ def load_splits(cfg: DataConfig, seed: int, *, progress: Progress = SILENT) -> D
 
     kept, held = stratified_split(train.labels, cfg.val_split, seed, "data.val_split")
     train, val = train.take(kept), train.take(held)
-    train, report.augmentations, augment_notes = augment(train, cfg.augment, seed)
+    train, report.augmentations, augment_notes = augment(train, cfg.augment, seed, progress)
     report.notes.extend(augment_notes)
     report.class_counts["train_before_balance"] = count_classes(train.labels, classes)
     train = rebalance(train, cfg.balance, seed)
