@@ -27,8 +27,11 @@ def _save(figure: Figure, path: Path) -> Path:
     return path
 
 
-def _x_positions(ax: Axes, values: pd.Series) -> dict[object, float]:
-    """Numbers stay numbers (log2 axis when they span 8x or more); anything else is a category."""
+def _x_positions(ax: Axes, values: pd.Series) -> tuple[dict[object, float], bool]:
+    """Numbers stay numbers (log2 axis when they span 8x or more); anything else is a category.
+
+    Returns each value's position and whether the axis is numeric (lines make sense).
+    """
     distinct = list(dict.fromkeys(values))
     if all(isinstance(v, Number) and not isinstance(v, bool) for v in distinct):
         numbers = sorted(float(v) for v in distinct)
@@ -36,9 +39,9 @@ def _x_positions(ax: Axes, values: pd.Series) -> dict[object, float]:
             ax.set_xscale("log", base=2)
             ax.minorticks_off()
         ax.set_xticks(numbers, labels=[f"{v:g}" for v in numbers])
-        return {v: float(v) for v in distinct}
+        return {v: float(v) for v in distinct}, True
     ax.set_xticks(range(len(distinct)), labels=[str(v) for v in distinct])
-    return {v: float(i) for i, v in enumerate(distinct)}
+    return {v: float(i) for i, v in enumerate(distinct)}, False
 
 
 def plot_grid(table: GridTable, path: Path) -> Path:
@@ -47,17 +50,19 @@ def plot_grid(table: GridTable, path: Path) -> Path:
     *series, x = table.axis_columns
     figure = Figure(figsize=(6.4, 4.2))
     ax = figure.subplots()
-    positions = _x_positions(ax, frame[x])
+    positions, numeric = _x_positions(ax, frame[x])
+    line = "-" if numeric else "none"
     groups = frame.groupby(series, sort=False, dropna=False) if series else [((), frame)]
     for index, (key, group) in enumerate(groups):
         values = key if isinstance(key, tuple) else (key,)
         label = ", ".join(f"{c} {v}" for c, v in zip(series, values, strict=True)) or "measured"
         xs = [positions[v] for v in group[x]]
         color = f"C{index % 10}"
-        ax.plot(xs, group["acc"].astype(float), marker="o", color=color, label=label)
+        ax.plot(xs, group["acc"].astype(float), ls=line, marker="o", color=color, label=label)
         if "paper_acc" in group and group["paper_acc"].notna().any():
             paper = group["paper_acc"].astype(float)
-            ax.plot(xs, paper, ls="--", marker="x", color=color, label=f"{label} (paper, fire)")
+            dashed = "--" if numeric else "none"
+            ax.plot(xs, paper, ls=dashed, marker="x", color=color, label=f"{label} (paper, fire)")
     ax.set_xlabel(x)
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(f"{table.name}: accuracy vs {x}")

@@ -9,7 +9,6 @@ to a temporary name and renamed, so two processes reporting at once never leave 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,11 +137,7 @@ def build_table(results: Path, record: GridRecord) -> GridTable:
 
 
 def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
-        return str(int(value))
-    return str(value)
+    return "" if value is None or pd.isna(value) else str(value)
 
 
 def unfinished_line(run_ids: list[str]) -> str:
