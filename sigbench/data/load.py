@@ -58,12 +58,13 @@ def _decode(catalog: Catalog, key: str) -> tuple[ImageSet, Fetched]:
 def load_splits(cfg: DataConfig, seed: int, *, progress: Progress = SILENT) -> DatasetSplits:
     """Read ``cfg``'s images and make the splits a run trains, validates and tests on."""
     source = open_source(cfg, progress)
-    report = DataReport(notes=list(source.notes))
+    report = DataReport()
     train_catalog, test_catalog, classes = source.train, source.test, source.classes
     if cfg.classes is not None:
-        catalogs = [train_catalog] if test_catalog is None else [train_catalog, test_catalog]
-        catalogs, classes = select_classes(catalogs, classes, cfg.classes)
-        train_catalog, test_catalog = catalogs[0], catalogs[-1] if len(catalogs) > 1 else None
+        train_catalog = select_classes(train_catalog, classes, cfg.classes)
+        if test_catalog is not None:
+            test_catalog = select_classes(test_catalog, classes, cfg.classes)
+        classes = list(cfg.classes)
     if test_catalog is None:
         train_catalog, test_catalog = split_catalog(
             train_catalog, cfg.test_split, seed, "data.test_split"

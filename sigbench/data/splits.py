@@ -58,9 +58,7 @@ def cap_per_class(catalog: Catalog, cap: int, seed: int) -> Catalog:
     return catalog.subset(np.sort(np.concatenate(chosen)))
 
 
-def select_classes(
-    catalogs: list[Catalog], classes: list[str], wanted: list[str]
-) -> tuple[list[Catalog], list[str]]:
+def select_classes(catalog: Catalog, classes: list[str], wanted: list[str]) -> Catalog:
     """Keep only the classes in ``wanted`` (``data.classes``), relabelled in that order."""
     unknown = [name for name in wanted if name not in classes]
     if unknown:
@@ -74,11 +72,7 @@ def select_classes(
             f"{', '.join(classes)}"
         )
     new_label = np.full(len(classes), -1, dtype=np.int64)
-    for position, name in enumerate(wanted):
-        new_label[classes.index(name)] = position
-    selected = []
-    for catalog in catalogs:
-        labels = new_label[catalog.labels]
-        keep = np.flatnonzero(labels >= 0)
-        selected.append(catalog.subset(keep, labels[keep]))
-    return selected, list(wanted)
+    new_label[[classes.index(name) for name in wanted]] = np.arange(len(wanted))
+    labels = new_label[catalog.labels]
+    keep = np.flatnonzero(labels >= 0)
+    return catalog.subset(keep, labels[keep])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sigbench.data.catalog import Catalog
 
@@ -14,4 +14,3 @@ class Source:
     train: Catalog
     test: Catalog | None
     classes: list[str]
-    notes: list[str] = field(default_factory=list)
