@@ -1,0 +1,44 @@
+"""``sigbench ablate`` and ``report`` end to end on the built-in digits, as a user runs them."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sigbench.cli import app
+from sigbench.experiments import rundir
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = str(REPO / "configs" / "demo.yaml")
+
+pytestmark = pytest.mark.e2e
+
+
+def ablate(results: Path, *args: str) -> str:
+    outcome = CliRunner().invoke(
+        app, ["ablate", "--config", DEMO, "--results", str(results), *args], catch_exceptions=False
+    )
+    assert outcome.exit_code == 0, outcome.output
+    return outcome.output
+
+
+def test_depth_grid_writes_table4_and_a_second_call_trains_nothing(tmp_path: Path) -> None:
+    output = ablate(tmp_path, "--grid", "depth", "--set", "train.epochs=2")
+    assert "trained 10, already finished 0" in output
+    with (tmp_path / "tables" / "depth.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 10
+    assert {(r["batch_size"], r["depth"]) for r in rows} == {
+        (b, str(d)) for b in ("1024", "3000") for d in range(1, 6)
+    }
+    assert all(0 <= float(r["acc"]) <= 100 and r["paper_acc"] for r in rows)
+    runs = rundir.finished_runs(tmp_path)
+
+    output = ablate(tmp_path, "--grid", "depth", "--set", "train.epochs=2")
+    assert "trained 0, already finished 10" in output
+    assert rundir.finished_runs(tmp_path) == runs
+    report = CliRunner().invoke(app, ["report", "--results", str(tmp_path)])
+    assert report.exit_code == 0 and "depth (10 runs)" in report.output
