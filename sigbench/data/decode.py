@@ -9,6 +9,8 @@ way whether it is a training image or one handed to ``sigbench predict``:
   would expose whatever colour the encoder left under transparent pixels.)
 - 16-bit and 32-bit integer images are scaled to 8 bits (divided by 257, so 65535 -> 255);
   32-bit float images are read on the 0..255 scale and clipped, as PIL does.
+- A grayscale model (``channels=1``, e.g. at predict time) gets colour files through PIL's
+  ITU-R 601-2 luma conversion; an RGB model gets grayscale files as three equal channels.
 - EXIF orientation is applied, as OpenCV's ``imread`` (the reference code's reader) does.
 - Resizing squashes to a square (no cropping). Downsizing uses area interpolation
   (``Image.BOX``, the same averaging as OpenCV's ``INTER_AREA``); an image smaller than the
