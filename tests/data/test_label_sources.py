@@ -93,3 +93,22 @@ def test_csv_without_the_right_columns(tmp_path):
     table.write_text("file,class\na.png,cat\n")
     with pytest.raises(SigbenchError, match=r"columns \['file', 'class'\].*path,label"):
         load_splits(DataConfig(source="csv", train=table), seed=0)
+
+
+def test_label_file_inside_the_image_folder_and_stray_files(numbered, warnings_of):
+    folder, outside = numbered("train", ["0", "1"] * 3)
+    inside = folder / "labels.txt"
+    inside.write_text(outside.read_text())
+    (folder / "notes.md").write_text("about the data")
+    splits = load_splits(_labelfile(folder, inside, test_split=0.5), seed=0)
+    assert len(splits.train) + len(splits.test) == 6 and splits.report.skipped == 0
+    assert any("not named by number" in w and "notes.md" in w for w in warnings_of())
+
+
+def test_csv_test_file_with_an_unknown_label(tmp_path, write_image):
+    write_image(tmp_path / "a.png")
+    (tmp_path / "train.csv").write_text("path,label\na.png,cat\na.png,dog\n")
+    (tmp_path / "test.csv").write_text("path,label\na.png,cow\n")
+    cfg = DataConfig(source="csv", train=tmp_path / "train.csv", test=tmp_path / "test.csv")
+    with pytest.raises(SigbenchError, match="data.test: .*'cow' is not a training label"):
+        load_splits(cfg, seed=0)
