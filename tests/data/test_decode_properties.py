@@ -45,6 +45,7 @@ def _check(path: Path, size: int, channels: int) -> None:
     assert pixels.shape == (size, size, channels) and pixels.dtype == np.uint8
 
 
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data:UserWarning")  # PIL's, on random bytes
 @SETTINGS
 @given(prefix=st.sampled_from(MAGIC), body=st.binary(max_size=300))
 def test_random_bytes_never_crash_the_decoder(folder, prefix, body):
