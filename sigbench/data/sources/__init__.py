@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sigbench.config import DataConfig
 from sigbench.data.sources.base import Source
-from sigbench.data.sources.builtin import BUILTINS, open_builtin
+from sigbench.data.sources.builtin import open_builtin
 from sigbench.data.sources.csvfile import open_csv
 from sigbench.data.sources.imagefolder import open_imagefolder
 from sigbench.data.sources.labelfile import open_labelfile
@@ -25,4 +25,4 @@ def open_source(cfg: DataConfig, progress: Progress) -> Source:
     return OPENERS[cfg.source](cfg, progress)
 
 
-__all__ = ["BUILTINS", "Source", "open_source"]
+__all__ = ["Source", "open_source"]
