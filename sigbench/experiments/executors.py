@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -94,13 +95,21 @@ class SerialExecutor(Executor):
 _events: Any = None  # the worker's end of the progress queue
 
 
-def _init_worker(events: Any, threads: int) -> None:
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose sweep process died must not finish a run nobody holds the lock for."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _init_worker(events: Any, threads: int, parent: int) -> None:
     """Leave Ctrl-C to the parent (it stops the pool), and share the cores between workers."""
     import torch
 
     global _events
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(threads)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     _events = events
     events.put(("pid", os.getpid()))
 
@@ -158,7 +167,7 @@ class ProcessPoolRunner(Executor):
             jobs,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(self._events, self.threads),
+            initargs=(self._events, self.threads, os.getpid()),
         )
         self._targets: dict[str, Progress] = {}
         self._pids: set[int] = set()
