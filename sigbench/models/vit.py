@@ -1,0 +1,71 @@
+"""A small Vision Transformer trained from scratch (the paper's ViT baseline), through timm.
+
+Width :data:`WIDTH` (the Keras ViT example's projection size), ``model.transformer_layers``
+blocks of ``model.attention_heads`` heads, MLP ratio 2, dropout 0.1, average pooling, then
+the paper's Dense(n) head. Patches are sized for about eight a side (4 px at 32x32); an image
+whose side is not a multiple of the patch is resized up to the next one.
+"""
+
+from __future__ import annotations
+
+import math
+
+from timm.models.vision_transformer import VisionTransformer
+from torch import nn
+
+from sigbench.config import ModelConfig
+from sigbench.errors import SigbenchError
+from sigbench.models.registry import register_model
+from sigbench.models.transfer import PixelPreprocess, TransferNet
+from sigbench.models.weights import load_weights
+
+WIDTH = 64
+PATCHES_PER_SIDE = 8
+MLP_RATIO = 2.0
+DROPOUT = 0.1
+MEAN, STD = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)  # timm's ViT defaults
+
+
+def patch_size(side: int) -> int:
+    """A power of two between 2 and 16 giving about :data:`PATCHES_PER_SIDE` patches a side."""
+    return min(16, max(2, 2 ** round(math.log2(side / PATCHES_PER_SIDE))))
+
+
+@register_model(
+    "vit", input="image", description=f"small ViT from scratch (width {WIDTH}), Dense(n) head"
+)
+def vit(input_shape: tuple[int, ...], num_classes: int, config: ModelConfig) -> nn.Module:
+    channels, height, width = input_shape
+    if config.transformer_layers < 1:
+        raise SigbenchError("model.transformer_layers = 0: a ViT needs at least one; try 6")
+    if WIDTH % config.attention_heads:
+        raise SigbenchError(
+            f"model.attention_heads = {config.attention_heads}: the ViT's width {WIDTH} must "
+            "split evenly across heads; use 1, 2, 4, 8 or 16"
+        )
+    patch = patch_size(max(height, width))
+    size = (math.ceil(height / patch) * patch, math.ceil(width / patch) * patch)
+    backbone = VisionTransformer(
+        img_size=size,
+        patch_size=patch,
+        in_chans=channels,
+        num_classes=0,
+        global_pool="avg",
+        class_token=False,
+        embed_dim=WIDTH,
+        depth=config.transformer_layers,
+        num_heads=config.attention_heads,
+        mlp_ratio=MLP_RATIO,
+        proj_drop_rate=DROPOUT,
+        attn_drop_rate=DROPOUT,
+    )
+    pretrained = load_weights(backbone, config)
+    return TransferNet(
+        PixelPreprocess(size, channels, MEAN, STD),
+        backbone,
+        WIDTH,
+        num_classes,
+        config,
+        last_stage=(f"blocks.{config.transformer_layers - 1}", "fc_norm"),
+        pretrained=pretrained,
+    )
