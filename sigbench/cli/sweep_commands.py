@@ -73,7 +73,10 @@ def _show_report(results: Path) -> None:
             continue
         columns = [c for c in (*table.axis_columns, *SHOWN_COLUMNS) if c in table.frame]
         shown = table.frame[list(dict.fromkeys(columns))].astype(object)
-        records = shown.where(shown.notna(), "").to_dict("records")
+        shown = shown.where(shown.notna(), "").map(
+            lambda v: f"{v:g}" if isinstance(v, float) else v
+        )
+        records = shown.to_dict("records")
         console.print(records_table(f"{table.name} ({len(records)} runs)", records))
     if report.unfinished:
         console.print(f"[yellow]{unfinished_line(report.unfinished)}[/]")
