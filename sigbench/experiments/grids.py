@@ -17,8 +17,20 @@ from pydantic import BaseModel
 from sigbench.config import ExperimentConfig
 from sigbench.errors import SigbenchError
 
-# The heads the ``models`` grid compares; baseline kinds are appended here as they land.
-MODEL_KINDS: list[str] = ["imagesig_fc", "imagesig_conv", "imagesig_attention"]
+# What the ``models`` grid compares: the ImageSig heads, then the baselines, cheapest first.
+# Baselines take model.weights / train.finetune from the base config (default: from scratch).
+MODEL_KINDS: list[str] = [
+    "imagesig_fc",
+    "imagesig_conv",
+    "imagesig_attention",
+    "logistic",
+    "simple_cnn",
+    "vit",
+    "mobilenetv2",
+    "efficientnet_lite0",
+    "resnet18",
+    "resnet50",
+]
 
 
 @dataclass(frozen=True)

@@ -96,3 +96,20 @@ def plot_acc_vs_params(tables: list[GridTable], path: Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     return _save(figure, path)
+
+
+def plot_acc_vs_latency(table: GridTable, path: Path) -> Path:
+    """Each model's accuracy against its CPU milliseconds per image (log axis), labelled."""
+    frame = table.frame.dropna(subset=["latency_ms"])
+    figure = Figure(figsize=(6.4, 4.2))
+    ax = figure.subplots()
+    latency, acc = frame["latency_ms"].astype(float), frame["acc"].astype(float)
+    ax.scatter(latency, acc, color="C0")
+    for name, x, y in zip(frame["model"], latency, acc, strict=True):
+        ax.annotate(str(name), (x, y), textcoords="offset points", xytext=(4, 4), fontsize="small")
+    ax.set_xscale("log")
+    ax.set_xlabel("CPU latency per image, one thread (ms)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(f"{table.name}: accuracy vs latency")
+    ax.grid(alpha=0.3)
+    return _save(figure, path)

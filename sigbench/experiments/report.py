@@ -32,6 +32,11 @@ SETTING_COLUMNS = {
 }
 FIGURE_COLUMNS = ["acc", "params", "model_size_kb", "train_time_min"]  # the paper's figures
 EXTRA_COLUMNS = ["weights_kb", "f1_macro", "hter", "run_id"]
+# A sweep over model kinds alone is the head-to-head comparison: accuracy beside every cost.
+MODELS_COLUMNS = [
+    "model", "acc", "f1_macro", "hter", "params", "weights_kb", "flops", "train_time_min",
+    "latency_ms", "images_per_s", "run_id",
+]  # fmt: skip
 
 
 @dataclass
@@ -80,6 +85,9 @@ def run_row(run: Path, keys: list[str]) -> dict[str, Any]:
             "weights_kb": metrics.get("weights_kb"),
             "f1_macro": round(metrics["f1_macro"], 4),
             "hter": round(metrics["hter"], 4) if "hter" in metrics else None,
+            "flops": metrics.get("flops_per_image"),
+            "latency_ms": metrics.get("latency_ms"),
+            "images_per_s": metrics.get("images_per_s"),
             "run_id": run.name,
         }
     )
@@ -109,6 +117,16 @@ def _column_order(record: GridRecord, rows: list[dict[str, Any]]) -> list[str]:
     return [*settings, *figures, *extras]
 
 
+def is_models_sweep(record: GridRecord) -> bool:
+    return record.keys == ["model.kind"]
+
+
+def _models_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """:data:`MODELS_COLUMNS`, with ``hter`` only where the task is binary."""
+    binary = any(row["hter"] is not None for row in rows)
+    return [c for c in MODELS_COLUMNS if c != "hter" or binary]
+
+
 def _integer_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """Whole-number columns with gaps stay integers (pandas would make 96077 into 96077.0)."""
     for column in frame.columns:
@@ -132,7 +150,8 @@ def build_table(results: Path, record: GridRecord) -> GridTable:
             figures = paper_figures(record.paper_table, row)
             row.update({f"paper_{name}": figures.get(name) for name in paper})
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=_column_order(record, rows), dtype=object)
+    columns = _models_columns(rows) if is_models_sweep(record) else _column_order(record, rows)
+    frame = pd.DataFrame(rows, columns=columns, dtype=object)
     return GridTable(record.name, _integer_columns(frame), record, unfinished)
 
 
@@ -168,7 +187,7 @@ def to_markdown(table: GridTable) -> str:
 
 def write_report(results: Path) -> Report:
     """Rebuild every recorded sweep's CSV, Markdown and plot under ``results/tables``."""
-    from sigbench.experiments.plots import plot_acc_vs_params, plot_grid
+    from sigbench.experiments.plots import plot_acc_vs_latency, plot_acc_vs_params, plot_grid
 
     records = read_grid_records(results)
     if not records:
@@ -186,6 +205,8 @@ def write_report(results: Path) -> Report:
         files += [csv_path, md_path]
         if not table.frame.empty:
             files.append(plot_grid(table, out / f"{table.name}.png"))
+        if is_models_sweep(table.record) and table.frame["latency_ms"].notna().any():
+            files.append(plot_acc_vs_latency(table, out / f"{table.name}_latency.png"))
     if any(not table.frame.empty for table in tables):
         files.append(plot_acc_vs_params(tables, out / "acc_vs_params.png"))
     return Report(tables, files)
