@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
+from torch import nn
 
 from sigbench.config import DataConfig, ExperimentConfig
 from sigbench.data import ImageSet
 from sigbench.models import model_entry
 from sigbench.progress import SILENT, Progress
-from sigbench.signature import SignatureSettings, featurize
+from sigbench.signature import SignatureSettings, featurize, image_signatures
 from sigbench.training.image_inputs import ImageInputs
 from sigbench.training.inputs import FeatureInputs, ModelInputs
 
@@ -96,6 +99,17 @@ def prepare_inputs(
         result.feature_cache[name] = features.cache
         result.input_shape = tuple(features.array.shape[1:])
     return result
+
+
+def inference_pipeline(
+    config: ExperimentConfig, model: nn.Module
+) -> Callable[[np.ndarray], torch.Tensor]:
+    """uint8 images (N, H, W, C) to logits, every step a deployed model takes (for timing)."""
+    model.eval()
+    if model_entry(config.model.kind).input == "image":
+        return lambda images: model(ImageInputs(images).take(np.arange(len(images)), train=False))
+    settings = signature_settings(config)
+    return lambda images: model(torch.from_numpy(image_signatures(images, settings)))
 
 
 def feature_statistics(features: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:

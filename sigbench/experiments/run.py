@@ -20,10 +20,20 @@ from sigbench.config import ExperimentConfig, dump_config, validate_config
 from sigbench.data import DatasetSplits, ImageSet, class_weights, load_splits, read_images
 from sigbench.errors import SigbenchError
 from sigbench.experiments import rundir
-from sigbench.experiments.inputs import feature_statistics, prepare_inputs
-from sigbench.models import create_model, model_entry
+from sigbench.experiments.inputs import (
+    data_settings,
+    feature_statistics,
+    inference_pipeline,
+    prepare_inputs,
+)
+from sigbench.models import apply_finetune, create_model, model_entry
 from sigbench.progress import SILENT, Progress
-from sigbench.training.costs import count_parameters, flops_per_sample, serialized_kb
+from sigbench.training.costs import (
+    count_parameters,
+    flops_per_sample,
+    inference_speed,
+    serialized_kb,
+)
 from sigbench.training.loop import fit, predict_proba
 from sigbench.training.metrics import classification_metrics
 
@@ -75,7 +85,7 @@ def train_run(config: ExperimentConfig, results: Path, *, progress: Progress = S
     if config.train.num_threads:
         torch.set_num_threads(config.train.num_threads)
     _seed_everything(config.seed)
-    splits = load_splits(config.data, config.seed, progress=progress)
+    splits = load_splits(data_settings(config), config.seed, progress=progress)
     prepared = prepare_inputs(
         config, _split_map(splits), cache_dir=rundir.cache_dir(results), progress=progress
     )
@@ -85,6 +95,7 @@ def train_run(config: ExperimentConfig, results: Path, *, progress: Progress = S
         num_classes=len(splits.classes),
         config=config.model,
     )
+    finetune = apply_finetune(model, config.train.finetune)
     train_inputs = prepared.splits["train"]
     if model_entry(config.model.kind).input == "signature":
         _fit_standardizer(model, train_inputs.features)
@@ -121,6 +132,7 @@ def train_run(config: ExperimentConfig, results: Path, *, progress: Progress = S
             "trainable_params": count_parameters(model, trainable_only=True),
             "weights_kb": round(serialized_kb(model.state_dict()), 1),
             "flops_per_image": flops_per_sample(model, example),
+            **inference_speed(inference_pipeline(config, model), splits.test.images),
             "train_seconds": round(result.seconds, 3),
             "featurize_seconds": round(prepared.featurize_seconds, 3),
             "feature_cache": _cache_summary(prepared.feature_cache),
@@ -133,6 +145,8 @@ def train_run(config: ExperimentConfig, results: Path, *, progress: Progress = S
             "class_counts": splits.report.class_counts,
         }
     )
+    if finetune is not None:
+        metrics["finetune"] = finetune
     if weights is not None:
         metrics["class_weights"] = dict(zip(splits.classes, map(float, weights), strict=True))
 
@@ -184,7 +198,8 @@ def load_run(run: Path) -> LoadedRun:
         checkpoint["kind"],
         input_shape=tuple(checkpoint["input_shape"]),
         num_classes=len(checkpoint["classes"]),
-        config=config.model,
+        # The checkpoint holds every weight: no ImageNet file is needed to reload a run.
+        config=config.model.model_copy(update={"weights": "none"}),
     )
     model.load_state_dict(checkpoint["state_dict"])
     model.eval()

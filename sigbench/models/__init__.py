@@ -3,5 +3,6 @@
 # Importing a family's module registers its kinds.
 from sigbench.models import cnn, imagesig, simple, vit  # noqa: F401
 from sigbench.models.registry import create_model, list_models, model_entry, register_model
+from sigbench.models.transfer import apply_finetune
 
-__all__ = ["create_model", "list_models", "model_entry", "register_model"]
+__all__ = ["apply_finetune", "create_model", "list_models", "model_entry", "register_model"]
