@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from sigbench.experiments.report import GridTable
 
 
-def _save(figure: Figure, path: Path) -> Path:
+def save_figure(figure: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.stem}.tmp-{os.getpid()}.png")
     figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight")
@@ -68,7 +68,7 @@ def plot_grid(table: GridTable, path: Path) -> Path:
     ax.set_title(f"{table.name}: accuracy vs {x}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_acc_vs_params(tables: list[GridTable], path: Path) -> Path:
@@ -95,7 +95,7 @@ def plot_acc_vs_params(tables: list[GridTable], path: Path) -> Path:
     ax.set_title("accuracy vs parameters")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_acc_vs_latency(table: GridTable, path: Path) -> Path:
@@ -112,4 +112,4 @@ def plot_acc_vs_latency(table: GridTable, path: Path) -> Path:
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(f"{table.name}: accuracy vs latency")
     ax.grid(alpha=0.3)
-    return _save(figure, path)
+    return save_figure(figure, path)
