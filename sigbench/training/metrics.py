@@ -17,18 +17,30 @@ def binary_error_rates(labels: np.ndarray, predicted: np.ndarray) -> dict[str, f
     return {"far": far, "frr": frr, "hter": (far + frr) / 2}
 
 
-def expected_calibration_error(labels: np.ndarray, proba: np.ndarray, bins: int = 15) -> float:
-    """Mean |accuracy - confidence| over equal-width confidence bins, weighted by bin size."""
+def calibration_bins(
+    labels: np.ndarray, proba: np.ndarray, bins: int = 15
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per equal-width confidence bin: image count, accuracy and mean confidence (NaN if empty).
+
+    The ECE and the reliability diagram both read these, so the two always agree.
+    """
     confidence = proba.max(axis=1)
     correct = proba.argmax(axis=1) == labels
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
-    error = 0.0
-    for b in range(bins):
-        members = which == b
-        if members.any():
-            error += members.mean() * abs(correct[members].mean() - confidence[members].mean())
-    return float(error)
+    counts = np.bincount(which, minlength=bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        accuracy = np.bincount(which, weights=correct, minlength=bins) / counts
+        mean_confidence = np.bincount(which, weights=confidence, minlength=bins) / counts
+    return counts, accuracy, mean_confidence
+
+
+def expected_calibration_error(labels: np.ndarray, proba: np.ndarray, bins: int = 15) -> float:
+    """Mean |accuracy - confidence| over equal-width confidence bins, weighted by bin size."""
+    counts, accuracy, confidence = calibration_bins(labels, proba, bins)
+    filled = counts > 0
+    gaps = np.abs(accuracy[filled] - confidence[filled])
+    return float(np.sum(counts[filled] * gaps) / max(counts.sum(), 1))
 
 
 def classification_metrics(
