@@ -2,13 +2,15 @@
 
 Both eat [0, 1] pixels as the lecture's ``Rescaling(1/255)`` leaves them, at the data's own
 channel count, and train from scratch (``model.weights`` may name a file of theirs). The CNN
-upsamples images smaller than its pools' product (8x8 digits) to :data:`CNN_MIN_SIZE`.
+upsamples images smaller than its pools' product (8x8 digits) to :data:`CNN_MIN_SIZE` and
+keeps its weights channels-last (oneDNN's fast path on CPU, as the transfer CNNs do).
 """
 
 from __future__ import annotations
 
 import math
 
+import torch
 from torch import nn
 
 from sigbench.config import ModelConfig
@@ -44,7 +46,7 @@ def simple_cnn(input_shape: tuple[int, ...], num_classes: int, config: ModelConf
         nn.Linear(CNN_DENSE, num_classes),
     )
     load_weights(model, config)
-    return model
+    return model.to(memory_format=torch.channels_last)
 
 
 @register_model("logistic", input="image", description="logistic regression on the pixels")
