@@ -1,0 +1,397 @@
+"""Error analysis of one run's test predictions: what it gets wrong, how sure it is when it
+does, and, for two classes, where the decision threshold should sit.
+
+Compute functions take labels and probabilities; draw functions also take a path and write
+one PNG on matplotlib's Agg canvas (no pyplot, so no global state). :func:`write_analysis`
+writes every picture of an :class:`Evaluation` into one folder.
+
+Binary tasks follow the HTER report's convention: class 1 is the "accepted" class, the
+score is its probability, an image is accepted when its score is above the threshold, and
+FAR = P(accept | class 0), FRR = P(reject | class 1). At threshold 0.5 this is the argmax.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter, StrMethodFormatter
+from sklearn.metrics import confusion_matrix
+
+from sigbench.data import ImageSet
+from sigbench.experiments.plots import save_figure
+from sigbench.training.metrics import calibration_bins, expected_calibration_error
+
+ANALYSIS_DIR = "analysis"
+# Picture file -> caption, in reading order; ROC only for two classes.
+FIGURES = {
+    "confusion_matrix.png": "confusion matrix",
+    "worst_mistakes.png": "most confident mistakes",
+    "confidence.png": "confidence, correct vs wrong",
+    "reliability.png": "reliability diagram",
+    "roc.png": "ROC curve",
+}
+MISTAKES_FILE = "mistakes.csv"
+GALLERY_SIZE = 16
+CALIBRATION_BINS = 15
+
+
+@dataclass
+class Evaluation:
+    """A model's class probabilities on the test split, beside the images they score.
+
+    ``val_labels`` / ``val_proba`` are the validation split's, which alone may choose a
+    binary threshold; ``None`` when the run has no validation split.
+    """
+
+    classes: list[str]
+    test: ImageSet
+    proba: np.ndarray
+    val_labels: np.ndarray | None = None
+    val_proba: np.ndarray | None = None
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.test.labels
+
+    @property
+    def binary(self) -> bool:
+        return len(self.classes) == 2
+
+
+# --- compute ---------------------------------------------------------------------------------
+
+
+def worst_mistakes(labels: np.ndarray, proba: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the wrong predictions, most confident first (ties: lower index first)."""
+    wrong = np.flatnonzero(proba.argmax(axis=1) != labels)
+    confidence = proba[wrong].max(axis=1)
+    return wrong[np.argsort(-confidence, kind="stable")][:count]
+
+
+@dataclass
+class ErrorCurve:
+    """FAR and FRR at every threshold that separates two distinct scores, ascending."""
+
+    thresholds: np.ndarray
+    far: np.ndarray
+    frr: np.ndarray
+
+    @property
+    def hter(self) -> np.ndarray:
+        return (self.far + self.frr) / 2
+
+
+def error_curve(labels: np.ndarray, scores: np.ndarray) -> ErrorCurve:
+    """FAR/FRR at 0, 1 and each midpoint between consecutive distinct scores.
+
+    Midpoints, not the scores themselves, so a threshold chosen on one split leaves a margin
+    on both sides when applied to another. Both classes must be present.
+    """
+    distinct = np.unique(scores)
+    thresholds = np.concatenate([[0.0], (distinct[:-1] + distinct[1:]) / 2, [1.0]])
+    negatives = np.sort(scores[labels == 0])
+    positives = np.sort(scores[labels == 1])
+    accepted_negatives = len(negatives) - np.searchsorted(negatives, thresholds, side="right")
+    rejected_positives = np.searchsorted(positives, thresholds, side="right")
+    return ErrorCurve(
+        thresholds, accepted_negatives / len(negatives), rejected_positives / len(positives)
+    )
+
+
+def choose_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
+    """The threshold with the lowest HTER on these (validation) scores; of equals, the one
+    nearest 0.5, so the default stands unless moving it helps."""
+    curve = error_curve(labels, scores)
+    best = np.flatnonzero(np.isclose(curve.hter, curve.hter.min(), rtol=0, atol=1e-12))
+    return float(curve.thresholds[best[np.argmin(np.abs(curve.thresholds[best] - 0.5))]])
+
+
+def equal_error_rate(curve: ErrorCurve) -> float:
+    """The error rate where FAR = FRR, interpolated linearly between the two nearest points."""
+    difference = curve.far - curve.frr  # falls from >= 0 to <= 0 as the threshold rises
+    i = int(np.argmax(difference <= 0))
+    if i == 0:
+        return float((curve.far[0] + curve.frr[0]) / 2)
+    share = difference[i - 1] / (difference[i - 1] - difference[i])
+    return float(curve.far[i - 1] + share * (curve.far[i] - curve.far[i - 1]))
+
+
+def rates_at(labels: np.ndarray, scores: np.ndarray, threshold: float) -> tuple[float, float]:
+    """(FAR, FRR) when scores above ``threshold`` are accepted."""
+    accepted = scores > threshold
+    return float(accepted[labels == 0].mean()), float((~accepted[labels == 1]).mean())
+
+
+def has_both_classes(labels: np.ndarray | None) -> bool:
+    return labels is not None and bool((labels == 0).any() and (labels == 1).any())
+
+
+def threshold_metrics(evaluation: Evaluation) -> dict[str, float]:
+    """Binary test scores at the validation-chosen threshold, and the test EER.
+
+    Empty when the task is not binary or either split lacks a class (no threshold to choose).
+    """
+    labels, val_labels = evaluation.labels, evaluation.val_labels
+    if not evaluation.binary or evaluation.val_proba is None:
+        return {}
+    if not (has_both_classes(labels) and has_both_classes(val_labels)):
+        return {}
+    threshold = choose_threshold(val_labels, evaluation.val_proba[:, 1])
+    far, frr = rates_at(labels, evaluation.proba[:, 1], threshold)
+    return {
+        "threshold": round(threshold, 6),
+        "hter_val_threshold": (far + frr) / 2,
+        "far_val_threshold": far,
+        "frr_val_threshold": frr,
+        "eer": equal_error_rate(error_curve(labels, evaluation.proba[:, 1])),
+    }
+
+
+# --- draw ------------------------------------------------------------------------------------
+
+
+def _annotate_cells(ax: Axes, values: np.ndarray, text: list[list[str]], size: float) -> None:
+    """Write each cell's text, white on dark cells, black on light ones."""
+    top = values.max() if values.size and values.max() > 0 else 1
+    for (row, column), value in np.ndenumerate(values):
+        colour = "white" if value > top * 0.55 else "black"
+        ax.text(
+            column, row, text[row][column], ha="center", va="center", color=colour, fontsize=size
+        )
+
+
+def draw_confusion(labels: np.ndarray, proba: np.ndarray, classes: list[str], path: Path) -> Path:
+    """Counts and row-normalised rates (recall on the diagonal) side by side."""
+    k = len(classes)
+    counts = confusion_matrix(labels, proba.argmax(axis=1), labels=np.arange(k))
+    totals = counts.sum(axis=1, keepdims=True)
+    rates = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+    side = max(3.6, 0.48 * k + 1.6)
+    figure = Figure(figsize=(2 * side + 0.6, side + 0.5), layout="constrained")
+    fontsize = 9 if k <= 10 else max(5.0, 9 - (k - 10) * 0.4)
+    panels = [
+        (counts, [[str(v) for v in row] for row in counts], "counts"),
+        (rates, [[f"{v:.2f}" for v in row] for row in rates], "share of each true class"),
+    ]
+    for ax, (values, text, title) in zip(figure.subplots(1, 2), panels, strict=True):
+        ax.imshow(values, cmap="Blues", vmin=0)
+        if k <= 25:
+            _annotate_cells(ax, values, text, fontsize)
+        tilted = k > 4 or max(map(len, classes)) > 8
+        ax.set_xticks(
+            range(k),
+            labels=classes,
+            rotation=40 if tilted else 0,
+            ha="right" if tilted else "center",
+            rotation_mode="anchor",
+            fontsize=fontsize,
+        )
+        ax.set_yticks(range(k), labels=classes, fontsize=fontsize)
+        ax.set_xlabel("predicted class")
+        ax.set_ylabel("true class")
+        ax.set_title(title)
+    accuracy = np.trace(counts) / max(counts.sum(), 1)
+    figure.suptitle(f"Confusion matrix: accuracy {accuracy:.3f} on {counts.sum()} test images")
+    return save_figure(figure, path)
+
+
+def mistake_title(true: str, predicted: str, confidence: float, width: int = 30) -> str:
+    """ "coat not shirt (0.93)", wrapped onto two lines when the class names are long."""
+    return "\n".join(textwrap.wrap(f"{true} not {predicted} ({confidence:.2f})", width))
+
+
+def _short_name(name: str, width: int = 30) -> str:
+    """The end of an image's path or name (where files differ), shortened to ``width``."""
+    tail = "/".join(name.replace("\\", "/").split("/")[-2:])
+    return tail if len(tail) <= width else "…" + tail[-(width - 1) :]
+
+
+def draw_worst_mistakes(
+    test: ImageSet, proba: np.ndarray, classes: list[str], path: Path, count: int = GALLERY_SIZE
+) -> Path:
+    """The ``count`` most confident wrong answers, each titled "true not predicted (conf)"."""
+    chosen = worst_mistakes(test.labels, proba, count)
+    wrong = int((proba.argmax(axis=1) != test.labels).sum())
+    columns = min(4, max(len(chosen), 1))
+    rows = max(1, -(-len(chosen) // columns))
+    figure = Figure(figsize=(2.3 * columns + 0.4, 2.55 * rows + 0.5), layout="constrained")
+    figure.suptitle(
+        f"Most confident mistakes: {len(chosen)} of {wrong} wrong ({len(test.labels)} test images)"
+    )
+    axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
+    for ax in axes:
+        ax.set_axis_off()
+    for ax, index in zip(axes, chosen, strict=False):
+        image = test.images[index]
+        if image.shape[-1] == 1:
+            ax.imshow(image[..., 0], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+        else:
+            ax.imshow(image, interpolation="nearest")
+        predicted = int(proba[index].argmax())
+        title = mistake_title(classes[test.labels[index]], classes[predicted], proba[index].max())
+        ax.set_title(title, fontsize=9)
+        ax.set_axis_on()
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel(_short_name(test.names[index]), fontsize=7, color="dimgray")
+    if not len(chosen):
+        axes[0].text(0.5, 0.5, "no misclassified test images", ha="center", va="center")
+    return save_figure(figure, path)
+
+
+def draw_confidence(labels: np.ndarray, proba: np.ndarray, path: Path) -> Path:
+    """How sure the model is when right and when wrong: each group's share per bin."""
+    confidence = proba.max(axis=1)
+    correct = proba.argmax(axis=1) == labels
+    low = np.floor(10 / proba.shape[1]) / 10  # confidence is never below 1 / classes
+    edges = np.linspace(low, 1.0, 21)
+    figure = Figure(figsize=(6.4, 4.0), layout="constrained")
+    ax = figure.subplots()
+    for group, name, colour in ((correct, "correct", "C2"), (~correct, "wrong", "C3")):
+        values = confidence[group]
+        if len(values):
+            label = f"{name} (n={len(values)}, mean {values.mean():.2f})"
+            weights = np.full(len(values), 1 / len(values))
+            ax.hist(
+                values,
+                bins=edges,
+                weights=weights,
+                histtype="stepfilled",
+                alpha=0.35,
+                color=colour,
+                edgecolor=colour,
+                linewidth=1.5,
+                label=label,
+            )
+    ax.set_xlim(low, 1.0)
+    ax.set_xlabel("confidence (highest class probability)")
+    ax.set_ylabel("share of the group's test images")
+    ax.set_title("Confidence of correct and wrong predictions")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
+    return save_figure(figure, path)
+
+
+def draw_reliability(
+    labels: np.ndarray, proba: np.ndarray, path: Path, bins: int = CALIBRATION_BINS
+) -> Path:
+    """Accuracy against confidence per bin, the gap to the diagonal, and images per bin."""
+    counts, accuracy, confidence = calibration_bins(labels, proba, bins)
+    ece = expected_calibration_error(labels, proba, bins)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    centres, width = (edges[:-1] + edges[1:]) / 2, 1.0 / bins
+    filled = counts > 0
+    figure = Figure(figsize=(5.6, 6.0), layout="constrained")
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[3, 1])
+    top.bar(
+        centres[filled],
+        accuracy[filled],
+        width=width,
+        color="C0",
+        alpha=0.75,
+        edgecolor="black",
+        linewidth=0.6,
+        label="accuracy in bin",
+    )
+    top.hlines(
+        confidence[filled],
+        edges[:-1][filled],
+        edges[1:][filled],
+        color="C3",
+        linewidth=2.5,
+        label="mean confidence in bin",
+    )
+    top.plot([0, 1], [0, 1], ls="--", color="gray", label="perfect calibration")
+    top.set_xlim(0, 1)
+    top.set_ylim(0, 1)
+    top.set_ylabel("accuracy")
+    top.set_title(f"Reliability diagram: ECE = {ece:.3f} ({bins} bins)")
+    top.legend(loc="upper left")
+    top.grid(alpha=0.3)
+    bottom.bar(
+        centres[filled], counts[filled], width=width, color="gray", edgecolor="black", linewidth=0.6
+    )
+    bottom.set_yscale("log")
+    bottom.set_ylim(0.7, max(counts.max(), 10) * 1.6)
+    bottom.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
+    bottom.yaxis.set_minor_formatter(NullFormatter())
+    bottom.set_xlabel("confidence (highest class probability)")
+    bottom.set_ylabel("test images")
+    bottom.grid(alpha=0.3)
+    return save_figure(figure, path)
+
+
+def draw_roc(evaluation: Evaluation, threshold: float | None, path: Path) -> Path:
+    """The test ROC curve (as FAR against 1 - FRR), its EER, and the operating points at 0.5
+    and at the validation-chosen threshold."""
+    labels, scores = evaluation.labels, evaluation.proba[:, 1]
+    negative, positive = evaluation.classes
+    curve = error_curve(labels, scores)
+    eer = equal_error_rate(curve)
+    figure = Figure(figsize=(5.6, 5.4), layout="constrained")
+    ax = figure.subplots()
+    ax.plot(curve.far[::-1], 1 - curve.frr[::-1], color="C0", label="test ROC")
+    ax.plot([0, 1], [0, 1], ls=":", color="gray", label="chance")
+    ax.plot([0, 1], [1, 0], ls="--", color="lightgray", lw=0.8)
+    ax.plot([eer], [1 - eer], "o", color="black", label=f"EER {eer:.3f}")
+    points = [(0.5, "s", "C1", "threshold 0.5")]
+    if threshold is not None:
+        points.append((threshold, "*", "C3", f"val-chosen threshold {threshold:.3f}"))
+    for value, marker, colour, name in points:
+        far, frr = rates_at(labels, scores, value)
+        ax.plot(
+            [far],
+            [1 - frr],
+            marker,
+            color=colour,
+            markersize=11 if marker == "*" else 7,
+            label=f"{name}: HTER {(far + frr) / 2:.3f}",
+        )
+    ax.set_xlim(-0.01, 1.01)
+    ax.set_ylim(-0.01, 1.01)
+    ax.set_aspect("equal")
+    ax.set_xlabel(f"FAR: {positive!r} given to {negative!r} images")
+    ax.set_ylabel(f"1 - FRR: {positive!r} images accepted")
+    ax.set_title(f"ROC on the test set (positive class {positive!r})")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize="small")
+    return save_figure(figure, path)
+
+
+def mistakes_csv(evaluation: Evaluation) -> str:
+    """Every wrong test prediction, most confident first, with its file: the full gallery."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["name", "true", "predicted", "confidence"])
+    proba = evaluation.proba
+    for index in worst_mistakes(evaluation.labels, proba, len(proba)):
+        true, predicted = evaluation.labels[index], proba[index].argmax()
+        row = [evaluation.test.names[index], evaluation.classes[true]]
+        writer.writerow([*row, evaluation.classes[predicted], f"{proba[index].max():.4f}"])
+    return buffer.getvalue()
+
+
+def write_analysis(folder: Path, evaluation: Evaluation, threshold: float | None) -> list[Path]:
+    """Every picture for ``evaluation`` (ROC for two classes) plus mistakes.csv, in ``folder``.
+
+    ``threshold`` is the validation-chosen one to mark on the ROC, or ``None``.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    labels, proba, classes = evaluation.labels, evaluation.proba, evaluation.classes
+    files = [
+        draw_confusion(labels, proba, classes, folder / "confusion_matrix.png"),
+        draw_worst_mistakes(evaluation.test, proba, classes, folder / "worst_mistakes.png"),
+        draw_confidence(labels, proba, folder / "confidence.png"),
+        draw_reliability(labels, proba, folder / "reliability.png"),
+    ]
+    if evaluation.binary and has_both_classes(labels):
+        files.append(draw_roc(evaluation, threshold, folder / "roc.png"))
+    (folder / MISTAKES_FILE).write_text(mistakes_csv(evaluation))
+    return [*files, folder / MISTAKES_FILE]
