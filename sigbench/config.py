@@ -88,6 +88,7 @@ class TrainConfig(_Section):
     finetune: Literal["head", "last_stage", "full"] = "head"
     device: Literal["cpu", "cuda"] = "cpu"
     num_threads: int | None = Field(None, ge=1)
+    top_k: int = Field(5, ge=1, description="top-k accuracy, reported when classes exceed k")
 
 
 class ExperimentConfig(_Section):
