@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,14 @@ from sigbench.config import ExperimentConfig, dump_config, validate_config
 from sigbench.data import DatasetSplits, ImageSet, class_weights, load_splits, read_images
 from sigbench.errors import SigbenchError
 from sigbench.experiments import rundir
+from sigbench.experiments.analysis import (
+    ANALYSIS_DIR,
+    Evaluation,
+    threshold_metrics,
+    write_analysis,
+)
 from sigbench.experiments.inputs import (
+    PreparedInputs,
     data_settings,
     feature_statistics,
     inference_pipeline,
@@ -80,8 +89,44 @@ def _class_weight_vector(config: ExperimentConfig, splits: DatasetSplits) -> np.
     return class_weights(splits.train.labels, len(splits.classes))
 
 
-def train_run(config: ExperimentConfig, results: Path, *, progress: Progress = SILENT) -> RunResult:
-    """Train and score one experiment, and publish its run folder under ``results/runs``."""
+def _evaluate(
+    model: torch.nn.Module,
+    prepared: PreparedInputs,
+    splits: DatasetSplits,
+    classes: list[str],
+    device: str = "cpu",
+) -> Evaluation:
+    """Test probabilities beside the test images, plus the validation ones a binary task's
+    threshold is chosen on (the test split never chooses it)."""
+    evaluation = Evaluation(
+        classes, splits.test, predict_proba(model, prepared.splits["test"], device=device)
+    )
+    val = prepared.splits.get("val")
+    if len(classes) == 2 and val is not None and len(val):
+        evaluation.val_labels = splits.val.labels
+        evaluation.val_proba = predict_proba(model, val, device=device)
+    return evaluation
+
+
+def _score(evaluation: Evaluation, top_k: int) -> dict[str, Any]:
+    metrics = classification_metrics(
+        evaluation.labels, evaluation.proba, evaluation.classes, top_k=top_k
+    )
+    metrics.update(threshold_metrics(evaluation))
+    return metrics
+
+
+def train_run(
+    config: ExperimentConfig,
+    results: Path,
+    *,
+    progress: Progress = SILENT,
+    analysis: bool = False,
+) -> RunResult:
+    """Train and score one experiment, and publish its run folder under ``results/runs``.
+
+    ``analysis`` also draws the error-analysis pictures into the run's ``analysis/`` folder.
+    """
     if config.train.num_threads:
         torch.set_num_threads(config.train.num_threads)
     _seed_everything(config.seed)
@@ -111,9 +156,9 @@ def train_run(config: ExperimentConfig, results: Path, *, progress: Progress = S
         class_weights=weights,
         progress=progress,
     )
-    proba = predict_proba(model, prepared.splits["test"], device=config.train.device)
+    evaluation = _evaluate(model, prepared, splits, splits.classes, config.train.device)
     model.cpu()
-    metrics = classification_metrics(splits.test.labels, proba, splits.classes)
+    metrics = _score(evaluation, config.train.top_k)
 
     checkpoint = {
         "format": CHECKPOINT_FORMAT,
@@ -156,6 +201,8 @@ def train_run(config: ExperimentConfig, results: Path, *, progress: Progress = S
     metrics["checkpoint_kb"] = round((partial / rundir.CHECKPOINT_FILE).stat().st_size / 1024, 1)
     rundir.write_text_atomic(partial / rundir.CONFIG_FILE, dump_config(config))
     rundir.write_text_atomic(partial / rundir.HISTORY_FILE, _history_csv(result.history))
+    if analysis:
+        write_analysis(partial / ANALYSIS_DIR, evaluation, metrics.get("threshold"))
     # metrics.json last: its presence marks the run as whole.
     rundir.write_json_atomic(partial / rundir.METRICS_FILE, metrics)
     run_dir = rundir.publish_run(partial, final)
@@ -206,24 +253,46 @@ def load_run(run: Path) -> LoadedRun:
     return LoadedRun(config, model, list(checkpoint["classes"]), int(checkpoint["channels"]))
 
 
+def analysis_dir(run: Path, test_data: Path | None = None) -> Path:
+    """Where ``evaluate_run`` draws: ``analysis/``, or ``analysis-<folder>`` for other data."""
+    return Path(run) / (ANALYSIS_DIR if test_data is None else f"{ANALYSIS_DIR}-{test_data.name}")
+
+
 def evaluate_run(
-    run: Path, *, test_data: Path | None = None, progress: Progress = SILENT
+    run: Path,
+    *,
+    test_data: Path | None = None,
+    progress: Progress = SILENT,
+    analysis: bool = False,
 ) -> dict[str, Any]:
-    """Score a finished run on its test split again, or on the folder ``test_data``."""
+    """Score a finished run on its test split again, or on the folder ``test_data``.
+
+    Loads the splits as ``train_run`` did (same seed), so the validation split, and with it
+    a binary threshold, is the same. ``analysis`` redraws the pictures in :func:`analysis_dir`.
+    """
     loaded = load_run(run)
     config = loaded.config
     if test_data is not None:
         config.data.test = Path(test_data)
-    splits = load_splits(config.data, config.seed, progress=progress)
+    splits = load_splits(data_settings(config), config.seed, progress=progress)
     if splits.classes != loaded.classes:
         raise SigbenchError(
             f"{test_data or config.data.test}: classes {splits.classes} differ from the "
             f"model's {loaded.classes}"
         )
-    prepared = prepare_inputs(config, {"test": splits.test}, cache_dir=None, progress=progress)
-    proba = predict_proba(loaded.model, prepared.splits["test"])
-    metrics = classification_metrics(splits.test.labels, proba, loaded.classes)
+    needed = {"test": splits.test}
+    if len(loaded.classes) == 2:
+        needed["val"] = splits.val
+    prepared = prepare_inputs(config, needed, cache_dir=None, progress=progress)
+    evaluation = _evaluate(loaded.model, prepared, splits, loaded.classes)
+    metrics = _score(evaluation, config.train.top_k)
     metrics["n_test"] = len(splits.test.labels)
+    if analysis:
+        folder = analysis_dir(run, test_data)
+        staging = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        write_analysis(staging, evaluation, metrics.get("threshold"))
+        rundir.publish_run(staging, folder)
     return metrics
 
 
