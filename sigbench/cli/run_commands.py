@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +18,26 @@ ResultsOption = typer.Option(
     Path("results"), "--results", "-r", help="Results folder: runs/, tables/ and cache/ live here."
 )
 RunArg = typer.Argument(..., help="A finished run folder, e.g. results/runs/demo-1a2b3c4d5e.")
+AnalysisOption = typer.Option(
+    False,
+    "--analysis",
+    help="Also draw error-analysis pictures into the run's analysis/ folder: confusion matrix, "
+    "most confident mistakes, confidence histogram, reliability diagram, ROC (two classes).",
+)
 
 SUMMARY_KEYS = (
-    "accuracy", "f1_macro", "hter", "far", "frr", "top5_accuracy", "ece", "params",
+    "accuracy", "f1_macro", "hter", "far", "frr", "threshold", "hter_val_threshold", "eer",
+    "ece", "params",
     "weights_kb", "checkpoint_kb", "flops_per_image", "train_seconds", "featurize_seconds",
     "feature_cache", "epochs_run", "best_epoch", "n_train", "n_val", "n_test",
 )  # fmt: skip
+TOP_K = re.compile(r"top\d+_accuracy")  # train.top_k names the key
 
 
 def metrics_summary(metrics: dict[str, Any]) -> dict[str, Any]:
-    rows = {key: metrics[key] for key in SUMMARY_KEYS if key in metrics}
+    top_k = [key for key in metrics if TOP_K.fullmatch(key)]
+    keys = (*SUMMARY_KEYS[:2], *top_k, *SUMMARY_KEYS[2:])  # top-k beside accuracy
+    rows = {key: metrics[key] for key in keys if key in metrics}
     for name, counts in metrics.get("class_counts", {}).items():
         rows[f"classes ({name})"] = ", ".join(f"{k} {v}" for k, v in counts.items())
     if "class_weights" in metrics:
@@ -40,16 +51,19 @@ def train(
     config: Path = ConfigArg,
     overrides: list[str] = SetOption,
     results: Path = ResultsOption,
+    analysis: bool = AnalysisOption,
 ) -> None:
     """Train one experiment and write results/runs/<run-id>/: config, metrics, history, model."""
     from sigbench.config import load_config
-    from sigbench.experiments.run import train_run
+    from sigbench.experiments.run import analysis_dir, train_run
 
     spec = load_config(config, overrides)
-    outcome = train_run(spec, results, progress=RichProgress())
+    outcome = train_run(spec, results, progress=RichProgress(), analysis=analysis)
     for note in outcome.notes:
         console.print(f"[dim]note:[/] {note}")
     console.print(key_value_table(f"run {outcome.run_dir}", metrics_summary(outcome.metrics)))
+    if analysis:
+        console.print(f"analysis pictures in {analysis_dir(outcome.run_dir)}")
 
 
 def evaluate(
@@ -57,12 +71,15 @@ def evaluate(
     data: Path = typer.Option(
         None, "--data", help="Score on this test folder instead of the run's own test split."
     ),
+    analysis: bool = AnalysisOption,
 ) -> None:
     """Score a finished run's saved model again on its test split (or on --data)."""
-    from sigbench.experiments.run import evaluate_run
+    from sigbench.experiments.run import analysis_dir, evaluate_run
 
-    metrics = evaluate_run(run, test_data=data, progress=RichProgress())
+    metrics = evaluate_run(run, test_data=data, progress=RichProgress(), analysis=analysis)
     console.print(key_value_table(f"eval {run}", metrics_summary(metrics)))
+    if analysis:
+        console.print(f"analysis pictures in {analysis_dir(run, data)}")
 
 
 def predict(
