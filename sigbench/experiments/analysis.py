@@ -223,9 +223,10 @@ def draw_worst_mistakes(
     rows = max(1, -(-len(chosen) // columns))
     figure = Figure(figsize=(2.3 * columns + 0.4, 2.55 * rows + 0.5), layout="constrained")
     figure.suptitle(
-        f"Most confident mistakes: {len(chosen)} of {wrong} wrong ({len(test.labels)} test images)"
+        f"Most confident mistakes: {wrong} of {len(test.labels)} test images wrong, "
+        f"the top {len(chosen)} shown"
     )
-    axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
     for ax in axes:
         ax.set_axis_off()
     for ax, index in zip(axes, chosen, strict=False):
