@@ -9,6 +9,7 @@ to a temporary name and renamed, so two processes reporting at once never leave 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,41 @@ def to_markdown(table: GridTable) -> str:
     return "\n".join(lines) + "\n"
 
 
+def analysis_markdown(results: Path, table: GridTable) -> str:
+    """A section with each run's error-analysis pictures as relative image links, one table
+    row per run that has an ``analysis/`` folder; empty when none has."""
+    from sigbench.experiments.analysis import ANALYSIS_DIR, FIGURES
+
+    if table.frame.empty:
+        return ""
+    tables = rundir.tables_dir(results)
+    axes = [c for c in dict.fromkeys(table.axis_columns) if c in table.frame]
+    rows, missing = [], []
+    for record in table.frame.to_dict("records"):
+        folder = rundir.runs_dir(results) / record["run_id"] / ANALYSIS_DIR
+        if not folder.is_dir():
+            missing.append(record["run_id"])
+            continue
+        label = ", ".join(f"{c} {_cell(record[c])}" for c in axes)
+        links = {
+            name: f"![{caption}]({Path(os.path.relpath(folder / name, tables)).as_posix()})"
+            for name, caption in FIGURES.items()
+            if (folder / name).is_file()
+        }
+        rows.append((f"{label}<br>`{record['run_id']}`", links))
+    lines = []
+    if rows:
+        shown = [name for name in FIGURES if any(name in links for _, links in rows)]
+        lines += ["", "## Error analysis", ""]
+        lines.append("| run | " + " | ".join(FIGURES[name] for name in shown) + " |")
+        lines.append("|" + "|".join("---" for _ in range(len(shown) + 1)) + "|")
+        for label, links in rows:
+            lines.append(f"| {label} | " + " | ".join(links.get(n, "") for n in shown) + " |")
+    if rows and missing:
+        lines += ["", f"No pictures yet for {', '.join(missing)}: `sigbench eval RUN --analysis`."]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
 def write_report(results: Path) -> Report:
     """Rebuild every recorded sweep's CSV, Markdown and plot under ``results/tables``."""
     from sigbench.experiments.plots import plot_acc_vs_latency, plot_acc_vs_params, plot_grid
@@ -201,7 +237,7 @@ def write_report(results: Path) -> Report:
     for table in tables:
         csv_path, md_path = out / f"{table.name}.csv", out / f"{table.name}.md"
         rundir.write_text_atomic(csv_path, table.frame.to_csv(index=False))
-        rundir.write_text_atomic(md_path, to_markdown(table))
+        rundir.write_text_atomic(md_path, to_markdown(table) + analysis_markdown(results, table))
         files += [csv_path, md_path]
         if not table.frame.empty:
             files.append(plot_grid(table, out / f"{table.name}.png"))
