@@ -1,0 +1,205 @@
+"""Error analysis: pictures written, the gallery's choice, the binary threshold chosen on
+validation only, the EER, a configurable top-k, and the report's links to the pictures."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fake_runs import fake_train
+
+from sigbench.config import load_config, validate_config
+from sigbench.data import ImageSet
+from sigbench.errors import SigbenchError
+from sigbench.experiments import rundir
+from sigbench.experiments.ablate import expand_grid, record_grid, run_grid
+from sigbench.experiments.analysis import (
+    ANALYSIS_DIR,
+    FIGURES,
+    MISTAKES_FILE,
+    Evaluation,
+    choose_threshold,
+    equal_error_rate,
+    error_curve,
+    mistake_title,
+    mistakes_csv,
+    threshold_metrics,
+    worst_mistakes,
+    write_analysis,
+)
+from sigbench.experiments.executors import SerialExecutor
+from sigbench.experiments.grids import BUILTIN_GRIDS
+from sigbench.experiments.report import write_report
+from sigbench.training.metrics import classification_metrics
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def binary_proba(scores: list[float] | np.ndarray) -> np.ndarray:
+    scores = np.asarray(scores, dtype=float)
+    return np.stack([1 - scores, scores], axis=1)
+
+
+def tiny_images(n: int, channels: int) -> ImageSet:
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (n, 6, 5, channels), dtype=np.uint8)
+    return ImageSet(images, np.zeros(n, dtype=np.int64), [f"img/{i}.png" for i in range(n)])
+
+
+def multiclass_evaluation(n: int = 40, classes: int = 4) -> Evaluation:
+    rng = np.random.default_rng(1)
+    test = tiny_images(n, 3)
+    test.labels = rng.integers(0, classes, n)
+    proba = rng.dirichlet(np.ones(classes), n)
+    return Evaluation([f"class {c}" for c in range(classes)], test, proba)
+
+
+def test_every_picture_is_written_and_roc_only_for_two_classes(tmp_path: Path) -> None:
+    files = write_analysis(tmp_path / "multi", multiclass_evaluation(), threshold=None)
+    names = {f.name for f in files}
+    assert names == {*FIGURES, MISTAKES_FILE} - {"roc.png"}
+
+    test = tiny_images(30, 1)
+    test.labels = np.array([0, 1] * 15)
+    scores = np.linspace(0.05, 0.95, 30)
+    evaluation = Evaluation(["face", "non-face"], test, binary_proba(scores), test.labels, None)
+    files = write_analysis(tmp_path / "binary", evaluation, threshold=0.3)
+    assert {f.name for f in files} == {*FIGURES, MISTAKES_FILE}
+    for path in files:
+        assert path.stat().st_size > 0
+        if path.suffix == ".png":
+            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_gallery_shows_the_most_confident_mistakes_first() -> None:
+    labels = np.array([0, 1, 2, 0, 1])
+    proba = np.array(
+        [
+            [0.9, 0.05, 0.05],  # right
+            [0.6, 0.3, 0.1],  # wrong at 0.6
+            [0.1, 0.85, 0.05],  # wrong at 0.85
+            [0.2, 0.1, 0.7],  # wrong at 0.7
+            [0.2, 0.7, 0.1],  # right
+        ]
+    )
+    assert worst_mistakes(labels, proba, 10).tolist() == [2, 3, 1]
+    assert worst_mistakes(labels, proba, 2).tolist() == [2, 3]
+    assert mistake_title("coat", "shirt", 0.931) == "coat not shirt (0.93)"
+
+
+def test_mistakes_csv_lists_every_error_most_confident_first() -> None:
+    evaluation = multiclass_evaluation()
+    lines = mistakes_csv(evaluation).splitlines()
+    wrong = evaluation.proba.argmax(axis=1) != evaluation.labels
+    assert lines[0] == "name,true,predicted,confidence"
+    assert len(lines) == 1 + wrong.sum()
+    confidences = [float(line.rsplit(",", 1)[1]) for line in lines[1:]]
+    assert confidences == sorted(confidences, reverse=True)
+
+
+def test_threshold_is_chosen_on_validation_and_applied_to_test() -> None:
+    # Validation: negatives reach 0.6, positives start at 0.7, so only a cut above 0.6
+    # separates them; 0.5 would falsely accept two negatives.
+    val_labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    val_scores = [0.1, 0.3, 0.55, 0.6, 0.7, 0.8, 0.9, 0.95]
+    threshold = choose_threshold(val_labels, np.array(val_scores))
+    assert threshold == pytest.approx(0.65)
+    # Test: the model's 0.5 cut is perfect here, the validation cut is not; the test split
+    # must not move the threshold.
+    test_labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    test_scores = [0.1, 0.2, 0.3, 0.4, 0.55, 0.6, 0.8, 0.9]
+    test = tiny_images(8, 1)
+    test.labels = test_labels
+    evaluation = Evaluation(
+        ["a", "b"], test, binary_proba(test_scores), val_labels, binary_proba(val_scores)
+    )
+    metrics = threshold_metrics(evaluation)
+    assert metrics["threshold"] == pytest.approx(0.65)
+    assert metrics["far_val_threshold"] == 0.0
+    assert metrics["frr_val_threshold"] == pytest.approx(0.5)  # 0.55 and 0.6 rejected
+    assert metrics["hter_val_threshold"] == pytest.approx(0.25)
+    assert metrics["eer"] == 0.0  # the test scores separate perfectly at some threshold
+    plain = classification_metrics(test_labels, binary_proba(test_scores), ["a", "b"])
+    assert plain["hter"] == 0.0  # at 0.5
+
+
+def test_equal_hters_keep_the_threshold_nearest_the_default() -> None:
+    labels = np.array([0, 0, 1, 1])
+    assert choose_threshold(labels, np.array([0.1, 0.2, 0.8, 0.9])) == pytest.approx(0.5)
+
+
+def test_equal_error_rate() -> None:
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    # One negative above one positive: at 0.5 FAR = FRR = 1/4.
+    scores = np.array([0.1, 0.2, 0.3, 0.6, 0.4, 0.7, 0.8, 0.9])
+    assert equal_error_rate(error_curve(labels, scores)) == pytest.approx(0.25)
+    assert equal_error_rate(error_curve(labels, 1 - scores)) == pytest.approx(0.75)
+    # FAR and FRR cross between two operating points: linear interpolation.
+    labels = np.array([0, 0, 1])
+    scores = np.array([0.2, 0.6, 0.4])  # (FAR, FRR): (1/2, 0) at 0.3, (1/2, 1) at 0.5
+    assert equal_error_rate(error_curve(labels, scores)) == pytest.approx(0.5)
+
+
+def test_no_threshold_without_validation_or_without_both_classes() -> None:
+    test = tiny_images(4, 1)
+    test.labels = np.array([0, 1, 0, 1])
+    proba = binary_proba([0.2, 0.8, 0.3, 0.7])
+    assert threshold_metrics(Evaluation(["a", "b"], test, proba)) == {}
+    one_class = Evaluation(["a", "b"], test, proba, np.array([1, 1]), binary_proba([0.6, 0.9]))
+    assert threshold_metrics(one_class) == {}
+
+
+def test_top_k_is_configurable() -> None:
+    labels = np.array([0, 1, 2, 3])
+    # True class ranked 1st, 2nd, 3rd and 4th.
+    proba = np.array(
+        [
+            [0.4, 0.3, 0.2, 0.1],
+            [0.4, 0.3, 0.2, 0.1],
+            [0.4, 0.3, 0.2, 0.1],
+            [0.4, 0.3, 0.2, 0.1],
+        ]
+    )
+    metrics = classification_metrics(labels, proba, list("abcd"), top_k=3)
+    assert metrics["top3_accuracy"] == pytest.approx(0.75) and "top5_accuracy" not in metrics
+    assert "top4_accuracy" not in classification_metrics(labels, proba, list("abcd"), top_k=4)
+    assert validate_config({}, "x", ["train.top_k=3"]).train.top_k == 3
+    with pytest.raises(SigbenchError, match="train.top_k"):
+        validate_config({}, "x", ["train.top_k=0"])
+
+
+def test_report_links_each_runs_pictures(tmp_path: Path) -> None:
+    points = expand_grid(load_config(REPO / "configs/demo.yaml"), BUILTIN_GRIDS["depth"])[:2]
+    record_grid(tmp_path, BUILTIN_GRIDS["depth"], points, config="configs/demo.yaml")
+    run_grid(points, tmp_path, SerialExecutor(fake_train))
+    drawn = rundir.runs_dir(tmp_path) / points[0].run_id / ANALYSIS_DIR
+    write_analysis(drawn, multiclass_evaluation(), threshold=None)
+    write_report(tmp_path)
+    markdown = (rundir.tables_dir(tmp_path) / "depth.md").read_text()
+    assert "## Error analysis" in markdown
+    links = re.findall(r"!\[[^]]*\]\(([^)]+)\)", markdown)
+    assert len(links) == 4  # one run drawn, no ROC for ten classes
+    for link in links:
+        assert (rundir.tables_dir(tmp_path) / link).is_file()
+    assert f"No pictures yet for {points[1].run_id}" in markdown
+
+
+@pytest.mark.slow
+def test_train_and_eval_draw_the_pictures_and_agree_on_the_threshold(tmp_path: Path) -> None:
+    from sigbench.experiments.run import evaluate_run, train_run
+
+    config = validate_config(
+        {
+            "data": {"source": "builtin", "name": "lfw-faces", "image_size": 25},
+            "model": {"kind": "simple_cnn"},
+            "train": {"epochs": 3, "batch_size": 64},
+        }
+    )
+    run = train_run(config, tmp_path, analysis=True)
+    assert {p.name for p in (run.run_dir / ANALYSIS_DIR).iterdir()} == {*FIGURES, MISTAKES_FILE}
+    again = evaluate_run(run.run_dir, analysis=True)
+    for key in ("accuracy", "hter", "threshold", "hter_val_threshold", "eer", "ece"):
+        assert again[key] == pytest.approx(run.metrics[key]), key
+    assert not [p for p in run.run_dir.iterdir() if p.name.startswith(".")]
