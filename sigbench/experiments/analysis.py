@@ -342,19 +342,16 @@ def draw_roc(evaluation: Evaluation, threshold: float | None, path: Path) -> Pat
     ax.plot([0, 1], [0, 1], ls=":", color="gray", label="chance")
     ax.plot([0, 1], [1, 0], ls="--", color="lightgray", lw=0.8)
     ax.plot([eer], [1 - eer], "o", color="black", label=f"EER {eer:.3f}")
-    points = [(0.5, "s", "C1", "threshold 0.5")]
+    # The default is a hollow square drawn last, so it stays visible where the two coincide.
+    square = {"marker": "s", "markersize": 12, "mfc": "none", "mew": 2, "color": "C1"}
+    points = [(0.5, square, "threshold 0.5")]
     if threshold is not None:
-        points.append((threshold, "*", "C3", f"val-chosen threshold {threshold:.3f}"))
-    for value, marker, colour, name in points:
+        star = {"marker": "*", "markersize": 12, "color": "C3"}
+        points.insert(0, (threshold, star, f"val-chosen threshold {threshold:.3f}"))
+    for value, style, name in points:
         far, frr = rates_at(labels, scores, value)
-        ax.plot(
-            [far],
-            [1 - frr],
-            marker,
-            color=colour,
-            markersize=11 if marker == "*" else 7,
-            label=f"{name}: HTER {(far + frr) / 2:.3f}",
-        )
+        label = f"{name}: HTER {(far + frr) / 2:.3f}"
+        ax.plot([far], [1 - frr], ls="none", label=label, **style)
     ax.set_xlim(-0.01, 1.01)
     ax.set_ylim(-0.01, 1.01)
     ax.set_aspect("equal")
