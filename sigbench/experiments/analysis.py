@@ -167,6 +167,17 @@ def _annotate_cells(ax: Axes, values: np.ndarray, text: list[list[str]], size: f
         )
 
 
+def _legend_above(ax: Axes, columns: int) -> None:
+    """A one-row legend between the title and the axes, where it never covers a bar."""
+    ax.legend(
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncols=columns,
+        fontsize="small",
+        frameon=False,
+    )
+
+
 def draw_confusion(labels: np.ndarray, proba: np.ndarray, classes: list[str], path: Path) -> Path:
     """Counts and row-normalised rates (recall on the diagonal) side by side."""
     k = len(classes)
@@ -274,9 +285,9 @@ def draw_confidence(labels: np.ndarray, proba: np.ndarray, path: Path) -> Path:
     ax.set_xlim(low, 1.0)
     ax.set_xlabel("confidence (highest class probability)")
     ax.set_ylabel("share of the group's test images")
-    ax.set_title("Confidence of correct and wrong predictions")
+    figure.suptitle("Confidence of correct and wrong predictions")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left")
+    _legend_above(ax, columns=2)
     return save_figure(figure, path)
 
 
@@ -313,8 +324,8 @@ def draw_reliability(
     top.set_xlim(0, 1)
     top.set_ylim(0, 1)
     top.set_ylabel("accuracy")
-    top.set_title(f"Reliability diagram: ECE = {ece:.3f} ({bins} bins)")
-    top.legend(loc="upper left")
+    figure.suptitle(f"Reliability diagram: ECE = {ece:.3f} ({bins} bins)")
+    _legend_above(top, columns=3)
     top.grid(alpha=0.3)
     bottom.bar(
         centres[filled], counts[filled], width=width, color="gray", edgecolor="black", linewidth=0.6
