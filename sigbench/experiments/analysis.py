@@ -209,7 +209,7 @@ def draw_confusion(labels: np.ndarray, proba: np.ndarray, classes: list[str], pa
         ax.set_ylabel("true class")
         ax.set_title(title)
     accuracy = np.trace(counts) / max(counts.sum(), 1)
-    figure.suptitle(f"Confusion matrix: accuracy {accuracy:.3f} on {counts.sum()} test images")
+    figure.suptitle(f"Confusion matrix: accuracy {accuracy:.3f} on {counts.sum():,} test images")
     return save_figure(figure, path)
 
 
@@ -232,9 +232,9 @@ def draw_worst_mistakes(
     wrong = int((proba.argmax(axis=1) != test.labels).sum())
     columns = min(4, max(len(chosen), 1))
     rows = max(1, -(-len(chosen) // columns))
-    figure = Figure(figsize=(2.3 * columns + 0.4, 2.55 * rows + 0.5), layout="constrained")
+    figure = Figure(figsize=(2.3 * columns + 0.4, 2.8 * rows + 0.5), layout="constrained")
     figure.suptitle(
-        f"Most confident mistakes: {wrong} of {len(test.labels)} test images wrong, "
+        f"Most confident mistakes: {wrong:,} of {len(test.labels):,} test images wrong, "
         f"the top {len(chosen)} shown"
     )
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
