@@ -146,7 +146,7 @@ def threshold_metrics(evaluation: Evaluation) -> dict[str, float]:
     threshold = choose_threshold(val_labels, evaluation.val_proba[:, 1])
     far, frr = rates_at(labels, evaluation.proba[:, 1], threshold)
     return {
-        "threshold": round(threshold, 6),
+        "threshold": threshold,
         "hter_val_threshold": (far + frr) / 2,
         "far_val_threshold": far,
         "frr_val_threshold": frr,
