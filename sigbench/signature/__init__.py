@@ -1,0 +1,24 @@
+"""The signature engine: images as streams of paths, and their truncated signatures.
+
+It knows arrays, not datasets or models::
+
+    from sigbench.signature import image_signatures
+    features = image_signatures(images, depth=4, two_direction=True, path="time")
+"""
+
+from sigbench.signature.backends import available_backends, resolve_backend
+from sigbench.signature.compute import image_signatures, signature_length
+from sigbench.signature.featurize import Features, SignatureSettings, featurize
+from sigbench.signature.streams import PATH_TRANSFORMS, stream_count
+
+__all__ = [
+    "PATH_TRANSFORMS",
+    "Features",
+    "SignatureSettings",
+    "available_backends",
+    "featurize",
+    "image_signatures",
+    "resolve_backend",
+    "signature_length",
+    "stream_count",
+]
