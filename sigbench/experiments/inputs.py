@@ -15,7 +15,7 @@ from sigbench.config import DataConfig, ExperimentConfig
 from sigbench.data import ImageSet
 from sigbench.models import model_entry
 from sigbench.progress import SILENT, Progress
-from sigbench.signature import SignatureSettings, featurize, image_signatures
+from sigbench.signature import SignatureSettings, featurize
 from sigbench.training.image_inputs import ImageInputs
 from sigbench.training.inputs import FeatureInputs, ModelInputs
 
@@ -109,7 +109,7 @@ def inference_pipeline(
     if model_entry(config.model.kind).input == "image":
         return lambda images: model(ImageInputs(images).take(np.arange(len(images)), train=False))
     settings = signature_settings(config)
-    return lambda images: model(torch.from_numpy(image_signatures(images, settings)))
+    return lambda images: model(torch.from_numpy(settings.compute(images)))
 
 
 def feature_statistics(features: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
