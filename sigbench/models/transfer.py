@@ -8,6 +8,7 @@ an ImageSig model can carry its signature) and ``predict`` needs no separate pip
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Literal
 
@@ -17,6 +18,8 @@ from torch import nn
 
 from sigbench.config import ModelConfig
 from sigbench.models.imagesig import _dense_block
+
+log = logging.getLogger(__name__)
 
 Finetune = Literal["head", "last_stage", "full"]
 
@@ -103,4 +106,9 @@ class TransferNet(nn.Module):
 
 def apply_finetune(model: nn.Module, mode: Finetune) -> Finetune | None:
     """Freeze a transfer model's layers as ``train.finetune`` says; None for other models."""
-    return model.set_finetune(mode) if isinstance(model, TransferNet) else None
+    if not isinstance(model, TransferNet):
+        return None
+    effective = model.set_finetune(mode)
+    if effective != mode:
+        log.info("train.finetune = %s: model.weights is none, so the whole network trains", mode)
+    return effective
