@@ -195,7 +195,7 @@ def draw_confusion(labels: np.ndarray, proba: np.ndarray, classes: list[str], pa
         ax.imshow(values, cmap="Blues", vmin=0)
         if k <= 25:
             _annotate_cells(ax, values, text, fontsize)
-        tilted = k > 4 or max(map(len, classes)) > 8
+        tilted = k * max(map(len, classes)) > 30  # the names would not fit side by side
         ax.set_xticks(
             range(k),
             labels=classes,
@@ -235,7 +235,7 @@ def draw_worst_mistakes(
     figure = Figure(figsize=(2.3 * columns + 0.4, 2.8 * rows + 0.5), layout="constrained")
     figure.suptitle(
         f"Most confident mistakes: {wrong:,} of {len(test.labels):,} test images wrong, "
-        f"the top {len(chosen)} shown"
+        + ("all shown" if len(chosen) == wrong else f"the top {len(chosen)} shown")
     )
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
     for ax in axes:
@@ -262,7 +262,9 @@ def draw_confidence(labels: np.ndarray, proba: np.ndarray, path: Path) -> Path:
     """How sure the model is when right and when wrong: each group's share per bin."""
     confidence = proba.max(axis=1)
     correct = proba.argmax(axis=1) == labels
-    low = np.floor(10 / proba.shape[1]) / 10  # confidence is never below 1 / classes
+    low = (
+        min(np.floor(confidence.min() * 10) / 10, 0.5) if len(confidence) else 0.0
+    )  # zoom in on the occupied range
     edges = np.linspace(low, 1.0, 21)
     figure = Figure(figsize=(6.4, 4.0), layout="constrained")
     ax = figure.subplots()
