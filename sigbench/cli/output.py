@@ -31,6 +31,8 @@ def setup_logging(verbose: bool = False) -> None:
         handlers=[RichHandler(console=errors, show_time=False, show_path=False)],
         force=True,
     )
+    # PIL reports odd files (corrupt EXIF, huge images) through `warnings`: show them the same way.
+    logging.captureWarnings(True)
 
 
 class _RichTask:

@@ -55,9 +55,10 @@ def train(
 ) -> None:
     """Train one experiment and write results/runs/<run-id>/: config, metrics, history, model."""
     from sigbench.config import load_config
+
+    spec = load_config(config, overrides)  # before the heavy imports: bad specs fail fast
     from sigbench.experiments.run import analysis_dir, train_run
 
-    spec = load_config(config, overrides)
     outcome = train_run(spec, results, progress=RichProgress(), analysis=analysis)
     for note in outcome.notes:
         console.print(f"[dim]note:[/] {note}")

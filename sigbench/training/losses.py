@@ -36,6 +36,6 @@ class FocalLoss(nn.Module):
 def make_loss(
     name: str, *, gamma: float, class_weights: torch.Tensor | None, label_smoothing: float
 ) -> nn.Module:
-    if name == "focal":
-        return FocalLoss(gamma, class_weights, label_smoothing)
-    return nn.CrossEntropyLoss(weight=class_weights, label_smoothing=label_smoothing)
+    """``ce`` is the focal loss at gamma 0, so class weights scale each sample's loss and the
+    batch is averaged over its size (as Keras' class_weight does), for both losses alike."""
+    return FocalLoss(gamma if name == "focal" else 0.0, class_weights, label_smoothing)

@@ -39,11 +39,6 @@ def test_focal_loss_with_gamma_zero_trains_exactly_like_cross_entropy() -> None:
     assert focal2[0] < focal[0]  # (1 - p)^2 down-weights every example
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="losses.py: train.loss=ce with class weights is torch's weighted mean (divided by "
-    "the batch's summed weights); focal (and Keras) divide by the batch size",
-)
 def test_focal_loss_with_gamma_zero_trains_like_class_weighted_cross_entropy() -> None:
     settings = {"epochs": 3, "batch_size": 64, "lr": 0.01}
     focal = losses(TrainConfig(loss="focal", focal_gamma=0.0, **settings), ALPHA)
