@@ -271,7 +271,7 @@ def draw_confidence(labels: np.ndarray, proba: np.ndarray, path: Path) -> Path:
     for group, name, colour in ((correct, "correct", "C2"), (~correct, "wrong", "C3")):
         values = confidence[group]
         if len(values):
-            label = f"{name} (n={len(values)}, mean {values.mean():.2f})"
+            label = f"{name} (n={len(values):,}, mean {values.mean():.2f})"
             weights = np.full(len(values), 1 / len(values))
             ax.hist(
                 values,
