@@ -43,9 +43,9 @@ data:
 # fire task is binary too), sized to finish well within an hour on 2 cores; re-running
 # skips finished runs. Tables and plots land in $(PAPER_RESULTS)/tables.
 PAPER_RESULTS ?= results/paper
-PAPER_JOBS ?= 1
-PAPER_SET ?= --set "data.classes=[t-shirt/top, shirt]" --set data.max_per_class=3000 \
-	--set train.epochs=60
+PAPER_JOBS ?= 2
+PAPER_SET ?= --set "data.classes=[t-shirt/top, shirt]" --set data.max_per_class=2000 \
+	--set train.epochs=40
 
 paper: install data
 	for grid in neurons batch_size depth; do \
