@@ -55,14 +55,28 @@ def plot_grid(table: GridTable, path: Path) -> Path:
     groups = frame.groupby(series, sort=False, dropna=False) if series else [((), frame)]
     for index, (key, group) in enumerate(groups):
         values = key if isinstance(key, tuple) else (key,)
-        label = ", ".join(f"{c} {v}" for c, v in zip(series, values, strict=True)) or "measured"
+        label = ", ".join(f"{c} {v}" for c, v in zip(series, values, strict=True))
         xs = [positions[v] for v in group[x]]
         color = f"C{index % 10}"
-        ax.plot(xs, group["acc"].astype(float), ls=line, marker="o", color=color, label=label)
+        ax.plot(
+            xs,
+            group["acc"].astype(float),
+            ls=line,
+            marker="o",
+            color=color,
+            label=label or "measured",
+        )
         if "paper_acc" in group and group["paper_acc"].notna().any():
             paper = group["paper_acc"].astype(float)
             dashed = "--" if numeric else "none"
-            ax.plot(xs, paper, ls=dashed, marker="x", color=color, label=f"{label} (paper, fire)")
+            ax.plot(
+                xs,
+                paper,
+                ls=dashed,
+                marker="x",
+                color=color,
+                label=f"paper, fire: {label}" if label else "paper, fire",
+            )
     ax.set_xlabel(x)
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(f"{table.name}: accuracy vs {x}")

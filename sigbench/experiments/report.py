@@ -10,6 +10,7 @@ to a temporary name and renamed, so two processes reporting at once never leave 
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -171,7 +172,7 @@ def to_markdown(table: GridTable) -> str:
     lines = [f"# {table.name}", ""]
     if record.paper_table:
         lines += [f"Paper columns: {PAPER_TABLES[record.paper_table].title}, fire dataset.", ""]
-    overrides = " ".join(f"--set {o}" for o in record.overrides)
+    overrides = " ".join(f"--set {shlex.quote(o)}" for o in record.overrides)
     lines += [f"Config: `{record.config}` {overrides}".rstrip(), ""]
     if table.frame.empty:
         lines.append("No finished runs yet.")
