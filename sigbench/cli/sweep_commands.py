@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from types import TracebackType
 
@@ -19,9 +20,17 @@ from rich.progress import Progress as RichProgressBar
 
 from sigbench.cli.output import _RichTask, console, errors, records_table
 from sigbench.cli.run_commands import ResultsOption, SetOption
+from sigbench.errors import SigbenchError
 
 DEFAULT_CONFIG = Path("configs/demo.yaml")
 SHOWN_COLUMNS = ("acc", "paper_acc", "params", "model_size_kb", "train_time_min")
+
+
+class ExecutorKind(str, Enum):
+    """``--executor``: an Enum so the help lists the choices."""
+
+    local = "local"
+    ray = "ray"
 
 
 class SharedProgress:
@@ -96,7 +105,19 @@ def ablate(
     ),
     overrides: list[str] = SetOption,
     results: Path = ResultsOption,
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Grid points trained at once."),
+    jobs: int = typer.Option(
+        1, "--jobs", "-j", min=1, help="Grid points trained at once (local executor)."
+    ),
+    executor_kind: ExecutorKind = typer.Option(
+        ExecutorKind.local,
+        "--executor",
+        help="local: this machine (--jobs); ray: one Ray task per point (docs/ray.md).",
+    ),
+    address: str | None = typer.Option(
+        None,
+        "--address",
+        help="Ray cluster head (HOST:6379 or auto); default: RAY_ADDRESS or a local instance.",
+    ),
 ) -> None:
     """Train every point of a grid (skipping finished runs), then write the report tables."""
     from sigbench.config import load_config
@@ -104,20 +125,26 @@ def ablate(
     from sigbench.experiments.executors import available_cores, make_executor
     from sigbench.experiments.grids import load_grid
 
+    if address is not None and executor_kind is not ExecutorKind.ray:
+        raise SigbenchError("--address names a Ray cluster: add --executor ray")
     spec = load_grid(grid)
     base = load_config(config, overrides)
     points = expand_grid(base, spec)
     record_grid(results, spec, points, config=str(config), overrides=overrides)
     jobs = min(jobs, len(points))
     threads = base.train.num_threads
-    if threads and jobs * threads > available_cores():
+    if executor_kind is ExecutorKind.local and threads and jobs * threads > available_cores():
         errors.print(
             f"[yellow]warning:[/] {jobs} jobs x train.num_threads {threads} exceed the "
             f"{available_cores()} cores"
         )
-    console.print(f"grid {spec.name}: {len(points)} points from {config}, {jobs} at a time")
+    at_once = f"{jobs} at a time" if executor_kind is ExecutorKind.local else "as Ray tasks"
+    console.print(f"grid {spec.name}: {len(points)} points from {config}, {at_once}")
     try:
-        with SharedProgress() as progress, make_executor(jobs) as executor:
+        with (
+            SharedProgress() as progress,
+            make_executor(jobs, kind=executor_kind.value, address=address) as executor,
+        ):
             outcome = run_grid(points, results, executor, progress, name=spec.name)
     except KeyboardInterrupt:
         _show_report(results)  # the tables keep every run that finished

@@ -1,8 +1,9 @@
-"""Where grid points run: in this process, or in a pool of local processes.
+"""Where grid points run: in this process, in a pool of local processes, or as Ray tasks.
 
 :func:`sigbench.experiments.ablate.run_grid` only needs :class:`Executor`: ``slots`` (how
 many runs may be in flight), ``submit`` (a future per run), ``stop`` (abandon in-flight runs
-on Ctrl-C) and ``close``. A cluster executor (Ray) is one more subclass.
+on Ctrl-C) and ``close``. The Ray executor (:mod:`sigbench.experiments.ray_executor`) is one
+more subclass.
 """
 
 from __future__ import annotations
@@ -215,6 +216,17 @@ class ProcessPoolRunner(Executor):
             manager.__exit__(None, None, None)
 
 
-def make_executor(jobs: int, run_fn: RunFunction | None = None) -> Executor:
-    """Serial for one job (no process start-up cost), else a local process pool."""
+def make_executor(
+    jobs: int,
+    run_fn: RunFunction | None = None,
+    *,
+    kind: str = "local",
+    address: str | None = None,
+) -> Executor:
+    """Locally serial for one job (no process start-up cost), else a local process pool; or
+    Ray tasks on the instance at ``address`` (Ray is imported only then: an optional extra)."""
+    if kind == "ray":
+        from sigbench.experiments.ray_executor import RayExecutor
+
+        return RayExecutor(address, run_fn)
     return SerialExecutor(run_fn) if jobs <= 1 else ProcessPoolRunner(jobs, run_fn)

@@ -1,0 +1,123 @@
+"""Grid points as Ray tasks, on a local Ray instance or a cluster.
+
+The driver (``run_grid``) keeps deciding what runs: it skips finished runs and holds each
+run's lock while its task is queued or running, exactly as with the local executors. A task
+trains one point and publishes its run folder itself, so ``results`` must be a path every
+node reaches (shared storage mounted at the same place); the task runs in the driver's
+working folder where that exists on its node, so relative paths in a config mean the same.
+
+Ray is an optional extra and imported only here, when an executor is made. Every point is
+handed to Ray at once and the cluster's free resources decide how many train together
+(an autoscaler sees the whole queue). Unlike the local executors, any failure of a task
+(an exception, a killed worker, a lost node) fails only its own point: on a cluster the
+cause is often the node, and the other points are already running elsewhere. Ray does not
+retry a task; running the sweep again redoes exactly the runs that did not finish.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from sigbench.config import ExperimentConfig
+from sigbench.errors import SigbenchError
+from sigbench.experiments.executors import Executor, RunFunction
+from sigbench.progress import SILENT, Progress
+
+INSTALL_HINT = "pip install 'sigbench[ray]'"
+
+
+def import_ray() -> Any:
+    """The ``ray`` module, or a one-line error saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise SigbenchError(
+            f"--executor ray needs Ray, which is not installed: {INSTALL_HINT}"
+        ) from None
+    return ray
+
+
+def task_resources(config: ExperimentConfig) -> dict[str, float]:
+    """What one run asks Ray for: its torch threads as CPUs, and a GPU when it trains on one."""
+    return {
+        "num_cpus": config.train.num_threads or 1,
+        "num_gpus": 1 if config.train.device == "cuda" else 0,
+    }
+
+
+def _run_task(run_fn: RunFunction, config: ExperimentConfig, results: str, cwd: str) -> object:
+    """One grid point on a Ray worker (which is pooled: its threads are set for each run)."""
+    import torch
+
+    if os.path.isdir(cwd):
+        os.chdir(cwd)
+    torch.set_num_threads(int(task_resources(config)["num_cpus"]))
+    return run_fn(config, Path(results), SILENT)
+
+
+def _failure(error: BaseException) -> SigbenchError:
+    """One line for a failed task: the run's own error, or why Ray lost it."""
+    ray = import_ray()
+    if isinstance(error, ray.exceptions.RayTaskError):
+        cause = error.cause
+        text = str(cause).strip()
+        if not isinstance(cause, SigbenchError):
+            text = f"{type(cause).__name__}: {text} (on {error.ip}, pid {error.pid})"
+    else:
+        text = f"Ray: {str(error).strip() or type(error).__name__}"
+    return SigbenchError(text.splitlines()[0] if text else type(error).__name__)
+
+
+def _forward(done: Future, future: Future) -> None:
+    error = done.exception()
+    if error is None:
+        future.set_result(done.result())
+    else:
+        future.set_exception(_failure(error))
+
+
+class RayExecutor(Executor):
+    """Each :meth:`submit` is one Ray task with :func:`task_resources`.
+
+    Joins the Ray instance this process already has, else connects to ``address`` (a
+    cluster's head, ``auto``, or None for ``RAY_ADDRESS`` or a new local instance), and
+    disconnects on :meth:`close` only from an instance it joined itself.
+    """
+
+    slots = 1 << 30  # no cap here: Ray queues each point until a node has room for it
+
+    def __init__(self, address: str | None = None, run_fn: RunFunction | None = None) -> None:
+        super().__init__(run_fn)
+        ray = import_ray()
+        self._owns_ray = not ray.is_initialized()
+        if self._owns_ray:
+            local = {} if address else {"include_dashboard": False}
+            try:
+                ray.init(address=address, configure_logging=False, **local)
+            except ConnectionError as exc:
+                raise SigbenchError(f"cannot reach a Ray cluster at {address}: {exc}") from None
+        self._task = ray.remote(_run_task)
+        self._refs: set[Any] = set()  # tasks in flight, for stop()
+
+    def submit(self, config: ExperimentConfig, results: Path, progress: Progress) -> Future:
+        options = task_resources(config) | {"max_retries": 0, "name": config.run_id()}
+        ref = self._task.options(**options).remote(
+            self.run_function(), config, str(Path(results).resolve()), os.getcwd()
+        )
+        self._refs.add(ref)
+        future: Future = Future()
+        future.add_done_callback(lambda _: self._refs.discard(ref))
+        ref.future().add_done_callback(lambda done: _forward(done, future))
+        return future
+
+    def stop(self) -> None:
+        ray = import_ray()
+        for ref in list(self._refs):
+            ray.cancel(ref, force=True)
+
+    def close(self) -> None:
+        if self._owns_ray:
+            import_ray().shutdown()
