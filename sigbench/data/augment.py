@@ -46,7 +46,8 @@ def _per_chunk(pixels: np.ndarray, transform: Callable[[np.ndarray], np.ndarray]
 
 
 def add_brightness(pixels: np.ndarray, delta: int) -> np.ndarray:
-    """Raise the HSV value (max over channels) by ``delta`` with hue and saturation unchanged.
+    """Shift the HSV value (max over channels) by ``delta``, clipped to 0..255, with hue and
+    saturation unchanged (a negative ``delta`` darkens: the robustness check uses both).
 
     Keeping hue and saturation scales each channel by V'/V, so every output level depends only
     on (V, level): one 256 x 256 lookup table does the whole batch.
@@ -89,11 +90,13 @@ def _rotate45(pixels: np.ndarray, rng: np.random.Generator) -> Copies:
     yield "rotate45", rotate(pixels, 45.0)
 
 
+def add_noise(pixels: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Gaussian noise with ``sigma`` on the 0..255 scale, rounded and clipped."""
+    return _per_chunk(pixels, lambda x: x + rng.normal(0.0, sigma, x.shape).astype(np.float32))
+
+
 def _noise(pixels: np.ndarray, rng: np.random.Generator) -> Copies:
-    noisy = _per_chunk(
-        pixels, lambda x: x + rng.normal(0.0, NOISE_SIGMA, x.shape).astype(np.float32)
-    )
-    yield "noise", noisy
+    yield "noise", add_noise(pixels, NOISE_SIGMA, rng)
 
 
 AUGMENTATIONS: dict[str, Callable[[np.ndarray, np.random.Generator], Copies]] = {

@@ -43,6 +43,7 @@ from sigbench.training.costs import (
     inference_speed,
     serialized_kb,
 )
+from sigbench.training.inputs import ModelInputs
 from sigbench.training.loop import fit, predict_proba
 from sigbench.training.metrics import classification_metrics
 
@@ -253,6 +254,28 @@ def load_run(run: Path) -> LoadedRun:
     return LoadedRun(config, model, list(checkpoint["classes"]), int(checkpoint["channels"]))
 
 
+def run_splits(
+    loaded: LoadedRun, test_data: Path | None = None, progress: Progress = SILENT
+) -> DatasetSplits:
+    """The splits a run was trained on (same seed), or its test split taken from ``test_data``."""
+    config = loaded.config
+    if test_data is not None:
+        config.data.test = Path(test_data)
+    splits = load_splits(data_settings(config), config.seed, progress=progress)
+    if splits.classes != loaded.classes:
+        raise SigbenchError(
+            f"{test_data or config.data.test}: classes {splits.classes} differ from the "
+            f"model's {loaded.classes}"
+        )
+    return splits
+
+
+def run_inputs(loaded: LoadedRun, images: np.ndarray) -> ModelInputs:
+    """uint8 images (N, H, W, C) as the run's model eats them: features or pixels."""
+    image_set = ImageSet(images, np.zeros(len(images), dtype=np.int64), [""] * len(images))
+    return prepare_inputs(loaded.config, {"x": image_set}, cache_dir=None).splits["x"]
+
+
 def analysis_dir(run: Path, test_data: Path | None = None) -> Path:
     """Where ``evaluate_run`` draws: ``analysis/``, or ``analysis-<folder>`` for other data."""
     return Path(run) / (ANALYSIS_DIR if test_data is None else f"{ANALYSIS_DIR}-{test_data.name}")
@@ -272,14 +295,7 @@ def evaluate_run(
     """
     loaded = load_run(run)
     config = loaded.config
-    if test_data is not None:
-        config.data.test = Path(test_data)
-    splits = load_splits(data_settings(config), config.seed, progress=progress)
-    if splits.classes != loaded.classes:
-        raise SigbenchError(
-            f"{test_data or config.data.test}: classes {splits.classes} differ from the "
-            f"model's {loaded.classes}"
-        )
+    splits = run_splits(loaded, test_data, progress)
     needed = {"test": splits.test}
     if len(loaded.classes) == 2:
         needed["val"] = splits.val
@@ -311,9 +327,7 @@ def predict_files(run: Path, paths: list[Path]) -> list[Prediction]:
     if missing:
         raise SigbenchError(f"{missing[0]}: no such image file")
     images = read_images([Path(p) for p in paths], config.data.image_size, loaded.channels)
-    image_set = ImageSet(images, np.zeros(len(images), dtype=np.int64), [str(p) for p in paths])
-    prepared = prepare_inputs(config, {"predict": image_set}, cache_dir=None)
-    proba = predict_proba(loaded.model, prepared.splits["predict"])
+    proba = predict_proba(loaded.model, run_inputs(loaded, images))
     best = proba.argmax(axis=1)
     return [
         Prediction(Path(path), loaded.classes[k], float(proba[i, k]))

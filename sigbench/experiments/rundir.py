@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +41,20 @@ def _temporary(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}")
 
 
-def write_text_atomic(path: Path, text: str) -> None:
+def write_file_atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """``write(temporary)`` for writers that want a path (ONNX, TorchScript), then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = _temporary(path)
-    temporary.write_text(text)
+    try:
+        write(temporary)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     os.replace(temporary, path)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    write_file_atomic(path, lambda temporary: temporary.write_text(text))
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -52,10 +62,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def save_torch_atomic(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _temporary(path)
-    torch.save(obj, temporary)
-    os.replace(temporary, path)
+    write_file_atomic(path, lambda temporary: torch.save(obj, temporary))
 
 
 def partial_dir(results: Path, run_id: str) -> Path:

@@ -52,8 +52,8 @@ def torch_threads(count: int) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def median_seconds(call: Callable[[], object], repeats: int, budget_s: float) -> float:
-    """Median wall time of ``call`` after one warm-up; stops early once over budget."""
+def call_seconds(call: Callable[[], object], repeats: int, budget_s: float) -> list[float]:
+    """Wall times of up to ``repeats`` calls after one warm-up; stops early once over budget."""
     call()
     times: list[float] = []
     deadline = time.perf_counter() + budget_s
@@ -61,7 +61,12 @@ def median_seconds(call: Callable[[], object], repeats: int, budget_s: float) ->
         started = time.perf_counter()
         call()
         times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return times
+
+
+def median_seconds(call: Callable[[], object], repeats: int, budget_s: float) -> float:
+    """Median wall time of ``call`` (see :func:`call_seconds`)."""
+    return statistics.median(call_seconds(call, repeats, budget_s))
 
 
 @torch.inference_mode()
