@@ -1,8 +1,10 @@
-"""pysiglib: C++ signatures, threaded over the batch (the fastest CPU backend here)."""
+"""pysiglib: C++ signatures, threaded over the batch (the fastest CPU backend here).
+
+It uses as many threads as torch is set to (``torch.set_num_threads``), so one setting
+(``train.num_threads``, the one-thread latency figures) governs the whole pipeline.
+"""
 
 from __future__ import annotations
-
-import os
 
 import numpy as np
 import pysiglib
@@ -15,7 +17,7 @@ _prepared: set[tuple[int, int]] = set()
 def signatures(paths: torch.Tensor, depth: int, log_sig: bool) -> np.ndarray:
     # Given a tensor that owns its memory, pysiglib reads it in place (a numpy view of it
     # would be copied first).
-    threads = os.cpu_count() or 1
+    threads = torch.get_num_threads()
     if not log_sig:
         return pysiglib.signature(paths, depth, n_jobs=threads).numpy()
     key = (paths.shape[-1], depth)
