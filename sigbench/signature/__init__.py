@@ -4,9 +4,13 @@ It knows arrays, not datasets or models::
 
     from sigbench.signature import image_signatures
     features = image_signatures(images, depth=4, two_direction=True, path="time")
+
+``featurize`` does the same for a whole dataset, in batches, through a file cache;
+``ImageSignatureLayer`` is the same computation as a differentiable torch layer.
 """
 
 from sigbench.signature.backends import available_backends, resolve_backend
+from sigbench.signature.backends.torch_backend import ImageSignatureLayer
 from sigbench.signature.compute import image_signatures, signature_length
 from sigbench.signature.featurize import Features, SignatureSettings, featurize
 from sigbench.signature.streams import PATH_TRANSFORMS, stream_count
@@ -14,6 +18,7 @@ from sigbench.signature.streams import PATH_TRANSFORMS, stream_count
 __all__ = [
     "PATH_TRANSFORMS",
     "Features",
+    "ImageSignatureLayer",
     "SignatureSettings",
     "available_backends",
     "featurize",

@@ -1,24 +1,34 @@
-"""``image_signatures``: uint8 images in, (N, streams, length) signature features out."""
+"""``image_signatures``: uint8 images in, (N, streams, length) signature features out.
+
+A :class:`SignaturePlan` splits the work in three steps so that ``featurize`` can overlap
+them across batches: ``paths`` (pixels to transformed float paths), ``sign`` (the backend)
+and ``stack`` (the per-image feature matrices).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+from numpy.typing import DTypeLike
 
 from sigbench.errors import SigbenchError
-from sigbench.signature.backends import SignatureFunction, backend_function
-from sigbench.signature.streams import apply_path_transform, check_path, image_streams
+from sigbench.signature.backends import backend_function
+from sigbench.signature.lyndon import lyndon_words
+from sigbench.signature.streams import (
+    apply_path_transform,
+    check_path,
+    stream_groups,
+    transformed_channels,
+    unit_paths,
+)
 
-TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def signature_length(
     channels: int, depth: int, *, log_sig: bool = False, path: str = "none"
 ) -> int:
     """Features per stream: D + D^2 + ... + D^depth, or the Lyndon-word count for log_sig."""
-    from sigbench.signature.lyndon import lyndon_words
-    from sigbench.signature.streams import transformed_channels
-
     dimension = transformed_channels(channels, check_path(path))
     if log_sig:
         return len(lyndon_words(dimension, depth))
@@ -26,7 +36,9 @@ def signature_length(
 
 
 def as_nhwc(images: np.ndarray) -> np.ndarray:
-    """(N, H, W) or (N, H, W, C) -> (N, H, W, C), without copying."""
+    """uint8 (N, H, W) or (N, H, W, C) -> (N, H, W, C), without copying."""
+    if images.dtype != np.uint8:
+        raise SigbenchError(f"images must be uint8 (0-255), got {images.dtype}")
     if images.ndim == 3:
         return images[..., None]
     if images.ndim != 4:
@@ -36,14 +48,55 @@ def as_nhwc(images: np.ndarray) -> np.ndarray:
     return images
 
 
-def _signatures(
-    compute: SignatureFunction, paths: torch.Tensor, depth: int, log_sig: bool
-) -> np.ndarray:
-    """One-channel log-signatures are just the increment (the only Lyndon word is a single
-    letter); iisignature refuses that case, so it is answered here for every backend."""
-    if log_sig and paths.shape[-1] == 1:
-        return (paths[:, -1] - paths[:, 0]).numpy()
-    return compute(paths, depth, log_sig)
+class SignaturePlan:
+    """How to sign a batch of images: settings checked and the backend resolved once."""
+
+    def __init__(
+        self,
+        depth: int,
+        *,
+        two_direction: bool = False,
+        log_sig: bool = False,
+        path: str = "none",
+        backend: str = "auto",
+        dtype: DTypeLike = np.float32,
+    ) -> None:
+        if depth < 1:
+            raise SigbenchError(f"signature.depth = {depth}: must be at least 1")
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in FLOAT_DTYPES:
+            raise SigbenchError(f"dtype {self.dtype}: choose float32 or float64")
+        self.depth, self.two_direction, self.log_sig = depth, two_direction, log_sig
+        self.path = check_path(path)
+        self.function = backend_function(backend)
+
+    def paths(self, images: np.ndarray) -> list[torch.Tensor]:
+        """uint8 (n, H, W, C) -> transformed paths (streams, points, D), per stream group."""
+        return [
+            apply_path_transform(torch.from_numpy(unit_paths(group, self.dtype)), self.path)
+            for group in stream_groups(images, self.two_direction)
+        ]
+
+    def sign(self, paths: list[torch.Tensor]) -> list[np.ndarray]:
+        """The backend's signatures (streams, length) of each group."""
+        return [self._sign(group) for group in paths]
+
+    def _sign(self, paths: torch.Tensor) -> np.ndarray:
+        # The log-signature of a one-channel path is just its increment (the only Lyndon
+        # word is a single letter); iisignature refuses that case, so it is answered here.
+        if self.log_sig and paths.shape[-1] == 1:
+            return (paths[:, -1] - paths[:, 0]).numpy()
+        return self.function(paths, self.depth, self.log_sig)
+
+    def stack(self, signed: list[np.ndarray], n: int) -> np.ndarray:
+        """Group signatures -> (n, streams, length): each image's rows, then its columns."""
+        parts = [group.reshape(n, -1, group.shape[-1]) for group in signed]
+        stacked = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+        return stacked.astype(self.dtype, copy=False)
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        images = as_nhwc(np.asarray(images))
+        return self.stack(self.sign(self.paths(images)), len(images))
 
 
 def image_signatures(
@@ -54,26 +107,17 @@ def image_signatures(
     log_sig: bool = False,
     path: str = "none",
     backend: str = "auto",
-    dtype: type = np.float32,
+    dtype: DTypeLike = np.float32,
 ) -> np.ndarray:
     """The stacked stream signatures of each image: (N, streams, length) in ``dtype``.
 
-    ``images`` are uint8 (N, H, W, C) or (N, H, W); pixels are scaled to [0, 1]. Each row is
-    a stream (``two_direction`` appends the columns); ``path`` transforms every stream
-    first; ``log_sig`` gives the Lyndon-basis log-signature.
+    ``images`` are uint8 (N, H, W, C) or (N, H, W) (one channel); pixels are scaled to
+    [0, 1]. Each row is a stream (``two_direction`` appends the columns, see ``streams``);
+    ``path`` transforms every stream first; ``log_sig`` gives the Lyndon-basis
+    log-signature. All of it is computed at once: for datasets use ``featurize``.
     """
-    if depth < 1:
-        raise SigbenchError(f"signature.depth = {depth}: must be at least 1")
-    check_path(path)
-    compute = backend_function(backend)
-    source = torch.from_numpy(np.ascontiguousarray(as_nhwc(np.asarray(images))))
-    features = []
-    for group in image_streams(source, two_direction):
-        n, streams, points, channels = group.shape
-        # Converting after the reshape gives a fresh tensor that owns its memory, which
-        # the C++ backends read in place.
-        pixels = group.reshape(n * streams, points, channels).to(TORCH_DTYPES[np.dtype(dtype)])
-        paths = apply_path_transform(pixels.mul_(1 / 255), path)
-        features.append(_signatures(compute, paths, depth, log_sig).reshape(n, streams, -1))
-    stacked = features[0] if len(features) == 1 else np.concatenate(features, axis=1)
-    return stacked.astype(dtype, copy=False)
+    plan = SignaturePlan(
+        depth, two_direction=two_direction, log_sig=log_sig, path=path, backend=backend,
+        dtype=dtype,
+    )  # fmt: skip
+    return plan(images)

@@ -1,38 +1,38 @@
-"""Featurize a whole image array in batches, into a memory-mapped file that is cached.
+"""Featurize a whole image array in batches, into a cached ``.npy`` file.
 
-The features of 100k images can exceed RAM, so they are written batch by batch into an
-``.npy`` file opened as a memory map, and training reads its batches from there. The file
-is keyed by the images' content and every setting that changes the features; a second
-identical run loads it instead of computing.
+The features of 100k images can exceed RAM, so they are written batch by batch to a file
+that training then reads as a memory map. The batches flow through a two-stage pipeline:
+while the backend signs batch i on the calling thread, one helper thread slices, hashes
+and converts batch i + 1 and writes batch i - 1 (numpy, hashlib, file writes and the C++
+backends all release the GIL). Writes are plain file writes rather than stores into a
+memory map: here that was 5x cheaper per batch (no page faults) and keeps the written
+pages out of the process's resident memory.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import xxhash
 
 from sigbench.progress import SILENT, Progress
 from sigbench.signature.backends import resolve_backend
-from sigbench.signature.compute import as_nhwc, image_signatures, signature_length
+from sigbench.signature.cache import FeatureCache, image_digest, new_digest, settings_key
+from sigbench.signature.compute import SignaturePlan, as_nhwc, signature_length
 from sigbench.signature.streams import stream_count
 
-log = logging.getLogger(__name__)
-
-CACHE_FORMAT = 1
-PATHS_PER_BATCH = 65_536  # ~1,000 images of 64 rows: large enough to amortise per-call costs
-HASH_CHUNK = 1 << 24  # bytes hashed per update
+# Streams per batch by default: about 1,000 images of 64 rows, large enough that per-call
+# costs vanish, small enough (about 100 MB in flight) to leave memory alone.
+STREAMS_PER_BATCH = 65_536
 
 
 @dataclass(frozen=True)
 class SignatureSettings:
-    """Every setting that changes the features (the backend only through its precision)."""
+    """Every setting that changes the features."""
 
     depth: int = 4
     two_direction: bool = False
@@ -40,14 +40,19 @@ class SignatureSettings:
     path: str = "none"
     backend: str = "auto"
 
+    def plan(self) -> SignaturePlan:
+        return SignaturePlan(**asdict(self))
+
     def compute(self, images: np.ndarray) -> np.ndarray:
-        return image_signatures(images, **asdict(self))
+        """Features of a few images, in memory (float32 (N, streams, length))."""
+        return self.plan()(images)
 
     def feature_shape(self, image_shape: tuple[int, ...]) -> tuple[int, int]:
-        height, width, channels = as_nhwc(np.empty((1, *image_shape[1:]), np.uint8)).shape[1:]
-        streams = stream_count(height, width, self.two_direction)
+        """(streams, length) per image for images of shape (N, H, W[, C])."""
+        height, width = image_shape[1:3]
+        channels = image_shape[3] if len(image_shape) == 4 else 1
         length = signature_length(channels, self.depth, log_sig=self.log_sig, path=self.path)
-        return streams, length
+        return stream_count(height, width, self.two_direction), length
 
 
 @dataclass
@@ -59,65 +64,43 @@ class Features:
     seconds: float
 
 
-def _digest_rows(digest: xxhash.xxh3_128, array: np.ndarray) -> None:
-    """Feed an array's bytes to ``digest`` a chunk of rows at a time (it may be a memmap)."""
-    row_bytes = max(int(np.prod(array.shape[1:])) * array.itemsize, 1)
-    rows = max(1, HASH_CHUNK // row_bytes)
-    for start in range(0, len(array), rows):
-        digest.update(np.ascontiguousarray(array[start : start + rows]))
+Consume = Callable[[int, np.ndarray], None]
 
 
-def cache_key(images: np.ndarray, settings: SignatureSettings) -> str:
-    """Hash of the image content, shape and dtype, the settings and the backend used."""
-    digest = xxhash.xxh3_128()
-    described = {
-        **asdict(settings),
-        "backend": resolve_backend(settings.backend),
-        "shape": list(images.shape),
-        "dtype": str(images.dtype),
-        "format": CACHE_FORMAT,
-    }
-    digest.update(json.dumps(described, sort_keys=True).encode())
-    _digest_rows(digest, images)
-    return digest.hexdigest()
+def _run(
+    images: np.ndarray,
+    plan: SignaturePlan,
+    batch_size: int,
+    consume: Consume,
+    progress: Progress,
+    digest: object | None = None,
+) -> None:
+    """Sign ``images`` batch by batch, handing ``consume(start, features)`` each batch."""
 
+    def prepare(start: int) -> list:
+        pixels = np.ascontiguousarray(images[start : start + batch_size])
+        if digest is not None:
+            digest.update(pixels)
+        return plan.paths(pixels)
 
-def _checksum(array: np.ndarray) -> str:
-    digest = xxhash.xxh3_128()
-    _digest_rows(digest, array)
-    return digest.hexdigest()
+    def finish(start: int, signed: list[np.ndarray]) -> None:
+        consume(start, plan.stack(signed, min(batch_size, len(images) - start)))
 
-
-def _fill(
-    out: np.ndarray, images: np.ndarray, settings: SignatureSettings, progress: Progress
-) -> str:
-    """Compute every batch into ``out``; return the checksum of what was written.
-
-    Hashing each batch while it is still in cache costs far less than re-reading the file.
-    """
-    digest = xxhash.xxh3_128()
-    streams = out.shape[1]
-    batch = max(1, PATHS_PER_BATCH // streams)
-    with progress.task("signatures", total=len(images)) as task:
-        for start in range(0, len(images), batch):
-            stop = min(start + batch, len(images))
-            features = settings.compute(np.asarray(images[start:stop]))
-            out[start:stop] = features
-            digest.update(features)
-            task.advance(stop - start)
-    return digest.hexdigest()
-
-
-def _load_valid(path: Path, meta_path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
-    """The cached array if its metadata, shape and checksum all agree; else None."""
-    try:
-        meta = json.loads(meta_path.read_text())
-        array = np.load(path, mmap_mode="r")
-    except (OSError, ValueError):
-        return None
-    if tuple(array.shape) != shape or meta.get("checksum") != _checksum(array):
-        return None
-    return array
+    starts = range(0, len(images), batch_size)
+    with progress.task("signatures", total=len(images)) as task, ThreadPoolExecutor(1) as helper:
+        upcoming = helper.submit(prepare, 0)
+        finishing: Future[None] | None = None
+        for index, start in enumerate(starts):
+            paths = upcoming.result()
+            if index + 1 < len(starts):
+                upcoming = helper.submit(prepare, starts[index + 1])
+            signed = plan.sign(paths)
+            if finishing is not None:
+                finishing.result()  # at most one batch waits to be written
+            finishing = helper.submit(finish, start, signed)
+            task.advance(min(batch_size, len(images) - start))
+        if finishing is not None:
+            finishing.result()
 
 
 def featurize(
@@ -126,37 +109,45 @@ def featurize(
     *,
     cache_dir: Path | None = None,
     progress: Progress = SILENT,
+    batch_size: int | None = None,
 ) -> Features:
-    """Signature features of every image, from the cache when an identical run made them."""
+    """Signature features of every image, from the cache when an identical run made them.
+
+    ``images``: uint8 (N, H, W[, C]), an array or a memory map. With ``cache_dir`` the
+    result is a read-only memory map of the cache file; without, an in-memory array.
+    ``batch_size`` images are signed at a time (default: about 65k streams).
+    """
     started = time.perf_counter()
     images = as_nhwc(images)
     shape = (len(images), *settings.feature_shape(images.shape))
+    batch_size = batch_size or max(1, STREAMS_PER_BATCH // shape[1])
+    plan = settings.plan()
     if cache_dir is None:
         out = np.empty(shape, dtype=np.float32)
-        _fill(out, images, settings, progress)
+
+        def keep(start: int, features: np.ndarray) -> None:
+            out[start : start + len(features)] = features
+
+        _run(images, plan, batch_size, keep, progress)
         return Features(out, "off", time.perf_counter() - started)
 
-    cache_dir = Path(cache_dir)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    key = cache_key(images, settings)
-    path, meta_path = cache_dir / f"{key}.npy", cache_dir / f"{key}.json"
-    status = "miss"
-    if path.exists() or meta_path.exists():
-        cached = _load_valid(path, meta_path, shape)
+    description = {
+        **asdict(settings),
+        "backend": resolve_backend(settings.backend),
+        "image_shape": list(images.shape),
+        "image_dtype": str(images.dtype),
+        "dtype": "float32",
+    }
+    cache = FeatureCache(Path(cache_dir), settings_key(description), description)
+    content, status = None, "miss"
+    if cache.has_entries():  # else nothing can match: hash while signing instead
+        content = image_digest(images)
+        cached, damaged = cache.load(content, shape)
         if cached is not None:
             return Features(cached, "hit", time.perf_counter() - started)
-        log.warning("feature cache %s is incomplete or corrupt; recomputing it", path)
-        status = "rebuilt"
-
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    out = np.lib.format.open_memmap(temporary, mode="w+", dtype=np.float32, shape=shape)
-    checksum = _fill(out, images, settings, progress)
-    out.flush()
-    meta = {"settings": asdict(settings), "shape": list(shape), "checksum": checksum}
-    del out
-    os.replace(temporary, path)
-    # The metadata goes last: a file without it is never trusted.
-    meta_temporary = meta_path.with_name(f".{meta_path.name}.tmp-{os.getpid()}")
-    meta_temporary.write_text(json.dumps(meta))
-    os.replace(meta_temporary, meta_path)
-    return Features(np.load(path, mmap_mode="r"), status, time.perf_counter() - started)
+        status = "rebuilt" if damaged else "miss"
+    digest = None if content else new_digest()
+    with cache.writer(shape) as writer:
+        _run(images, plan, batch_size, writer.write, progress, digest)
+        array = writer.commit(content or digest.hexdigest())
+    return Features(array, status, time.perf_counter() - started)

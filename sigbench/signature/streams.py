@@ -1,22 +1,23 @@
 """Images to streams, and the path transforms applied to every stream.
 
-Row i of an image is a path of W points in R^C (left to right). ``two_direction`` adds the
-columns as the rows of the image rotated 90 degrees counter-clockwise (``rot90``, as the
-reference code does): the rightmost column first, each read top to bottom.
+Row i of an image is a path of W points in R^C, read left to right. ``two_direction``
+adds the columns: the rows of the image rotated 90 degrees counter-clockwise
+(``rot90(image, 1)``), so stream H + j is column W - 1 - j read top to bottom (the
+rightmost column first). The reference code rotates with ``cv2.warpAffine`` about
+(W/2, H/2), which shifts the result by one pixel: its first column stream is all zeros
+and the leftmost column is lost. Here every column is a stream.
 
-Written once in torch: the numpy backends get zero-copy views of the results, and the
-torch signature layer uses the same code, so an exported model sees identical streams.
+The numpy side feeds the array backends; the torch side is the signature layer. Path
+transforms are written once, in torch, and used by both.
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
+import numpy as np
 import torch
 
 from sigbench.errors import SigbenchError
 
-PathTransform = Literal["none", "time", "lead_lag", "basepoint"]
 PATH_TRANSFORMS: tuple[str, ...] = ("none", "time", "lead_lag", "basepoint")
 
 
@@ -29,19 +30,39 @@ def check_path(path: str) -> str:
 
 
 def stream_count(height: int, width: int, two_direction: bool) -> int:
+    """Rows, plus the columns with ``two_direction``."""
     return height + width if two_direction else height
 
 
-def image_streams(pixels: torch.Tensor, two_direction: bool) -> list[torch.Tensor]:
-    """(N, H, W, C) pixels -> stream groups, each (N, streams, points, C).
+def stream_groups(images: np.ndarray, two_direction: bool) -> list[np.ndarray]:
+    """(N, H, W, C) -> views (N, streams, points, C): the rows, then the columns.
 
-    Rows come first; with ``two_direction`` the columns follow as a second group (they have
-    H points and the rows W, so non-square images work too).
+    Two groups, not one, since rows have W points and columns H.
     """
+    groups = [images]
+    if two_direction:
+        groups.append(np.rot90(images, 1, axes=(1, 2)))
+    return groups
+
+
+def image_streams(pixels: torch.Tensor, two_direction: bool) -> list[torch.Tensor]:
+    """The torch twin of :func:`stream_groups`, for the signature layer."""
     groups = [pixels]
     if two_direction:
         groups.append(torch.rot90(pixels, 1, dims=(1, 2)))
     return groups
+
+
+def unit_paths(group: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """uint8 (N, streams, points, C) -> (N * streams, points, C) in [0, 1], in one pass.
+
+    The result is a fresh C-contiguous array that owns its memory, which the C++ backends
+    read in place (given a view, pysiglib would copy it first).
+    """
+    n, streams, points, channels = group.shape
+    paths = np.empty((n * streams, points, channels), dtype)
+    np.divide(group, dtype.type(255), out=paths.reshape(group.shape), dtype=dtype)
+    return paths
 
 
 def transformed_channels(channels: int, path: str) -> int:
@@ -53,22 +74,23 @@ def transformed_channels(channels: int, path: str) -> int:
 
 
 def apply_path_transform(paths: torch.Tensor, path: str) -> torch.Tensor:
-    """Transform paths (..., L, D).
+    """Transform paths (B, L, D).
 
-    ``time`` prepends a channel t running from 0 to 1; ``lead_lag`` gives (lead, lag) with
-    2L - 1 points; ``basepoint`` starts every path at the origin.
+    ``time`` prepends a channel t running from 0 to 1 over the L points; ``lead_lag`` gives
+    the 2L - 1 points (lead, lag) = (x_0, x_0), (x_1, x_0), (x_1, x_1), (x_2, x_1), ...;
+    ``basepoint`` prepends the origin, so the signature also sees where the path starts.
     """
     check_path(path)
     if path == "none":
         return paths
-    *batch, length, channels = paths.shape
+    batch, length, channels = paths.shape
     if path == "time":
         time = torch.linspace(0.0, 1.0, length, dtype=paths.dtype, device=paths.device)
-        return torch.cat([time.expand(*batch, length).unsqueeze(-1), paths], dim=-1)
+        return torch.cat([time.expand(batch, length).unsqueeze(-1), paths], dim=-1)
     if path == "lead_lag":
         steps = torch.arange(2 * length - 1, device=paths.device)
-        lead = paths.index_select(-2, torch.div(steps + 1, 2, rounding_mode="floor"))
-        lag = paths.index_select(-2, torch.div(steps, 2, rounding_mode="floor"))
+        lead = paths.index_select(1, torch.div(steps + 1, 2, rounding_mode="floor"))
+        lag = paths.index_select(1, torch.div(steps, 2, rounding_mode="floor"))
         return torch.cat([lead, lag], dim=-1)
-    origin = torch.zeros(*batch, 1, channels, dtype=paths.dtype, device=paths.device)
-    return torch.cat([origin, paths], dim=-2)
+    origin = torch.zeros(batch, 1, channels, dtype=paths.dtype, device=paths.device)
+    return torch.cat([origin, paths], dim=1)

@@ -1,11 +1,11 @@
 """Signature backends behind one function each: (B, L, D) paths -> (B, length) signatures.
 
-Paths arrive as a contiguous CPU tensor (each backend reads it without a copy); the
-result is a numpy array.
+Paths arrive as a contiguous CPU tensor that owns its memory (the C++ backends read it in
+place); the result is a numpy array. Every backend computes the signature without the
+leading 1 and the log-signature in the Lyndon basis, so all four are interchangeable.
 
-Every backend is imported lazily so that ``import sigbench.signature`` pulls in none of
-the optional packages. ``auto`` picks the fastest installed backend, measured by
-``scripts/bench_signature.py``.
+Backend modules, and the packages they wrap, are imported only when first used: importing
+``sigbench.signature`` pulls in none of signatory, iisignature or pysiglib.
 """
 
 from __future__ import annotations
@@ -21,46 +21,47 @@ from sigbench.errors import SigbenchError
 
 SignatureFunction = Callable[[torch.Tensor, int, bool], np.ndarray]
 
-# Fastest first (see the README's benchmark table).
-BACKENDS: dict[str, tuple[str, str]] = {
-    "pysiglib": ("pysiglib", "sigbench.signature.backends.pysiglib_backend"),
-    "signatory": ("signatory", "sigbench.signature.backends.signatory_backend"),
-    "torch": ("torch", "sigbench.signature.backends.torch_backend"),
-    "iisignature": ("iisignature", "sigbench.signature.backends.iisignature_backend"),
+# Fastest first, as measured by scripts/bench_signature.py: "auto" takes the first that loads.
+BACKENDS: dict[str, str] = {
+    "pysiglib": "sigbench.signature.backends.pysiglib_backend",
+    "signatory": "sigbench.signature.backends.signatory_backend",
+    "torch": "sigbench.signature.backends.torch_backend",
+    "iisignature": "sigbench.signature.backends.iisignature_backend",
 }
 
 
 @cache
-def _installed(package: str) -> bool:
+def _load(name: str) -> SignatureFunction | None:
+    """The backend's function, or None when its package is missing or does not load."""
     try:
-        importlib.import_module(package)
-    except Exception:  # an extension built against another torch fails with other errors too
-        return False
-    return True
+        return importlib.import_module(BACKENDS[name]).signatures
+    except Exception:  # signatory built against another torch fails with OSError, not ImportError
+        return None
 
 
 def available_backends() -> list[str]:
     """Installed backends, fastest first."""
-    return [name for name, (package, _) in BACKENDS.items() if _installed(package)]
+    return [name for name in BACKENDS if _load(name) is not None]
 
 
 def resolve_backend(name: str) -> str:
-    """``auto`` -> the fastest installed backend; otherwise check ``name`` is usable."""
-    installed = available_backends()
+    """``auto`` -> the fastest installed backend; any other name is checked to be usable."""
     if name == "auto":
-        return installed[0]
+        return next(backend for backend in BACKENDS if _load(backend) is not None)
     if name not in BACKENDS:
         raise SigbenchError(
             f"signature.backend = {name!r}: choose auto or one of {', '.join(BACKENDS)}"
         )
-    if name not in installed:
+    if _load(name) is None:
         raise SigbenchError(
-            f"signature.backend = {name!r} is not installed here; installed: {', '.join(installed)}"
+            f"signature.backend = {name!r} is not installed here; "
+            f"installed: {', '.join(available_backends())}"
         )
     return name
 
 
 def backend_function(name: str) -> SignatureFunction:
-    """The ``signatures(paths, depth, log_sig)`` function of a resolved backend."""
-    module = importlib.import_module(BACKENDS[resolve_backend(name)][1])
-    return module.signatures
+    """The ``signatures(paths, depth, log_sig)`` function of a backend (or ``auto``)."""
+    function = _load(resolve_backend(name))
+    assert function is not None  # resolve_backend only returns loadable backends
+    return function

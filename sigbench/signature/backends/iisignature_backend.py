@@ -1,4 +1,4 @@
-"""iisignature: numpy in, numpy out (what the paper used on the Raspberry Pi)."""
+"""iisignature: numpy in, numpy out (the paper's backend on the Raspberry Pi)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,15 @@ def signatures(paths: torch.Tensor, depth: int, log_sig: bool) -> np.ndarray:
     return iisignature.sig(array, depth)
 
 
-def reference_loop(images: np.ndarray, depth: int) -> list[np.ndarray]:
-    """The reference code's way: one ``iisignature.sig`` call per image (for benchmarks)."""
-    return [iisignature.sig(image.astype(np.float32) / 255.0, depth) for image in images]
+def reference_loop(images: np.ndarray, depth: int, *, per_row: bool = True) -> np.ndarray:
+    """The reference code's featurization, for benchmarks: (N, H, W, C) uint8 -> signatures.
+
+    Its iisignature path (``image_signature.imagesig``) converts and signs one row at a
+    time; ``per_row=False`` makes one call per image instead (H rows as a batch), the way
+    its signatory path does.
+    """
+    if per_row:
+        return np.array(
+            [[iisignature.sig(row.astype("float32") / 255.0, depth) for row in im] for im in images]
+        )
+    return np.array([iisignature.sig(im.astype("float32") / 255.0, depth) for im in images])

@@ -1,4 +1,4 @@
-"""signatory: torch C++ signatures (the paper's default backend)."""
+"""signatory: torch C++ signatures (the reference code's default backend)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,16 @@
 """sigbench's own signatures in plain torch: batched, differentiable, on any device.
 
-Chen's identity with Horner's scheme: walking along the path, the running signature S is
-multiplied by exp(dx) for each increment dx, level by level from the top. Only mul, add,
-reshape and slicing are used, so a model that starts with :class:`ImageSignatureLayer`
-exports to ONNX as one pixels-to-class graph.
+All steps of a path are processed at once, level by level (no loop over the points):
+by Chen's identity the level-k signature gains, at step s with increment dx,
+
+    delta_k[s] = sum_{j=1..k} S_{k-j}[before s] (x) dx^(x)j / j!,
+
+where S_i[before s] is the level-i signature of the path up to step s (S_0 = 1), itself
+a cumulative sum of the lower levels' gains. Each gain is evaluated in Horner form, and the
+top level is only ever needed summed over the steps, which is one batched matrix product.
+That is a few dozen tensor ops (mul, add, cumsum, matmul, reshape) whatever the path length,
+so a model that starts with :class:`ImageSignatureLayer` exports to ONNX as one small
+pixels-to-class graph and runs well on a GPU.
 """
 
 from __future__ import annotations
@@ -15,89 +22,124 @@ from torch import nn
 from sigbench.signature.lyndon import lyndon_projection
 from sigbench.signature.streams import apply_path_transform, image_streams
 
+# Paths per chunk times steps times the widest stored level. Small enough that each
+# intermediate (about 1 MB in float32) stays in cache: measured 25% faster on CPU than
+# chunks 16 times larger, where every op pays page faults on fresh memory.
+CHUNK_ELEMENTS = 1 << 18
+
 
 def _outer(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Tensor product of flattened levels: (B, D^i) x (B, D^j) -> (B, D^(i+j))."""
+    """Tensor product of flattened tensors: (..., D^i) x (..., D^j) -> (..., D^(i+j))."""
     return (a.unsqueeze(-1) * b.unsqueeze(-2)).flatten(-2)
 
 
+def _word_order(level: torch.Tensor, channels: int, k: int) -> torch.Tensor:
+    """Reverse the letters of every word's index: the working order to the usual one."""
+    batch = level.shape[0]
+    digits = level.reshape(batch, *[channels] * k)
+    return digits.permute(0, *range(k, 0, -1)).reshape(batch, -1)
+
+
 def signature_levels(paths: torch.Tensor, depth: int) -> list[torch.Tensor]:
-    """Levels 1..depth of the signature of paths (B, L, D), each flattened (B, D^k)."""
+    """Levels 1..depth of the signature of paths (B, L, D), each flattened to (B, D^k).
+
+    While computing, a word's first letter is its least significant index digit, so that
+    appending an increment's letter, ``_outer(dx, running)``, broadcasts along the long
+    contiguous axis (faster on CPU than the usual order); levels are reordered at the end.
+    """
     increments = paths[:, 1:] - paths[:, :-1]
-    batch, steps, channels = increments.shape
-    levels = [paths.new_zeros(batch, channels**k) for k in range(1, depth + 1)]
-    for step in range(steps):
-        dx = increments[:, step]
-        # S <- S (x) exp(dx). Top level first, since each level reads the old lower ones:
-        # new_k = S_k + (...((dx/k + S_1) (x) dx/(k-1) + S_2) ...) (x) dx.
-        for k in range(depth, 0, -1):
-            running = dx / k
-            for i in range(1, k):
-                running = _outer(running + levels[i - 1], dx / (k - i))
-            levels[k - 1] = levels[k - 1] + running
+    channels = paths.shape[-1]
+    before: list[torch.Tensor] = []  # level i of the signature up to (not including) each step
+    levels: list[torch.Tensor] = []
+    for k in range(1, depth + 1):
+        # Horner: ((dx/k + S_1) (x) dx/(k-1) + S_2) ... + S_{k-1}, then (x) dx.
+        running = increments / k
+        for i in range(1, k):
+            running = running + before[i - 1]
+            if i < k - 1:
+                running = _outer(increments / (k - i), running)
+        if k == depth:
+            # Only the total is needed: the sum over steps of running (x) dx, as a matmul.
+            total = increments.transpose(1, 2) @ running if k > 1 else increments.sum(1)
+            levels.append(_word_order(total.flatten(1), channels, k))
+            break
+        gains = _outer(increments, running) if k > 1 else running
+        cumulative = gains.cumsum(dim=1)
+        before.append(cumulative - gains)
+        levels.append(_word_order(cumulative[:, -1], channels, k))
     return levels
 
 
 def _truncated_product(a: list[torch.Tensor], b: list[torch.Tensor]) -> list[torch.Tensor]:
     """Product of two tensors with zero scalar term, truncated at len(a) levels."""
-    depth = len(a)
     product = [torch.zeros_like(level) for level in a]
-    for i in range(1, depth + 1):
-        for j in range(1, depth + 1 - i):
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(a) + 1 - i):
             product[i + j - 1] = product[i + j - 1] + _outer(a[i - 1], b[j - 1])
     return product
 
 
-def log_signature_from_levels(levels: list[torch.Tensor], channels: int) -> torch.Tensor:
-    """Lyndon-basis log-signature from signature levels (tensor log, then change of basis)."""
-    depth = len(levels)
-    logarithm = [level.clone() for level in levels]
-    power = levels
-    for n in range(2, depth + 1):
+def log_signature(levels: list[torch.Tensor], channels: int) -> torch.Tensor:
+    """Lyndon-basis log-signature from signature levels.
+
+    The tensor logarithm log(1 + x) = x - x^2/2 + x^3/3 - ..., then its coefficients on the
+    Lyndon words mapped to Lyndon-basis coordinates (as iisignature and signatory report).
+    """
+    logarithm, power = list(levels), levels
+    for n in range(2, len(levels) + 1):
         power = _truncated_product(power, levels)
         sign = (-1) ** (n + 1) / n
         logarithm = [total + sign * term for total, term in zip(logarithm, power, strict=True)]
+    indices, change = lyndon_projection(channels, len(levels))
     flat = torch.cat(logarithm, dim=-1)
-    indices, change = lyndon_projection(channels, depth)
     words = flat[:, torch.as_tensor(indices, device=flat.device)]
     return words @ torch.as_tensor(change, dtype=flat.dtype, device=flat.device)
 
 
-def path_signatures(paths: torch.Tensor, depth: int, log_sig: bool) -> torch.Tensor:
+def path_signatures(paths: torch.Tensor, depth: int, log_sig: bool = False) -> torch.Tensor:
     """(B, L, D) -> (B, length): signature (no leading 1) or Lyndon-basis log-signature."""
     levels = signature_levels(paths, depth)
     if log_sig:
-        return log_signature_from_levels(levels, paths.shape[-1])
+        return log_signature(levels, paths.shape[-1])
     return torch.cat(levels, dim=-1)
 
 
 def signatures(paths: torch.Tensor, depth: int, log_sig: bool) -> np.ndarray:
+    """The backend entry point: chunked over the batch so that memory stays bounded."""
+    batch, length, channels = paths.shape
+    per_path = max(1, (length - 1) * channels ** max(depth - 1, 1))
+    chunk = max(1, CHUNK_ELEMENTS // per_path)
     with torch.no_grad():
-        return path_signatures(paths, depth, log_sig).numpy()
+        parts = [path_signatures(part, depth, log_sig) for part in paths.split(chunk)]
+    return torch.cat(parts).numpy()
 
 
 class ImageSignatureLayer(nn.Module):
     """Images (N, H, W, C) in [0, 1] -> signature features (N, streams, length).
 
-    The same streams, path transforms and signature as ``image_signatures``, as a layer:
-    differentiable, device-agnostic and exportable.
+    The same streams, path transform and signature as ``image_signatures``, as a layer:
+    differentiable, on the images' device, and exportable to ONNX (plain tensor ops).
     """
 
     def __init__(
         self, depth: int, two_direction: bool = False, log_sig: bool = False, path: str = "none"
     ) -> None:
         super().__init__()
-        self.depth, self.two_direction, self.log_sig, self.path = (
-            depth,
-            two_direction,
-            log_sig,
-            path,
-        )
+        self.depth = depth
+        self.two_direction = two_direction
+        self.log_sig = log_sig
+        self.path = path
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         features = []
         for group in image_streams(images, self.two_direction):
-            n, streams = group.shape[:2]
-            paths = apply_path_transform(group.flatten(0, 1), self.path)
+            n, streams, points, channels = group.shape
+            paths = apply_path_transform(group.reshape(n * streams, points, channels), self.path)
             features.append(path_signatures(paths, self.depth, self.log_sig).view(n, streams, -1))
-        return torch.cat(features, dim=1)
+        return torch.cat(features, dim=1) if len(features) > 1 else features[0]
+
+    def extra_repr(self) -> str:
+        return (
+            f"depth={self.depth}, two_direction={self.two_direction}, "
+            f"log_sig={self.log_sig}, path={self.path!r}"
+        )
