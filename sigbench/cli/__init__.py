@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from sigbench.cli import run_commands, signature_command, sweep_commands
+from sigbench.cli import export_commands, run_commands, signature_command, sweep_commands
 from sigbench.cli.output import errors, setup_logging
 from sigbench.errors import SigbenchError
 
@@ -21,6 +21,7 @@ app = typer.Typer(
 run_commands.register(app)
 sweep_commands.register(app)
 signature_command.register(app)
+export_commands.register(app)
 
 _state = {"debug": False}
 

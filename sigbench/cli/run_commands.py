@@ -73,22 +73,44 @@ def evaluate(
         None, "--data", help="Score on this test folder instead of the run's own test split."
     ),
     analysis: bool = AnalysisOption,
+    robustness: str = typer.Option(
+        None,
+        "--robustness",
+        help="Also score under transforms, e.g. scale,flip,brightness,noise,rotation; writes "
+        "robustness.csv and robustness.png in the run folder.",
+    ),
+    tta: str = typer.Option(
+        None, "--tta", help="Also score with test-time augmentation: flips or hflip."
+    ),
 ) -> None:
     """Score a finished run's saved model again on its test split (or on --data)."""
+    from sigbench.cli.robustness_commands import show_robustness, show_tta
+    from sigbench.errors import SigbenchError
     from sigbench.experiments.run import analysis_dir, evaluate_run
 
+    if data is not None and (robustness or tta):
+        raise SigbenchError("--robustness and --tta use the run's own test split; drop --data")
     metrics = evaluate_run(run, test_data=data, progress=RichProgress(), analysis=analysis)
     console.print(key_value_table(f"eval {run}", metrics_summary(metrics)))
     if analysis:
         console.print(f"analysis pictures in {analysis_dir(run, data)}")
+    if robustness:
+        show_robustness(run, robustness)
+    if tta:
+        show_tta(run, tta)
 
 
 def predict(
-    run: Path = RunArg,
+    run: Path = typer.Argument(
+        ..., help="A finished run folder, or a file from `sigbench export` (.onnx, .pt)."
+    ),
     images: list[Path] = typer.Argument(..., help="Image files to classify."),
 ) -> None:
     """Print the predicted class and its probability for each image."""
-    from sigbench.experiments.run import predict_files
+    if run.is_file():
+        from sigbench.export.runtime import predict_exported as predict_files
+    else:
+        from sigbench.experiments.run import predict_files
 
     predictions = predict_files(run, images)
     records = [

@@ -1,0 +1,68 @@
+"""``export`` and ``bench inference``: a run as one deployable file, and what it costs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from sigbench.cli.output import RichProgress, console, key_value_table, records_table
+from sigbench.cli.run_commands import RunArg
+
+bench_app = typer.Typer(help="Benchmarks of finished runs.", no_args_is_help=True)
+
+
+def export(
+    run: Path = RunArg,
+    fmt: str = typer.Option("onnx", "--format", "-f", help="onnx or torchscript."),
+    quantize: str = typer.Option("none", "--quantize", "-q", help="none or int8 (dynamic)."),
+    out: Path = typer.Option(
+        None, "--out", "-o", help="File to write; default RUN_DIR/export/model[-int8].<format>."
+    ),
+) -> None:
+    """Write the run as one file that maps uint8 (N, H, W, C) pixels to class probabilities,
+    then check it against the torch model on the run's test images."""
+    from sigbench.export.pipeline import export_run
+
+    result = export_run(run, fmt, quantize=quantize, out=out, progress=RichProgress())
+    check = result.check
+    rows = {
+        "file": str(result.path),
+        "file_kb": f"{result.file_kb:,.1f}",
+        "input": f"{result.info.input}; {result.info.image_size}x{result.info.image_size}x"
+        f"{result.info.channels}",
+        "classes": ", ".join(result.info.classes),
+        "test images": check.n,
+        "max |p_export - p_torch|": f"{check.max_prob_diff:.2e}",
+        "same prediction": check.agreement,
+        "accuracy (export)": check.accuracy,
+        "accuracy (torch)": check.torch_accuracy,
+    }
+    if result.float_kb is not None:
+        rows["float file_kb"] = f"{result.float_kb:,.1f}"
+        rows["size ratio"] = f"{result.file_kb / result.float_kb:.2f}"
+        rows["accuracy change"] = f"{check.accuracy - check.torch_accuracy:+.4f}"
+    console.print(key_value_table(f"export {run} ({result.info.format}, {quantize})", rows))
+
+
+def inference(
+    runs: list[Path] = typer.Argument(..., help="Finished run folders."),
+    threads: int = typer.Option(1, "--threads", min=1, help="Threads for the batch figure."),
+    out: Path = typer.Option(
+        None, "--out", "-o", help="CSV to write; default <results>/tables/inference.csv."
+    ),
+) -> None:
+    """Latency (one image, file to class, one thread: p50/p95) and batch throughput of each
+    run's torch model and of every export in its export/ folder."""
+    from sigbench.export.bench import bench_runs, default_table_path, write_table
+
+    rows = bench_runs(runs, threads=threads, progress=RichProgress())
+    path = write_table(rows, out or default_table_path(runs[0]))
+    console.print(records_table("inference (latency: one image end to end, one thread)", rows))
+    console.print(f"wrote {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(export)
+    bench_app.command()(inference)
+    app.add_typer(bench_app, name="bench")

@@ -1,0 +1,30 @@
+"""What ``eval --robustness`` and ``eval --tta`` show: accuracy under transforms, and with
+test-time augmentation, on a run's test split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sigbench.cli.output import RichProgress, console, key_value_table, records_table
+
+SHOWN = ["transform", "strength", "accuracy", "accuracy_change", "changed", "sig_change"]
+
+
+def show_robustness(run: Path, transforms: str) -> None:
+    """Compute, write (robustness.csv / .png in the run) and print the robustness table."""
+    from sigbench.data.transforms import parse_transforms
+    from sigbench.experiments.robustness import robustness_frame, write_robustness
+
+    names = parse_transforms(transforms)
+    frame = robustness_frame(run, names, progress=RichProgress())
+    files = write_robustness(run, frame)
+    shown = frame[[c for c in SHOWN if frame[c].notna().any()]].astype(object)
+    console.print(records_table(f"robustness of {run}", shown.to_dict("records")))
+    console.print(f"wrote {', '.join(map(str, files))}")
+
+
+def show_tta(run: Path, tta: str) -> None:
+    from sigbench.experiments.robustness import tta_scores
+
+    scores = tta_scores(run, tta, progress=RichProgress())
+    console.print(key_value_table(f"test-time augmentation ({tta}) of {run}", scores))

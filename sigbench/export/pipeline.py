@@ -1,0 +1,121 @@
+"""``sigbench export``: write a run's model as one file, then check it against the run.
+
+The check classifies the run's test images with the file alone (onnxruntime or libtorch)
+and with the run's own torch pipeline (its signature backend and head, or its baseline),
+and reports the largest difference in probabilities, the share of equal predictions, both
+accuracies, and for int8 the size of the float file it was quantized from.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sigbench.errors import SigbenchError
+from sigbench.experiments.run import load_run, run_inputs, run_splits
+from sigbench.export.graph import ExportInfo, PixelClassifier, export_info
+from sigbench.export.onnx_export import export_onnx, quantize_onnx
+from sigbench.export.runtime import load_exported, predict_all
+from sigbench.export.torchscript_export import export_torchscript
+from sigbench.progress import SILENT, Progress
+from sigbench.training.loop import predict_proba
+
+FORMATS = ("onnx", "torchscript")
+QUANTIZE = ("none", "int8")
+EXPORT_DIR = "export"
+SUFFIXES = {"onnx": ".onnx", "torchscript": ".pt"}
+
+Writer = Callable[[PixelClassifier, ExportInfo, Path], None]
+WRITERS: dict[str, Writer] = {"onnx": export_onnx, "torchscript": export_torchscript}
+
+
+@dataclass
+class Agreement:
+    """How an export's predictions compare with the torch model's on the same images."""
+
+    max_prob_diff: float
+    agreement: float
+    accuracy: float
+    torch_accuracy: float
+    n: int
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    info: ExportInfo
+    file_kb: float
+    float_kb: float | None  # int8 only: the float export it replaces
+    check: Agreement
+
+
+def export_path(run: Path, fmt: str, quantize: str) -> Path:
+    """Where ``sigbench export`` writes by default, and where ``bench`` looks for exports."""
+    stem = "model-int8" if quantize == "int8" else "model"
+    name = f"{stem}.onnx" if fmt == "onnx" else f"{stem}.torchscript.pt"
+    return Path(run) / EXPORT_DIR / name
+
+
+def run_exports(run: Path) -> list[Path]:
+    """The exports under a run's ``export/`` folder, in a fixed order."""
+    paths = [export_path(run, fmt, q) for fmt in FORMATS for q in QUANTIZE]
+    return [p for p in paths if p.is_file()]
+
+
+def compare(reference: np.ndarray, exported: np.ndarray, labels: np.ndarray) -> Agreement:
+    """Largest |p_export - p_torch| and the share of equal argmax predictions."""
+    ours, theirs = reference.argmax(axis=1), exported.argmax(axis=1)
+    return Agreement(
+        max_prob_diff=float(np.abs(reference - exported).max(initial=0.0)),
+        agreement=float((ours == theirs).mean()),
+        accuracy=float((theirs == labels).mean()),
+        torch_accuracy=float((ours == labels).mean()),
+        n=len(labels),
+    )
+
+
+def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise SigbenchError(f"{option} {value!r}: choose one of {', '.join(choices)}")
+
+
+def export_run(
+    run: Path,
+    fmt: str,
+    *,
+    quantize: str = "none",
+    out: Path | None = None,
+    progress: Progress = SILENT,
+) -> ExportResult:
+    """Export ``run`` as ``fmt`` (int8 if asked) to ``out`` or :func:`export_path`, then check
+    the file on the run's test images."""
+    _check_choice("--format", fmt, FORMATS)
+    _check_choice("--quantize", quantize, QUANTIZE)
+    path = Path(out) if out is not None else export_path(run, fmt, quantize)
+    if path.suffix.lower() != SUFFIXES[fmt]:
+        raise SigbenchError(f"--out {path}: a {fmt} file must end in {SUFFIXES[fmt]}")
+    loaded = load_run(run)
+    model = PixelClassifier(loaded)
+    info = export_info(loaded, Path(run).resolve().name, fmt, quantize)
+    float_kb = None
+    if quantize == "int8":
+        with tempfile.TemporaryDirectory() as scratch:
+            plain = Path(scratch) / f"float{SUFFIXES[fmt]}"
+            WRITERS[fmt](model, export_info(loaded, info.run_id, fmt, "none"), plain)
+            float_kb = plain.stat().st_size / 1024
+            if fmt == "onnx":
+                quantize_onnx(plain, path, info)
+            else:
+                export_torchscript(model, info, path)
+    else:
+        WRITERS[fmt](model, info, path)
+
+    test = run_splits(loaded, progress=progress).test
+    reference = predict_proba(loaded.model, run_inputs(loaded, test.images))
+    exported = predict_all(load_exported(path), test.images)
+    check = compare(reference, exported, test.labels)
+    return ExportResult(path, info, path.stat().st_size / 1024, float_kb, check)

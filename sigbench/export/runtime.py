@@ -1,0 +1,137 @@
+"""Run an exported file: onnxruntime for ``.onnx``, libtorch for TorchScript (``.pt``).
+
+Either way the file alone classifies decoded pixels; sigbench only reads the image files
+(as training did) and the stored class names and input size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from sigbench.data import read_images
+from sigbench.errors import SigbenchError
+from sigbench.experiments.run import Prediction
+from sigbench.export.graph import INPUT_NAME, ExportInfo
+
+ONNX_SUFFIXES = (".onnx",)
+TORCHSCRIPT_SUFFIXES = (".pt", ".pth", ".ts")
+PREDICT_BATCH = 256
+
+
+class ExportedModel(Protocol):
+    info: ExportInfo
+    path: Path
+
+    def predict_proba(self, images: np.ndarray) -> np.ndarray:
+        """uint8 (N, H, W, C) -> float32 (N, K) probabilities."""
+        ...
+
+
+@dataclass
+class OnnxModel:
+    info: ExportInfo
+    path: Path
+    session: object  # onnxruntime.InferenceSession
+
+    def predict_proba(self, images: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {INPUT_NAME: np.ascontiguousarray(images)})[0]
+
+
+@dataclass
+class TorchScriptModel:
+    info: ExportInfo
+    path: Path
+    module: torch.jit.ScriptModule
+
+    @torch.inference_mode()
+    def predict_proba(self, images: np.ndarray) -> np.ndarray:
+        return self.module(torch.from_numpy(np.ascontiguousarray(images))).numpy()
+
+
+def _not_sigbench(path: Path) -> SigbenchError:
+    return SigbenchError(
+        f"{path}: not a file written by `sigbench export` (no sigbench metadata); export the "
+        "run again, or pass the run folder instead"
+    )
+
+
+def _onnx(path: Path, threads: int | None) -> OnnxModel:
+    import onnx
+    import onnxruntime as ort
+
+    from sigbench.export.onnx_export import read_info
+
+    try:
+        proto = onnx.load(path, load_external_data=False)
+    except Exception as exc:  # protobuf raises several types on foreign bytes
+        raise SigbenchError(f"{path}: not a readable ONNX file ({exc})") from None
+    text = read_info(proto)
+    if text is None:
+        raise _not_sigbench(path)
+    options = ort.SessionOptions()
+    if threads is not None:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    session = ort.InferenceSession(
+        proto.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    return OnnxModel(ExportInfo.from_json(text, path), path, session)
+
+
+def _torchscript(path: Path) -> TorchScriptModel:
+    from sigbench.export.torchscript_export import load_torchscript
+
+    try:
+        module, text = load_torchscript(path)
+    except RuntimeError as exc:
+        raise SigbenchError(
+            f"{path}: not a TorchScript file ({str(exc).splitlines()[0]}); a run's model.pt "
+            "checkpoint is read through its run folder"
+        ) from None
+    if text is None:
+        raise _not_sigbench(path)
+    return TorchScriptModel(ExportInfo.from_json(text, path), path, module)
+
+
+def load_exported(path: Path, threads: int | None = None) -> ExportedModel:
+    """Open an exported file by its suffix; ``threads`` caps onnxruntime's intra-op threads
+    (TorchScript follows ``torch.set_num_threads``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SigbenchError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in ONNX_SUFFIXES:
+        return _onnx(path, threads)
+    if suffix in TORCHSCRIPT_SUFFIXES:
+        return _torchscript(path)
+    raise SigbenchError(
+        f"{path}: unknown model file type {suffix!r}; expected a run folder, .onnx or "
+        "TorchScript .pt"
+    )
+
+
+def predict_all(model: ExportedModel, images: np.ndarray, batch: int = PREDICT_BATCH) -> np.ndarray:
+    """Probabilities for any number of images, ``batch`` at a time to bound memory."""
+    parts = [model.predict_proba(images[i : i + batch]) for i in range(0, len(images), batch)]
+    return np.concatenate(parts) if parts else np.empty((0, len(model.info.classes)), np.float32)
+
+
+def predict_exported(path: Path, files: list[Path]) -> list[Prediction]:
+    """``sigbench predict`` with an exported file: decode as training did, then the file."""
+    model = load_exported(path)
+    missing = [p for p in files if not Path(p).is_file()]
+    if missing:
+        raise SigbenchError(f"{missing[0]}: no such image file")
+    images = read_images([Path(p) for p in files], model.info.image_size, model.info.channels)
+    proba = predict_all(model, images)
+    best = proba.argmax(axis=1)
+    classes = model.info.classes
+    return [
+        Prediction(Path(p), classes[k], float(proba[i, k]))
+        for i, (p, k) in enumerate(zip(files, best, strict=True))
+    ]
