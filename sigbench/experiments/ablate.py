@@ -18,7 +18,7 @@ import shutil
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,7 @@ def record_grid(
         overrides=list(overrides or []),
     )
     path = grids_dir(results) / f"{grid.name}.json"
-    rundir.write_json_atomic(path, record.__dict__)
+    rundir.write_json_atomic(path, asdict(record))
     return path
 
 
