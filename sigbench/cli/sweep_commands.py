@@ -148,6 +148,9 @@ def ablate(
             outcome = run_grid(points, results, executor, progress, name=spec.name)
     except KeyboardInterrupt:
         _show_report(results)  # the tables keep every run that finished
+        errors.print(
+            "[yellow]interrupted[/]: finished runs are kept; run the same command to resume"
+        )
         raise
     console.print(
         f"trained {len(outcome.trained)}, already finished {len(outcome.skipped)}, "
