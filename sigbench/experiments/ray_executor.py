@@ -17,6 +17,7 @@ retry a task; running the sweep again redoes exactly the runs that did not finis
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -59,24 +60,38 @@ def _run_task(run_fn: RunFunction, config: ExperimentConfig, results: str, cwd: 
 
 
 def _failure(error: BaseException) -> SigbenchError:
-    """One line for a failed task: the run's own error, or why Ray lost it."""
+    """One line for a failed task: the run's own error (where it was raised, on which node),
+    or why Ray lost the task. Ray sends the traceback as text, so the place is read from it."""
     ray = import_ray()
-    if isinstance(error, ray.exceptions.RayTaskError):
-        cause = error.cause
-        text = str(cause).strip()
-        if not isinstance(cause, SigbenchError):
-            text = f"{type(cause).__name__}: {text} (on {error.ip}, pid {error.pid})"
-    else:
-        text = f"Ray: {str(error).strip() or type(error).__name__}"
-    return SigbenchError(text.splitlines()[0] if text else type(error).__name__)
+    if not isinstance(error, ray.exceptions.RayTaskError):
+        return SigbenchError(f"Ray: {_first_line(error)}")
+    cause = error.cause
+    if isinstance(cause, SigbenchError):
+        return SigbenchError(_first_line(cause))
+    report = str(error)
+    frames = re.findall(r'File "([^"]+)", line (\d+)', report)
+    node = re.search(r"\(pid=\d+, ip=([^,)]+)", report)
+    where = [f"at {frames[-1][0]}:{frames[-1][1]}"] if frames else []
+    where += [f"on {node.group(1)}"] if node else []
+    suffix = f" ({' '.join(where)})" if where else ""
+    return SigbenchError(f"{type(cause).__name__}: {_first_line(cause)}{suffix}")
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _forward(done: Future, future: Future) -> None:
-    error = done.exception()
-    if error is None:
+    """Ray's outcome of one task onto the future ``run_grid`` waits on, which is always set."""
+    try:
         future.set_result(done.result())
-    else:
-        future.set_exception(_failure(error))
+    except Exception as error:
+        try:
+            failure: Exception = _failure(error)
+        except Exception as bug:  # a bug here must surface, never leave the sweep waiting
+            failure = bug
+        future.set_exception(failure)
 
 
 class RayExecutor(Executor):
