@@ -77,8 +77,12 @@ def _gemm_as_matmul(proto: onnx.ModelProto) -> None:
     for node in graph.node:
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         plain = attrs.get("alpha", 1.0) == 1.0 and attrs.get("beta", 1.0) == 1.0
-        plain = plain and not attrs.get("transA") and node.input[1] in weights
-        if node.op_type != "Gemm" or not plain:
+        if (
+            node.op_type != "Gemm"
+            or not plain
+            or attrs.get("transA")
+            or node.input[1] not in weights
+        ):
             nodes.append(node)
             continue
         weight = numpy_helper.to_array(weights[node.input[1]])

@@ -50,7 +50,7 @@ class TorchScriptModel:
 
     @torch.inference_mode()
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
-        return self.module(torch.from_numpy(np.ascontiguousarray(images))).numpy()
+        return self.module(torch.from_numpy(np.require(images, requirements="CW"))).numpy()
 
 
 def _not_sigbench(path: Path) -> SigbenchError:

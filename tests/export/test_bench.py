@@ -1,0 +1,34 @@
+"""bench inference: one row per variant (torch and each export), timed on real files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sigbench.export import bench
+from sigbench.export.pipeline import export_run
+
+
+@pytest.fixture
+def quick(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bench, "LATENCY_REPEATS", 5)
+    monkeypatch.setattr(bench, "THROUGHPUT_REPEATS", 3)
+    monkeypatch.setattr(bench, "BATCH", 16)
+
+
+def test_bench_times_the_torch_model_and_every_export(
+    rgb_sig_run: Path, tmp_path: Path, quick: None
+) -> None:
+    export_run(rgb_sig_run, "onnx")
+    export_run(rgb_sig_run, "torchscript")
+    rows = bench.bench_runs([rgb_sig_run])
+    assert [r["variant"] for r in rows][:1] == ["torch"]
+    assert {"onnx", "torchscript"} <= {r["variant"] for r in rows}
+    for row in rows:
+        assert 0 < row["decode_ms"] <= row["latency_p50_ms"] <= row["latency_p95_ms"]
+        assert row["images_per_s"] > 0 and row["file_kb"] > 0
+    path = bench.write_table(rows, bench.default_table_path(rgb_sig_run))
+    assert path == rgb_sig_run.parent.parent / "tables" / "inference.csv"
+    assert len(pd.read_csv(path)) == len(rows)
