@@ -36,25 +36,14 @@ def _options(
 
 
 def main() -> None:
-    """Entry point: user errors become one red line and exit status 2."""
+    """Entry point: user errors become one red line and exit status 2.
+
+    Typer itself turns usage errors into a message and status 2, and Ctrl-C into 130.
+    """
     try:
-        app(standalone_mode=False)
+        app()
     except SigbenchError as exc:
         if _state["debug"]:
             raise
         errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        errors.print("[yellow]interrupted[/]: finished runs are kept; run again to resume")
-        sys.exit(130)
-    except Exception as exc:  # click's own usage errors carry their exit code
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        raise
