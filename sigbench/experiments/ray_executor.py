@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,20 @@ def _forward(done: Future, future: Future) -> None:
         future.set_exception(failure)
 
 
+def _check_reachable(address: str) -> None:
+    """Fail at once on a HOST:PORT nothing answers at: Ray itself retries for minutes."""
+    host, _, port = address.rpartition(":")
+    if "://" in address or not host or not port.isdigit():
+        return  # "auto", a Ray Client address: Ray resolves and reports those itself
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise SigbenchError(
+            f"--address {address}: no Ray head answers there ({exc}); start one with "
+            "`ray start --head` on that machine"
+        ) from None
+
+
 class RayExecutor(Executor):
     """Each :meth:`submit` is one Ray task with :func:`task_resources`.
 
@@ -109,11 +124,15 @@ class RayExecutor(Executor):
         ray = import_ray()
         self._owns_ray = not ray.is_initialized()
         if self._owns_ray:
+            if address:
+                _check_reachable(address)
             local = {} if address else {"include_dashboard": False}
             try:
                 ray.init(address=address, configure_logging=False, **local)
             except ConnectionError as exc:
-                raise SigbenchError(f"cannot reach a Ray cluster at {address}: {exc}") from None
+                raise SigbenchError(
+                    f"cannot reach a Ray cluster at {address}: {_first_line(exc)}"
+                ) from None
         self._task = ray.remote(_run_task)
         self._refs: set[Any] = set()  # tasks in flight, for stop()
 
