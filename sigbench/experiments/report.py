@@ -225,16 +225,18 @@ def analysis_markdown(results: Path, table: GridTable) -> str:
 def write_report(results: Path) -> Report:
     """Rebuild every recorded sweep's CSV, Markdown and plot under ``results/tables``."""
     from sigbench.experiments.plots import plot_acc_vs_latency, plot_acc_vs_params, plot_grid
+    from sigbench.experiments.robustness import write_robustness_table
 
     records = read_grid_records(results)
-    if not records:
+    robustness = write_robustness_table(results)  # every run's `eval --robustness` rows
+    if not records and robustness is None:
         raise SigbenchError(
             f"{grids_dir(results)}: no sweeps recorded; run `sigbench ablate --grid NAME "
             f"--results {results}` first"
         )
     out = rundir.tables_dir(results)
     tables = [build_table(results, record) for record in records]
-    files = []
+    files = [] if robustness is None else [robustness]
     for table in tables:
         csv_path, md_path = out / f"{table.name}.csv", out / f"{table.name}.md"
         rundir.write_text_atomic(csv_path, table.frame.to_csv(index=False))

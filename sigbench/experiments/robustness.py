@@ -185,3 +185,13 @@ def tta_scores(run: Path, tta: str, *, progress: Progress = SILENT) -> dict[str,
     scores["tta_gain"] = scores[f"accuracy_tta_{tta}"] - scores["accuracy"]
     scores["n_test"] = len(test.labels)
     return scores
+
+
+def write_robustness_table(results: Path) -> Path | None:
+    """``tables/robustness.csv``: every run's robustness rows (for ``sigbench report``)."""
+    frame = gather_robustness(results)
+    if frame is None:
+        return None
+    path = rundir.tables_dir(results) / ROBUSTNESS_CSV
+    rundir.write_text_atomic(path, frame.to_csv(index=False))
+    return path

@@ -11,6 +11,7 @@ import pytest
 
 from sigbench.data.transforms import TRANSFORMS, parse_transforms, transform_images, zoom
 from sigbench.errors import SigbenchError
+from sigbench.experiments.report import write_report
 from sigbench.experiments.robustness import (
     COLUMNS,
     gather_robustness,
@@ -71,6 +72,8 @@ def test_robustness_table_of_an_imagesig_run(digits_run: Path) -> None:
     assert list(again.columns) == COLUMNS and len(again) == len(frame)
     gathered = gather_robustness(digits_run.parent.parent)
     assert gathered is not None and set(gathered["run_id"]) == {digits_run.name}
+    report = write_report(digits_run.parent.parent)  # no sweeps, but a robustness table
+    assert report.files == [digits_run.parent.parent / "tables" / "robustness.csv"]
 
 
 def test_a_baseline_has_no_signature_change(rgb_cnn_run: Path) -> None:
