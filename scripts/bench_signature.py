@@ -1,25 +1,33 @@
-"""Signature throughput and memory, every backend side by side in one process.
+"""Signature throughput of every backend, of ``featurize`` end to end, and of the reference loop.
 
     .venv/bin/python scripts/bench_signature.py [--quick] [--out results/bench/signature.json]
 
-Measures images/s on the same uint8 arrays for: each backend called directly on ready
-float paths (its raw speed), sigbench's ``featurize`` end to end (uint8 in, cached
-memory-mapped features out, backend ``auto``), and the reference code's loop of one
-iisignature call per image; then the peak memory of featurizing many 64x64 images.
+Everything runs in one process on the same arrays: each backend called directly on
+prepared float32 paths (64x64 RGB at depth 4, 32x32 RGB at depths 1..5), ``featurize``
+from uint8 images to a fresh cache file (a miss: hashing, conversion and writing
+included), and the reference code's iisignature loop. The competing measurements are
+taken in interleaved rounds and the best of each kept, so that load from other
+processes on a shared machine hits them alike. Peak memory is measured in a subprocess
+while featurizing many 64x64 images into a cache file.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pysiglib
 import torch
 from rich.console import Console
 from rich.table import Table
@@ -27,148 +35,243 @@ from rich.table import Table
 from sigbench.signature import SignatureSettings, available_backends, featurize
 from sigbench.signature.backends import backend_function
 from sigbench.signature.backends.iisignature_backend import reference_loop
+from sigbench.signature.streams import unit_paths
 
-console = Console()
+MAIN_SIZE, MAIN_DEPTH = 64, 4
+SMALL_SIZE, DEPTHS = 32, (1, 2, 3, 4, 5)
 
 
-def best_seconds(call: Callable[[], object], repeats: int) -> float:
-    call()  # warm up: thread pools, prepared tables, page faults
-    timings = []
+def random_images(count: int, size: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (count, size, size, 3), dtype=np.uint8)
+
+
+def row_paths(images: np.ndarray) -> np.ndarray:
+    """The float32 row paths every backend is timed on (prepared outside the timing)."""
+    return unit_paths(images, np.dtype(np.float32))
+
+
+def best_times(tasks: dict[str, Callable[[], object]], repeats: int) -> dict[str, dict]:
+    """Wall and CPU seconds of each task: one warm-up, then ``repeats`` interleaved rounds.
+
+    The best round of each is kept. CPU time (all threads) shows the work a task costs even
+    when other processes make wall time noisy.
+    """
+    for task in tasks.values():
+        task()
+    best = {name: {"wall": float("inf"), "cpu": float("inf")} for name in tasks}
     for _ in range(repeats):
-        started = time.perf_counter()
-        call()
-        timings.append(time.perf_counter() - started)
-    return min(timings)
+        for name, task in tasks.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            task()
+            best[name]["wall"] = min(best[name]["wall"], time.perf_counter() - wall)
+            best[name]["cpu"] = min(best[name]["cpu"], time.process_time() - cpu)
+    return best
 
 
-def raw_paths(images: np.ndarray) -> torch.Tensor:
-    n, height, width, channels = images.shape
-    return torch.from_numpy(images.reshape(n * height, width, channels).astype(np.float32) / 255)
-
-
-def backend_rates(images: np.ndarray, depth: int, repeats: int) -> dict[str, float]:
-    paths = raw_paths(images)
+def rates(times: dict[str, dict], count: int) -> dict[str, dict]:
     return {
-        name: len(images)
-        / best_seconds(lambda f=backend_function(name): f(paths, depth, False), repeats)
-        for name in available_backends()
+        name: {
+            "images_per_second": count / seconds["wall"],
+            "cpu_ms_per_1000_images": 1e6 * seconds["cpu"] / count,
+        }
+        for name, seconds in times.items()
     }
 
 
-def featurize_rate(images: np.ndarray, depth: int, repeats: int) -> float:
-    settings = SignatureSettings(depth=depth)
+def featurize_miss(images: np.ndarray, depth: int, root: Path) -> Callable[[], object]:
+    """A featurize call that always misses: each call gets a fresh cache folder (cleaned
+    up later, outside the timing)."""
+    calls = itertools.count()
 
-    def cold_run() -> None:
-        with tempfile.TemporaryDirectory() as cache:
-            assert featurize(images, settings, cache_dir=Path(cache)).cache == "miss"
+    def run() -> None:
+        features = featurize(
+            images, SignatureSettings(depth=depth), cache_dir=root / str(next(calls))
+        )
+        assert features.cache == "miss"
 
-    return len(images) / best_seconds(cold_run, repeats)
-
-
-MEMORY_PROBE = """
-import sys, tempfile, threading, time
-from pathlib import Path
-import numpy as np
-from sigbench.signature import SignatureSettings, featurize
-
-def anon_kb():
-    for line in open('/proc/self/status'):
-        if line.startswith('RssAnon:'):
-            return int(line.split()[1])
-
-count = int(sys.argv[1])
-images = np.random.default_rng(0).integers(0, 256, (count, 64, 64, 3), dtype=np.uint8)
-baseline = anon_kb()
-peak = [baseline]
-done = threading.Event()
-def watch():
-    while not done.is_set():
-        peak[0] = max(peak[0], anon_kb())
-        time.sleep(0.02)
-watcher = threading.Thread(target=watch)
-watcher.start()
-with tempfile.TemporaryDirectory() as cache:
-    started = time.perf_counter()
-    features = featurize(images, SignatureSettings(depth=4), cache_dir=Path(cache))
-    seconds = time.perf_counter() - started
-    done.set(); watcher.join()
-    print(peak[0] - baseline, features.array.nbytes, seconds)
-"""
+    return run
 
 
-def memory_probe(count: int) -> dict[str, float]:
-    """Peak anonymous memory (not the memory-mapped feature file) above the input images."""
-    out = subprocess.run(
-        [sys.executable, "-c", MEMORY_PROBE, str(count)], capture_output=True, text=True, check=True
-    ).stdout.split()
-    extra_kb, feature_bytes, seconds = int(out[0]), int(out[1]), float(out[2])
+def main_comparison(count: int, reference_count: int, repeats: int, root: Path) -> dict:
+    """64x64 RGB depth 4: every backend, featurize, and the reference loops, interleaved."""
+    images = random_images(count, MAIN_SIZE)
+    paths = row_paths(images)
+    tasks: dict[str, Callable[[], object]] = {
+        f"backend {name}": (lambda f=backend_function(name): f(paths, MAIN_DEPTH, False))
+        for name in available_backends()
+    }
+    tasks["featurize (auto, cache miss)"] = featurize_miss(images, MAIN_DEPTH, root)
+    flat = images.reshape(-1, MAIN_SIZE, 3)
+    tasks["pysiglib from uint8, converted inline"] = lambda: pysiglib.signature(
+        flat.astype(np.float32) / 255, MAIN_DEPTH, n_jobs=torch.get_num_threads()
+    )
+    result = rates(best_times(tasks, repeats), count)
+    few = images[:reference_count]
+    loops = {
+        "reference loop, iisignature per row": lambda: reference_loop(few, MAIN_DEPTH),
+        "iisignature, one call per image": lambda: reference_loop(few, MAIN_DEPTH, per_row=False),
+    }
+    return result | rates(best_times(loops, max(1, repeats // 2)), reference_count)
+
+
+def depth_sweep(count: int, repeats: int) -> dict[str, dict[int, float]]:
+    """32x32 RGB, depths 1..5: images/s of each backend."""
+    paths = row_paths(random_images(count, SMALL_SIZE, seed=1))
+    sweep: dict[str, dict[int, float]] = {name: {} for name in available_backends()}
+    for depth in DEPTHS:
+        tasks = {
+            name: (lambda f=backend_function(name), d=depth: f(paths, d, False))
+            for name in available_backends()
+        }
+        for name, rate in rates(best_times(tasks, repeats), count).items():
+            sweep[name][depth] = rate["images_per_second"]
+    return sweep
+
+
+def resident_bytes() -> dict[str, int]:
+    """Resident memory now: all of it (VmRSS) and the anonymous part (RssAnon)."""
+    fields = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "RssAnon"):
+                fields[name] = int(value.split()[0]) * 1024
+    return fields
+
+
+def memory_child(count: int) -> None:
+    """Featurize ``count`` 64x64 images into a cache file; print peak RSS above baseline."""
+    images = random_images(count, MAIN_SIZE, seed=2)
+    baseline = resident_bytes()
+    peak, done = dict(baseline), threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            for name, value in resident_bytes().items():
+                peak[name] = max(peak[name], value)
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        features = featurize(images, SignatureSettings(depth=MAIN_DEPTH), cache_dir=Path(folder))
+        seconds = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        file_bytes = sum(path.stat().st_size for path in Path(folder).glob("*.npy"))
+    print(
+        json.dumps(
+            {
+                "images": count,
+                "image_bytes": images.nbytes,
+                "feature_file_bytes": file_bytes,
+                "baseline_rss_bytes": baseline["VmRSS"],
+                "peak_rss_above_baseline_bytes": peak["VmRSS"] - baseline["VmRSS"],
+                "peak_anon_above_baseline_bytes": peak["RssAnon"] - baseline["RssAnon"],
+                "maxrss_above_baseline_bytes": max_rss - baseline["VmRSS"],
+                "seconds": seconds,
+                "images_per_second": count / seconds,
+                "cache": features.cache,
+            }
+        )
+    )
+
+
+def peak_memory(count: int) -> dict:
+    done = subprocess.run(
+        [sys.executable, __file__, "--memory-child", str(count)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def print_tables(console: Console, result: dict) -> None:
+    main = Table(title=f"{MAIN_SIZE}x{MAIN_SIZE} RGB, depth {MAIN_DEPTH}, float32")
+    main.add_column("what")
+    main.add_column("images/s", justify="right")
+    main.add_column("CPU ms / 1000 images", justify="right")
+    for name, rate in result["main"].items():
+        main.add_row(
+            name, f"{rate['images_per_second']:,.0f}", f"{rate['cpu_ms_per_1000_images']:,.0f}"
+        )
+    console.print(main)
+
+    sweep = Table(title=f"{SMALL_SIZE}x{SMALL_SIZE} RGB, images/s by depth")
+    sweep.add_column("backend")
+    for depth in DEPTHS:
+        sweep.add_column(f"depth {depth}", justify="right")
+    for name, rates in result["depth_sweep"].items():
+        sweep.add_row(name, *(f"{rates[d]:,.0f}" for d in DEPTHS))
+    console.print(sweep)
+
+    ratios = result["ratios"]
+    console.print(
+        f"featurize / fastest backend ({ratios['fastest_backend']}): "
+        f"{ratios['featurize_over_fastest_backend']:.2f}x; "
+        f"featurize / reference loop: {ratios['featurize_over_reference_loop']:.1f}x "
+        f"(per row), {ratios['featurize_over_per_image_loop']:.1f}x (per image)"
+    )
+    memory = result["memory"]
+    gib = 1 << 30
+    console.print(
+        f"peak RSS featurizing {memory['images']:,} images: "
+        f"{memory['peak_rss_above_baseline_bytes'] / gib:.2f} GiB above baseline "
+        f"(feature file {memory['feature_file_bytes'] / gib:.2f} GiB, not resident), "
+        f"{memory['images_per_second']:,.0f} images/s"
+    )
+    console.print(f"load average before / after: {result['load_before']} / {result['load_after']}")
+
+
+def ratios(main: dict[str, dict]) -> dict:
+    speed = {name: rate["images_per_second"] for name, rate in main.items()}
+    backends = {k.removeprefix("backend "): v for k, v in speed.items() if k.startswith("backend ")}
+    fastest = max(backends, key=backends.__getitem__)
+    end_to_end = speed["featurize (auto, cache miss)"]
     return {
-        "images": count,
-        "peak_extra_mb": extra_kb / 1024,
-        "feature_file_mb": feature_bytes / 2**20,
-        "seconds": seconds,
-        "images_per_s": count / seconds,
+        "fastest_backend": fastest,
+        "featurize_over_fastest_backend": end_to_end / backends[fastest],
+        "featurize_over_reference_loop": end_to_end / speed["reference loop, iisignature per row"],
+        "featurize_over_per_image_loop": end_to_end / speed["iisignature, one call per image"],
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer images and repeats")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, fewer images")
     parser.add_argument("--out", type=Path, default=Path("results/bench/signature.json"))
+    parser.add_argument("--memory-images", type=int, default=None)
+    parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    count, repeats = (300, 1) if args.quick else (1000, 3)
-    memory_images = 20_000 if args.quick else 100_000
-    rng = np.random.default_rng(0)
-    images64 = rng.integers(0, 256, (count, 64, 64, 3), dtype=np.uint8)
-    images32 = rng.integers(0, 256, (count, 32, 32, 3), dtype=np.uint8)
+    if args.memory_child is not None:
+        memory_child(args.memory_child)
+        return
 
-    raw64 = backend_rates(images64, 4, repeats)
-    fastest = max(raw64, key=raw64.get)
-    end_to_end = featurize_rate(images64, 4, repeats)
-    loop_count = min(count, 300)
-    reference = loop_count / best_seconds(lambda: reference_loop(images64[:loop_count], 4), 1)
-    by_depth = {depth: backend_rates(images32, depth, 1) for depth in range(1, 6)}
-    memory = memory_probe(memory_images)
-
-    report = {
-        "threads": torch.get_num_threads(),
-        "images": count,
-        "raw_64x64_depth4": raw64,
-        "featurize_64x64_depth4": end_to_end,
-        "reference_loop_64x64_depth4": reference,
-        "featurize_vs_fastest_backend": end_to_end / raw64[fastest],
-        "featurize_vs_reference_loop": end_to_end / reference,
-        "fastest_backend": fastest,
-        "raw_32x32_by_depth": by_depth,
-        "memory": memory,
+    repeats = 2 if args.quick else 5
+    memory_images = args.memory_images or (10_000 if args.quick else 100_000)
+    console = Console()
+    result: dict = {
+        "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads()},
+        "load_before": [round(x, 2) for x in os.getloadavg()],
+        "batch_images": 1000,
     }
-
-    table = Table(title="images/s, 64x64 RGB, depth 4", title_justify="left")
-    table.add_column("what")
-    table.add_column("images/s", justify="right")
-    for name, rate in raw64.items():
-        table.add_row(f"{name} (raw, on ready float paths)", f"{rate:,.0f}")
-    table.add_row("sigbench featurize (auto, uint8 in, cache file out)", f"{end_to_end:,.0f}")
-    table.add_row("reference loop (iisignature, one call per image)", f"{reference:,.0f}")
-    console.print(table)
-    console.print(
-        f"featurize / fastest backend ({fastest}): {report['featurize_vs_fastest_backend']:.2f}x; "
-        f"featurize / reference loop: {report['featurize_vs_reference_loop']:.1f}x"
-    )
-    depth_table = Table(title="images/s, 32x32 RGB, by depth", title_justify="left")
-    depth_table.add_column("backend")
-    for depth in by_depth:
-        depth_table.add_column(f"depth {depth}", justify="right")
-    for name in raw64:
-        depth_table.add_row(name, *(f"{by_depth[d][name]:,.0f}" for d in by_depth))
-    console.print(depth_table)
-    console.print(
-        f"featurizing {memory['images']:,} images 64x64 depth 4: peak memory "
-        f"{memory['peak_extra_mb']:,.0f} MB beyond the images and the "
-        f"{memory['feature_file_mb']:,.0f} MB feature file ({memory['images_per_s']:,.0f} images/s)"
-    )
+    with (
+        console.status("64x64 depth 4: backends, featurize, reference loop"),
+        tempfile.TemporaryDirectory() as root,
+    ):
+        result["main"] = main_comparison(1000, 100 if args.quick else 200, repeats, Path(root))
+    with console.status("32x32 depths 1..5"):
+        result["depth_sweep"] = depth_sweep(1000, max(1, repeats - 2))
+    with console.status(f"peak memory featurizing {memory_images:,} images"):
+        result["memory"] = peak_memory(memory_images)
+    result["ratios"] = ratios(result["main"])
+    result["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    print_tables(console, result)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    args.out.write_text(json.dumps(result, indent=2))
     console.print(f"wrote {args.out}")
 
 

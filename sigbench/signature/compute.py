@@ -8,18 +8,16 @@ and ``stack`` (the per-image feature matrices).
 from __future__ import annotations
 
 import numpy as np
-import torch
 from numpy.typing import DTypeLike
 
 from sigbench.errors import SigbenchError
 from sigbench.signature.backends import backend_function
 from sigbench.signature.lyndon import lyndon_words
 from sigbench.signature.streams import (
-    apply_path_transform,
     check_path,
     stream_groups,
     transformed_channels,
-    unit_paths,
+    transformed_paths,
 )
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -70,33 +68,41 @@ class SignaturePlan:
         self.path = check_path(path)
         self.function = backend_function(backend)
 
-    def paths(self, images: np.ndarray) -> list[torch.Tensor]:
+    def paths(self, images: np.ndarray) -> list[np.ndarray]:
         """uint8 (n, H, W, C) -> transformed paths (streams, points, D), per stream group."""
         return [
-            apply_path_transform(torch.from_numpy(unit_paths(group, self.dtype)), self.path)
+            transformed_paths(group, self.path, self.dtype)
             for group in stream_groups(images, self.two_direction)
         ]
 
-    def sign(self, paths: list[torch.Tensor]) -> list[np.ndarray]:
+    def sign(self, paths: list[np.ndarray]) -> list[np.ndarray]:
         """The backend's signatures (streams, length) of each group."""
         return [self._sign(group) for group in paths]
 
-    def _sign(self, paths: torch.Tensor) -> np.ndarray:
-        # The log-signature of a one-channel path is just its increment (the only Lyndon
-        # word is a single letter); iisignature refuses that case, so it is answered here.
+    def _sign(self, paths: np.ndarray) -> np.ndarray:
+        # Cases that some backends refuse, answered here for all of them: no paths, or
+        # one-point paths, whose signature is 0 (signatory); one-channel log-signatures,
+        # which are just the increment, the only Lyndon word being one letter (iisignature).
+        if len(paths) == 0 or paths.shape[1] < 2:
+            length = signature_length(paths.shape[-1], self.depth, log_sig=self.log_sig)
+            return np.zeros((len(paths), length), paths.dtype)
         if self.log_sig and paths.shape[-1] == 1:
-            return (paths[:, -1] - paths[:, 0]).numpy()
+            return paths[:, -1] - paths[:, 0]
         return self.function(paths, self.depth, self.log_sig)
 
-    def stack(self, signed: list[np.ndarray], n: int) -> np.ndarray:
-        """Group signatures -> (n, streams, length): each image's rows, then its columns."""
-        parts = [group.reshape(n, -1, group.shape[-1]) for group in signed]
+    def stack(self, signed: list[np.ndarray], image_shape: tuple[int, ...]) -> np.ndarray:
+        """Group signatures -> (N, streams, length): each image's rows, then its columns."""
+        count, height, width = image_shape[:3]
+        parts = [
+            group.reshape(count, streams, group.shape[-1])
+            for group, streams in zip(signed, (height, width), strict=False)
+        ]
         stacked = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
         return stacked.astype(self.dtype, copy=False)
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         images = as_nhwc(np.asarray(images))
-        return self.stack(self.sign(self.paths(images)), len(images))
+        return self.stack(self.sign(self.paths(images)), images.shape)
 
 
 def image_signatures(

@@ -8,7 +8,8 @@ rightmost column first). The reference code rotates with ``cv2.warpAffine`` abou
 and the leftmost column is lost. Here every column is a stream.
 
 The numpy side feeds the array backends; the torch side is the signature layer. Path
-transforms are written once, in torch, and used by both.
+transforms are written once, in torch, and used by both (the array backends get the
+result written straight into a numpy array).
 """
 
 from __future__ import annotations
@@ -54,11 +55,7 @@ def image_streams(pixels: torch.Tensor, two_direction: bool) -> list[torch.Tenso
 
 
 def unit_paths(group: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """uint8 (N, streams, points, C) -> (N * streams, points, C) in [0, 1], in one pass.
-
-    The result is a fresh C-contiguous array that owns its memory, which the C++ backends
-    read in place (given a view, pysiglib would copy it first).
-    """
+    """uint8 (N, streams, points, C) -> fresh (N * streams, points, C) in [0, 1], in one pass."""
     n, streams, points, channels = group.shape
     paths = np.empty((n * streams, points, channels), dtype)
     np.divide(group, dtype.type(255), out=paths.reshape(group.shape), dtype=dtype)
@@ -73,8 +70,20 @@ def transformed_channels(channels: int, path: str) -> int:
     return channels
 
 
-def apply_path_transform(paths: torch.Tensor, path: str) -> torch.Tensor:
-    """Transform paths (B, L, D).
+def transformed_shape(shape: tuple[int, ...], path: str) -> tuple[int, int, int]:
+    """The shape of paths (B, L, D) after ``path``."""
+    batch, length, channels = shape
+    if path == "lead_lag":
+        return batch, 2 * length - 1, 2 * channels
+    if path == "basepoint":
+        return batch, length + 1, channels
+    return batch, length, transformed_channels(channels, path)
+
+
+def apply_path_transform(
+    paths: torch.Tensor, path: str, out: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Transform paths (B, L, D); ``out`` (of ``transformed_shape``) receives the result.
 
     ``time`` prepends a channel t running from 0 to 1 over the L points; ``lead_lag`` gives
     the 2L - 1 points (lead, lag) = (x_0, x_0), (x_1, x_0), (x_1, x_1), (x_2, x_1), ...;
@@ -82,15 +91,29 @@ def apply_path_transform(paths: torch.Tensor, path: str) -> torch.Tensor:
     """
     check_path(path)
     if path == "none":
-        return paths
+        return paths if out is None else out.copy_(paths)
     batch, length, channels = paths.shape
     if path == "time":
         time = torch.linspace(0.0, 1.0, length, dtype=paths.dtype, device=paths.device)
-        return torch.cat([time.expand(batch, length).unsqueeze(-1), paths], dim=-1)
+        return torch.cat([time.expand(batch, length).unsqueeze(-1), paths], dim=-1, out=out)
     if path == "lead_lag":
         steps = torch.arange(2 * length - 1, device=paths.device)
         lead = paths.index_select(1, torch.div(steps + 1, 2, rounding_mode="floor"))
         lag = paths.index_select(1, torch.div(steps, 2, rounding_mode="floor"))
-        return torch.cat([lead, lag], dim=-1)
+        return torch.cat([lead, lag], dim=-1, out=out)
     origin = torch.zeros(batch, 1, channels, dtype=paths.dtype, device=paths.device)
-    return torch.cat([origin, paths], dim=1)
+    return torch.cat([origin, paths], dim=1, out=out)
+
+
+def transformed_paths(group: np.ndarray, path: str, dtype: np.dtype) -> np.ndarray:
+    """uint8 stream group (N, streams, points, C) -> float paths for the array backends.
+
+    Scaled to [0, 1] and transformed into a fresh C-contiguous array that owns its
+    memory, which the C++ backends read in place (pysiglib copies anything else first).
+    """
+    paths = unit_paths(group, dtype)
+    if path == "none":
+        return paths
+    out = np.empty(transformed_shape(paths.shape, path), dtype)
+    apply_path_transform(torch.from_numpy(paths), path, out=torch.from_numpy(out))
+    return out

@@ -1,8 +1,12 @@
 """Signature backends behind one function each: (B, L, D) paths -> (B, length) signatures.
 
-Paths arrive as a contiguous CPU tensor that owns its memory (the C++ backends read it in
-place); the result is a numpy array. Every backend computes the signature without the
-leading 1 and the log-signature in the Lyndon basis, so all four are interchangeable.
+Paths arrive as a C-contiguous float32/float64 numpy array that owns its memory (so that
+pysiglib reads it in place); the result is a numpy array. numpy, not torch, on this side:
+given tensors, pysiglib checks its output with multi-threaded torch ops, which cost more
+than the signatures themselves on small batches when the cores are busy.
+
+Every backend computes the signature without the leading 1 and the log-signature in the
+Lyndon basis, so all four are interchangeable.
 
 Backend modules, and the packages they wrap, are imported only when first used: importing
 ``sigbench.signature`` pulls in none of signatory, iisignature or pysiglib.
@@ -15,11 +19,10 @@ from collections.abc import Callable
 from functools import cache
 
 import numpy as np
-import torch
 
 from sigbench.errors import SigbenchError
 
-SignatureFunction = Callable[[torch.Tensor, int, bool], np.ndarray]
+SignatureFunction = Callable[[np.ndarray, int, bool], np.ndarray]
 
 # Fastest first, as measured by scripts/bench_signature.py: "auto" takes the first that loads.
 BACKENDS: dict[str, str] = {

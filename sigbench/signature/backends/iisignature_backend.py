@@ -6,7 +6,6 @@ from functools import cache
 
 import iisignature
 import numpy as np
-import torch
 
 
 @cache
@@ -14,11 +13,10 @@ def _prepared(channels: int, depth: int) -> object:
     return iisignature.prepare(channels, depth)
 
 
-def signatures(paths: torch.Tensor, depth: int, log_sig: bool) -> np.ndarray:
-    array = paths.numpy()
+def signatures(paths: np.ndarray, depth: int, log_sig: bool) -> np.ndarray:
     if log_sig:
-        return iisignature.logsig(array, _prepared(array.shape[-1], depth))
-    return iisignature.sig(array, depth)
+        return iisignature.logsig(paths, _prepared(paths.shape[-1], depth))
+    return iisignature.sig(paths, depth)
 
 
 def reference_loop(images: np.ndarray, depth: int, *, per_row: bool = True) -> np.ndarray:

@@ -1,4 +1,9 @@
-"""pysiglib: C++ signatures threaded over the batch (the fastest CPU backend here)."""
+"""pysiglib: C++ signatures threaded over the batch (the fastest CPU backend here).
+
+It runs as many threads as torch is set to (``torch.set_num_threads``; all cores by
+default), so one setting (``train.num_threads``, one-thread latency figures) governs the
+whole pipeline.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,6 @@ import numpy as np
 import pysiglib
 import torch
 
-ALL_CORES = -1
 LYNDON_BASIS = 2  # pysiglib's log_sig method 2: coordinates in the Lyndon (bracket) basis
 
 
@@ -17,8 +21,9 @@ def _prepare_log_sig(channels: int, depth: int) -> None:
     pysiglib.prepare_log_sig(channels, depth, LYNDON_BASIS)
 
 
-def signatures(paths: torch.Tensor, depth: int, log_sig: bool) -> np.ndarray:
+def signatures(paths: np.ndarray, depth: int, log_sig: bool) -> np.ndarray:
+    threads = torch.get_num_threads()
     if not log_sig:
-        return pysiglib.signature(paths, depth, n_jobs=ALL_CORES).numpy()
+        return pysiglib.signature(paths, depth, n_jobs=threads)
     _prepare_log_sig(paths.shape[-1], depth)
-    return pysiglib.log_sig(paths, depth, method=LYNDON_BASIS, n_jobs=ALL_CORES).numpy()
+    return pysiglib.log_sig(paths, depth, method=LYNDON_BASIS, n_jobs=threads)

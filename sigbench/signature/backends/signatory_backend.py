@@ -7,8 +7,9 @@ import signatory
 import torch
 
 
-def signatures(paths: torch.Tensor, depth: int, log_sig: bool) -> np.ndarray:
+def signatures(paths: np.ndarray, depth: int, log_sig: bool) -> np.ndarray:
+    tensor = torch.from_numpy(paths)
     with torch.no_grad():
         if log_sig:
-            return signatory.logsignature(paths, depth, mode="brackets").numpy()
-        return signatory.signature(paths, depth).numpy()
+            return signatory.logsignature(tensor, depth, mode="brackets").numpy()
+        return signatory.signature(tensor, depth).numpy()
