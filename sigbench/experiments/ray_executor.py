@@ -130,8 +130,14 @@ class RayExecutor(Executor):
             try:
                 ray.init(address=address, configure_logging=False, **local)
             except ConnectionError as exc:
+                hint = (
+                    ""
+                    if os.environ.get("RAY_AUTH_MODE") == "token"
+                    else " (a cluster with token authentication also needs RAY_AUTH_MODE=token "
+                    "and its token here: docs/ray.md)"
+                )
                 raise SigbenchError(
-                    f"cannot reach a Ray cluster at {address}: {_first_line(exc)}"
+                    f"cannot reach a Ray cluster at {address}: {_first_line(exc)}{hint}"
                 ) from None
         self._task = ray.remote(_run_task)
         self._refs: set[Any] = set()  # tasks in flight, for stop()
