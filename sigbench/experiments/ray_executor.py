@@ -51,9 +51,18 @@ def task_resources(config: ExperimentConfig) -> dict[str, float]:
 
 
 def _run_task(run_fn: RunFunction, config: ExperimentConfig, results: str, cwd: str) -> object:
-    """One grid point on a Ray worker (which is pooled: its threads are set for each run)."""
+    """One grid point on a Ray worker (which is pooled: its threads are set for each run).
+
+    The driver made ``results``; a node that does not see it would publish the run on its
+    own disk, where no report finds it, so the point fails instead.
+    """
     import torch
 
+    if not os.path.isdir(results):
+        raise SigbenchError(
+            f"{results}: no such folder on node {socket.gethostname()}; --results must be on "
+            "storage every node mounts at the same path"
+        )
     if os.path.isdir(cwd):
         os.chdir(cwd)
     torch.set_num_threads(int(task_resources(config)["num_cpus"]))

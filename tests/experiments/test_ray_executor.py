@@ -160,6 +160,17 @@ def test_stop_cancels_runs_in_flight(local_ray: None, tmp_path: Path) -> None:
     assert done and isinstance(future.exception(), SigbenchError)
 
 
+def test_a_node_that_does_not_see_the_results_folder_fails_the_point(
+    local_ray: None, tmp_path: Path
+) -> None:
+    config = validate_config({}, "test")
+    with make_executor(1, fake_runs.fake_train, kind="ray") as executor:
+        future = executor.submit(config, tmp_path / "elsewhere", SILENT)
+        with pytest.raises(SigbenchError, match="no such folder on node .*same path"):
+            future.result(timeout=60)
+    assert not (tmp_path / "elsewhere").exists()
+
+
 def test_each_run_asks_for_its_threads_and_a_gpu_when_it_trains_on_one() -> None:
     assert task_resources(validate_config({}, "test")) == {"num_cpus": 1, "num_gpus": 0}
     config = validate_config({"train": {"num_threads": 3, "device": "cuda"}}, "test")
