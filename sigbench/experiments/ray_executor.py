@@ -122,8 +122,8 @@ class RayExecutor(Executor):
     """Each :meth:`submit` is one Ray task with :func:`task_resources`.
 
     Joins the Ray instance this process already has, else connects to ``address`` (a
-    cluster's head, ``auto``, or None for ``RAY_ADDRESS`` or a new local instance), and
-    disconnects on :meth:`close` only from an instance it joined itself.
+    cluster's head, ``auto``; None: ``RAY_ADDRESS``, a ``ray start`` on this machine, or a
+    new private instance), and disconnects on :meth:`close` only if it connected itself.
     """
 
     slots = 1 << 30  # no cap here: Ray queues each point until a node has room for it
