@@ -50,15 +50,19 @@ def image_streams(pixels: torch.Tensor, two_direction: bool) -> list[torch.Tenso
     """The torch twin of :func:`stream_groups`, for the signature layer."""
     groups = [pixels]
     if two_direction:
-        groups.append(torch.rot90(pixels, 1, dims=(1, 2)))
+        groups.append(pixels.transpose(1, 2).flip(1))  # rot90, in ops every exporter knows
     return groups
 
 
 def unit_paths(group: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """uint8 (N, streams, points, C) -> fresh (N * streams, points, C) in [0, 1], in one pass."""
+    """uint8 (N, streams, points, C) -> fresh (N * streams, points, C) in [0, 1], in one pass.
+
+    Scaled as ``x * (1/255)`` in ``dtype``, exactly as the exported graph scales pixels
+    before :class:`ImageSignatureLayer`, so both see bit-identical paths.
+    """
     n, streams, points, channels = group.shape
     paths = np.empty((n * streams, points, channels), dtype)
-    np.divide(group, dtype.type(255), out=paths.reshape(group.shape), dtype=dtype)
+    np.multiply(group, dtype.type(1 / 255), out=paths.reshape(group.shape), dtype=dtype)
     return paths
 
 

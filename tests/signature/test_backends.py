@@ -1,67 +1,39 @@
-"""Every backend against every other, on random and real images, for every transform."""
+"""Every backend against every other, on random and real images, for every setting."""
 
 from __future__ import annotations
 
 import itertools
-import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
+from sig_helpers import IMAGE_SETS, photos, relative_error
 
 from sigbench.errors import SigbenchError
-from sigbench.signature import (
-    PATH_TRANSFORMS,
-    available_backends,
-    image_signatures,
-    resolve_backend,
-    signature_length,
-)
-from sigbench.signature.backends import BACKENDS
+from sigbench.signature import PATH_TRANSFORMS, available_backends, image_signatures
+from sigbench.signature import backends as backend_registry
+from sigbench.signature.backends import BACKENDS, resolve_backend
 
 ALL_BACKENDS = list(BACKENDS)
 
 
-def relative_error(a: np.ndarray, b: np.ndarray) -> float:
-    # The floor keeps all-but-zero results (digits rows start and end on black, so with no
-    # path transform their signatures are exactly 0 up to rounding) from dividing noise by noise.
-    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-9))
-
-
-def real_images() -> np.ndarray:
-    """Two real photos (scikit-image), shrunk to 12x12 RGB."""
-    from PIL import Image
-    from skimage import data
-
-    photos = [data.astronaut(), data.chelsea()]
-    return np.stack([np.asarray(Image.fromarray(p).resize((12, 12), Image.BOX)) for p in photos])
-
-
-def real_digits() -> np.ndarray:
-    from sklearn.datasets import load_digits
-
-    return (load_digits().images[:4] * 255 / 16).astype(np.uint8)
-
-
-RANDOM = np.random.default_rng(0).integers(0, 256, (3, 7, 6, 3), dtype=np.uint8)
-
-
 def test_all_four_backends_are_installed() -> None:
     # They are all project dependencies: a missing one is a broken install, not a skip.
-    assert sorted(available_backends()) == sorted(ALL_BACKENDS)
+    assert available_backends() == ["pysiglib", "signatory", "torch", "iisignature"]
 
 
-@pytest.mark.parametrize(
-    "images", [RANDOM, real_images(), real_digits()], ids=["random", "photos", "digits"]
-)
+@pytest.mark.parametrize("images", IMAGE_SETS)
 @pytest.mark.parametrize("path", PATH_TRANSFORMS)
 @pytest.mark.parametrize("log_sig", [False, True], ids=["sig", "logsig"])
 @pytest.mark.parametrize("two_direction", [False, True], ids=["rows", "rows+cols"])
 def test_backends_agree_in_float64(
-    images: np.ndarray, path: str, log_sig: bool, two_direction: bool
+    images: str, path: str, log_sig: bool, two_direction: bool
 ) -> None:
+    pixels = IMAGE_SETS[images]()
     results = {
         backend: image_signatures(
-            images, 3, two_direction=two_direction, log_sig=log_sig, path=path,
+            pixels, 4, two_direction=two_direction, log_sig=log_sig, path=path,
             backend=backend, dtype=np.float64,
         )
         for backend in ALL_BACKENDS
@@ -70,36 +42,42 @@ def test_backends_agree_in_float64(
         assert relative_error(results[first], results[second]) <= 1e-5, (first, second)
 
 
-def test_lengths_and_stream_counts() -> None:
-    images = np.zeros((2, 5, 7, 3), dtype=np.uint8)
-    assert image_signatures(images, 4).shape == (2, 5, 120)
-    assert image_signatures(images, 5).shape == (2, 5, 363)
-    assert image_signatures(images, 4, two_direction=True).shape == (2, 12, 120)
-    assert signature_length(3, 4) == 120
-    assert signature_length(1, 4, path="time") == 2 + 4 + 8 + 16
-    assert signature_length(3, 2, path="lead_lag") == 6 + 36
-    assert signature_length(2, 3, log_sig=True) == 5  # Lyndon words: 1, 2, 12, 112, 122
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_float32_stays_close_to_float64(backend: str) -> None:
+    single = image_signatures(photos(), 4, two_direction=True, backend=backend)
+    double = image_signatures(photos(), 4, two_direction=True, backend=backend, dtype=np.float64)
+    assert single.dtype == np.float32
+    assert relative_error(single, double) <= 1e-5
 
 
-def test_one_channel_levels_depend_only_on_the_end_points() -> None:
-    rows = np.array([[[0, 200, 13, 90]], [[255, 3, 77, 40]]], dtype=np.uint8)
-    features = image_signatures(rows, 4, backend="torch", dtype=np.float64)[:, 0]
-    increment = (rows[:, 0, -1].astype(float) - rows[:, 0, 0]) / 255
-    expected = np.stack([increment**k / math.factorial(k) for k in range(1, 5)], axis=1)
-    np.testing.assert_allclose(features, expected, rtol=1e-12)
+def test_auto_is_the_fastest_installed_backend() -> None:
+    assert resolve_backend("auto") == "pysiglib"
 
 
-def test_rows_then_columns_as_rot90() -> None:
-    image = np.random.default_rng(1).integers(0, 256, (1, 4, 5, 3), dtype=np.uint8)
-    both = image_signatures(image, 2, two_direction=True, dtype=np.float64)
-    rotated = np.rot90(image, 1, axes=(1, 2))
-    np.testing.assert_allclose(both[:, :4], image_signatures(image, 2, dtype=np.float64))
-    np.testing.assert_allclose(both[:, 4:], image_signatures(rotated, 2, dtype=np.float64))
-
-
-def test_backend_names_are_checked() -> None:
-    assert resolve_backend("auto") == available_backends()[0]
-    with pytest.raises(SigbenchError, match="choose auto or one of pysiglib"):
+def test_unknown_backend_lists_the_valid_ones() -> None:
+    with pytest.raises(SigbenchError, match="choose auto or one of pysiglib, signatory, torch"):
         resolve_backend("gpu")
-    with pytest.raises(SigbenchError, match="signature.path = 'zigzag'"):
-        image_signatures(RANDOM, 2, path="zigzag")
+
+
+def test_missing_backend_lists_the_installed_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    load = backend_registry._load
+    monkeypatch.setattr(
+        backend_registry, "_load", lambda name: None if name == "signatory" else load(name)
+    )
+    with pytest.raises(
+        SigbenchError, match="not installed here; installed: pysiglib, torch, iisig"
+    ):
+        resolve_backend("signatory")
+    assert available_backends() == ["pysiglib", "torch", "iisignature"]
+
+
+def test_importing_the_engine_imports_no_backend_package() -> None:
+    code = (
+        "import sys, numpy as np\n"
+        "from sigbench.signature import image_signatures\n"
+        "packages = {'signatory', 'iisignature', 'pysiglib'}\n"
+        "assert not packages & set(sys.modules)\n"
+        "image_signatures(np.zeros((1, 2, 2, 3), np.uint8), 2, backend='torch')\n"
+        "assert not packages & set(sys.modules)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

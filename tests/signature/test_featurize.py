@@ -1,28 +1,75 @@
-"""Dataset featurization: same numbers as image_signatures, and a cache that can't lie."""
+"""Dataset featurization: the same numbers as image_signatures, and a cache that can't lie."""
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
+from sig_helpers import digits, random_images
 
 from sigbench.signature import SignatureSettings, featurize, image_signatures
 
-IMAGES = np.random.default_rng(0).integers(0, 256, (20, 6, 6, 3), dtype=np.uint8)
+IMAGES = random_images((20, 6, 5, 3))
 SETTINGS = SignatureSettings(depth=3, two_direction=True, path="time")
 
 
-def test_featurize_equals_image_signatures_without_cache() -> None:
-    features = featurize(IMAGES, SETTINGS)
+class RecordingProgress:
+    """A progress reporter that remembers what it was told (and can fail on demand)."""
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.totals: list[int | None] = []
+        self.advanced = 0
+        self.fail_after = fail_after
+
+    @contextmanager
+    def task(self, description: str, total: int | None) -> Iterator[RecordingProgress]:
+        self.totals.append(total)
+        yield self
+
+    def advance(self, steps: int = 1) -> None:
+        self.advanced += steps
+        if self.fail_after is not None and self.advanced >= self.fail_after:
+            raise KeyboardInterrupt
+
+    def update(self, **fields: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("batch_size", [None, 1, 3, 7, 20])
+def test_featurize_equals_image_signatures_in_any_batching(batch_size: int | None) -> None:
+    progress = RecordingProgress()
+    features = featurize(IMAGES, SETTINGS, batch_size=batch_size, progress=progress)
     assert features.cache == "off"
     expected = image_signatures(IMAGES, 3, two_direction=True, path="time")
     np.testing.assert_array_equal(features.array, expected)
+    assert (progress.totals, progress.advanced) == ([20], 20)
+
+
+def test_grayscale_images_and_memory_mapped_input(tmp_path: Path) -> None:
+    images = np.lib.format.open_memmap(tmp_path / "images.npy", "w+", np.uint8, (4, 8, 8))
+    images[:] = digits()
+    settings = SignatureSettings(depth=4, path="lead_lag", log_sig=True)
+    features = featurize(images, settings, cache_dir=tmp_path / "cache", batch_size=3)
+    expected = image_signatures(digits(), 4, path="lead_lag", log_sig=True)
+    np.testing.assert_array_equal(features.array, expected)
+    # The key is the pixel content: the same pixels in memory hit the same entry.
+    assert featurize(digits(), settings, cache_dir=tmp_path / "cache").cache == "hit"
 
 
 def test_second_identical_call_hits_the_cache(tmp_path: Path) -> None:
-    first = featurize(IMAGES, SETTINGS, cache_dir=tmp_path)
-    second = featurize(IMAGES, SETTINGS, cache_dir=tmp_path)
+    first = featurize(IMAGES, SETTINGS, cache_dir=tmp_path, batch_size=6)
+    second = featurize(IMAGES.copy(), SETTINGS, cache_dir=tmp_path)
     assert (first.cache, second.cache) == ("miss", "hit")
+    assert second.seconds < 0.5
+    assert isinstance(second.array, np.memmap) and not second.array.flags.writeable
+    assert second.array.dtype == np.float32 and second.array.shape == (20, 11, 84)
     np.testing.assert_array_equal(first.array, second.array)
+    # "auto" and the backend it resolves to make the same features.
+    resolved = SignatureSettings(depth=3, two_direction=True, path="time", backend="pysiglib")
+    assert featurize(IMAGES, resolved, cache_dir=tmp_path).cache == "hit"
 
 
 @pytest.mark.parametrize(
@@ -40,29 +87,63 @@ def test_any_setting_change_misses(tmp_path: Path, changed: SignatureSettings) -
     assert featurize(IMAGES, changed, cache_dir=tmp_path).cache == "miss"
 
 
-def test_other_pixels_miss(tmp_path: Path) -> None:
+@pytest.mark.parametrize("change", ["one_bit", "fewer_images", "transposed"])
+def test_other_pixels_miss(tmp_path: Path, change: str) -> None:
     featurize(IMAGES, SETTINGS, cache_dir=tmp_path)
-    changed = IMAGES.copy()
-    changed[3, 2, 1, 0] ^= 1
+    if change == "one_bit":
+        changed = IMAGES.copy()
+        changed[3, 2, 1, 0] ^= 1
+    elif change == "fewer_images":
+        changed = IMAGES[:-1]
+    else:  # the same bytes read as another shape
+        changed = IMAGES.reshape(20, 5, 6, 3)
     assert featurize(changed, SETTINGS, cache_dir=tmp_path).cache == "miss"
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip_byte", "drop_metadata"])
+def _damage(tmp_path: Path, damage: str) -> None:
+    (array_file,) = tmp_path.glob("*.npy")
+    (meta_file,) = tmp_path.glob("*.json")
+    raw = bytearray(array_file.read_bytes())
+    if damage == "truncated":
+        array_file.write_bytes(raw[:-100])
+    elif damage == "one_byte_flipped":
+        raw[len(raw) // 2] ^= 0xFF
+        array_file.write_bytes(raw)
+    elif damage == "bytes_appended":
+        array_file.write_bytes(raw + b"\0" * 64)
+    elif damage == "no_sidecar":
+        meta_file.unlink()
+    elif damage == "garbled_sidecar":
+        meta_file.write_text("{not json")
+    else:  # no array
+        array_file.unlink()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "truncated",
+        "one_byte_flipped",
+        "bytes_appended",
+        "no_sidecar",
+        "garbled_sidecar",
+        "no_array",
+    ],
+)
 def test_damaged_cache_is_rebuilt_and_reported(
     tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    good = featurize(IMAGES, SETTINGS, cache_dir=tmp_path).array.copy()
-    (array_file,) = tmp_path.glob("*.npy")
-    if damage == "truncate":
-        array_file.write_bytes(array_file.read_bytes()[:-100])
-    elif damage == "flip_byte":
-        raw = bytearray(array_file.read_bytes())
-        raw[-7] ^= 0xFF
-        array_file.write_bytes(bytes(raw))
-    else:
-        next(tmp_path.glob("*.json")).unlink()
+    good = np.array(featurize(IMAGES, SETTINGS, cache_dir=tmp_path).array)
+    _damage(tmp_path, damage)
     rebuilt = featurize(IMAGES, SETTINGS, cache_dir=tmp_path)
     assert rebuilt.cache == "rebuilt"
-    assert "incomplete or corrupt" in caplog.text
+    assert "incomplete or corrupt; recomputing it" in caplog.text
     np.testing.assert_array_equal(rebuilt.array, good)
     assert featurize(IMAGES, SETTINGS, cache_dir=tmp_path).cache == "hit"
+
+
+def test_an_interrupted_run_leaves_nothing_behind(tmp_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        featurize(IMAGES, SETTINGS, cache_dir=tmp_path, batch_size=4, progress=RecordingProgress(8))
+    assert list(tmp_path.iterdir()) == []
+    assert featurize(IMAGES, SETTINGS, cache_dir=tmp_path).cache == "miss"
