@@ -107,7 +107,7 @@ def test_ray_sweep_writes_the_local_table_and_skips_finished_runs(
 
 
 def crash_or_train(config: ExperimentConfig, results: Path, progress: Progress) -> Path:
-    """Depth 2 kills its worker halfway through assembling; depth 3 hits a bug; the rest train."""
+    """Depth 2 kills its worker mid-assembly, 3 hits a bug, 4 a user error; the rest train."""
     if config.signature.depth == 2:
         rundir.partial_dir(results, config.run_id())
         os._exit(1)
