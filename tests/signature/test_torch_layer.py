@@ -9,6 +9,7 @@ import pytest
 import torch
 from sig_helpers import random_images
 
+from sigbench.errors import SigbenchError
 from sigbench.signature import PATH_TRANSFORMS, ImageSignatureLayer, image_signatures
 from sigbench.signature.backends import torch_backend
 
@@ -72,3 +73,10 @@ def test_layer_runs_on_cuda_like_on_cpu() -> None:
     on_gpu = layer(images.cuda())
     assert on_gpu.device.type == "cuda"
     np.testing.assert_allclose(on_gpu.cpu().numpy(), layer(images).numpy(), rtol=1e-10)
+
+
+def test_layer_checks_its_settings_when_built() -> None:
+    with pytest.raises(SigbenchError, match="signature.path = 'zigzag'"):
+        ImageSignatureLayer(3, path="zigzag")
+    with pytest.raises(SigbenchError, match="signature.depth = 0"):
+        ImageSignatureLayer(0)

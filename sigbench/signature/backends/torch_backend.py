@@ -22,8 +22,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from sigbench.errors import SigbenchError
 from sigbench.signature.lyndon import lyndon_projection
-from sigbench.signature.streams import apply_path_transform, image_streams
+from sigbench.signature.streams import apply_path_transform, check_path, image_streams
 
 # Paths per chunk times steps times the widest stored level. Small enough that each
 # intermediate (about 1 MB in float32) stays in cache: measured 25% faster on CPU than
@@ -141,10 +142,12 @@ class ImageSignatureLayer(nn.Module):
         self, depth: int, two_direction: bool = False, log_sig: bool = False, path: str = "none"
     ) -> None:
         super().__init__()
+        if depth < 1:
+            raise SigbenchError(f"signature.depth = {depth}: must be at least 1")
         self.depth = depth
         self.two_direction = two_direction
         self.log_sig = log_sig
-        self.path = path
+        self.path = check_path(path)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         features = []
