@@ -66,6 +66,15 @@ def test_layer_exports_to_onnx_and_runs_the_same() -> None:
     np.testing.assert_allclose(exported, layer(images).numpy(), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("path", PATH_TRANSFORMS)
+def test_every_tensor_follows_the_images_device(path: str) -> None:
+    # On the meta device any constant left on the CPU (times, indices, the Lyndon change of
+    # basis) would raise: a CUDA check that runs without a GPU.
+    layer = ImageSignatureLayer(4, two_direction=True, log_sig=True, path=path)
+    features = layer(torch.empty(2, 5, 4, 3, device="meta"))
+    assert features.device.type == "meta" and features.shape[:2] == (2, 9)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
 def test_layer_runs_on_cuda_like_on_cpu() -> None:
     images = torch.rand(2, 6, 6, 3, dtype=torch.float64)
