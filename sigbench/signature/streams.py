@@ -4,8 +4,9 @@ Row i of an image is a path of W points in R^C, read left to right. ``two_direct
 adds the columns: the rows of the image rotated 90 degrees counter-clockwise
 (``rot90(image, 1)``), so stream H + j is column W - 1 - j read top to bottom (the
 rightmost column first). The reference code rotates with ``cv2.warpAffine`` about
-(W/2, H/2), which shifts the result by one pixel: its first column stream is all zeros
-and the leftmost column is lost. Here every column is a stream.
+(W/2, H/2), which shifts the result by one pixel (checked with OpenCV on a 4x4 image): its
+first column stream is all zeros and the leftmost column is lost. Here every column is a
+stream.
 
 The numpy side feeds the array backends; the torch side is the signature layer. Path
 transforms are written once, in torch, and used by both (the array backends get the
