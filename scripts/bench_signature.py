@@ -254,7 +254,7 @@ def main() -> None:
         memory_child(args.memory_child)
         return
 
-    repeats = 2 if args.quick else 4
+    repeats = 2 if args.quick else 3
     memory_images = args.memory_images or (10_000 if args.quick else 100_000)
     console = Console()
     result: dict = {
