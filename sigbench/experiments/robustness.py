@@ -126,7 +126,7 @@ def plot_robustness(frame: pd.DataFrame, path: Path) -> Path:
     from sigbench.experiments.plots import save_figure
 
     names = list(dict.fromkeys(frame["transform"]))
-    figure = Figure(figsize=(3.0 * len(names) + 0.6, 3.4))
+    figure = Figure(figsize=(3.0 * len(names) + 0.6, 3.6), layout="constrained")
     axes = figure.subplots(1, len(names), sharey=True, squeeze=False)[0]
     top = max(1.0, float(np.nanmax(frame["sig_change"].to_numpy(float), initial=0.0)))
     for ax, name in zip(axes, names, strict=True):
@@ -144,8 +144,8 @@ def plot_robustness(frame: pd.DataFrame, path: Path) -> Path:
         ax.set_ylim(0, top * 1.04)
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="lower center", ncols=3, bbox_to_anchor=(0.5, 1.0))
-    figure.suptitle(f"{frame['run_id'].iloc[0]} ({frame['model'].iloc[0]})", y=1.1)
+    figure.legend(handles, labels, loc="outside lower center", ncols=3)
+    figure.suptitle(f"{frame['run_id'].iloc[0]} ({frame['model'].iloc[0]})")
     return save_figure(figure, path)
 
 
