@@ -1,0 +1,40 @@
+"""The commands' wiring, in process: export, predict from the file, bench inference, and eval
+with --robustness / --tta."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sigbench.cli import app
+from sigbench.export import bench
+
+
+def invoke(*args: str | Path) -> str:
+    result = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_export_then_predict_and_bench(
+    rgb_sig_run: Path, rgb_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "sig.pt"
+    shown = invoke("export", rgb_sig_run, "--format", "torchscript", "--out", out)
+    assert "same prediction" in shown and out.is_file()
+    image = next((rgb_folder / "test" / "blue").glob("*.png"))
+    assert image.name in invoke("predict", out, image)
+
+    monkeypatch.setattr(bench, "LATENCY_REPEATS", 3)
+    monkeypatch.setattr(bench, "THROUGHPUT_REPEATS", 2)
+    table = tmp_path / "inference.csv"
+    shown = invoke("bench", "inference", rgb_sig_run, "--out", table)
+    assert "latency_p95_ms" in shown and table.is_file()
+
+
+def test_eval_with_robustness_and_tta(rgb_cnn_run: Path) -> None:
+    shown = invoke("eval", rgb_cnn_run, "--robustness", "flip,noise", "--tta", "hflip")
+    assert "accuracy_tta_hflip" in shown and "noise" in shown
+    assert (rgb_cnn_run / "robustness.csv").is_file() and (rgb_cnn_run / "robustness.png").is_file()
