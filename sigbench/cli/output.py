@@ -46,6 +46,20 @@ class _RichTask:
         self.bar.update(self.task_id, **fields)
 
 
+def progress_bar(enabled: bool = True) -> RichProgressBar:
+    """The live display every progress bar uses: description, bar, count, times, on stderr."""
+    return RichProgressBar(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+        disable=not enabled,
+    )
+
+
 class RichProgress:
     """The :class:`sigbench.progress.Progress` the CLI hands down: one live bar per task."""
 
@@ -54,16 +68,7 @@ class RichProgress:
 
     @contextmanager
     def task(self, description: str, total: int | None) -> Iterator[_RichTask]:
-        bar = RichProgressBar(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=errors,
-            transient=True,
-            disable=not self.enabled,
-        )
+        bar = progress_bar(enabled=self.enabled)
         with bar:
             yield _RichTask(bar, bar.add_task(description, total=total))
 

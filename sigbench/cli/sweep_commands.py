@@ -9,16 +9,8 @@ from pathlib import Path
 from types import TracebackType
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.progress import Progress as RichProgressBar
 
-from sigbench.cli.output import _RichTask, console, errors, records_table
+from sigbench.cli.output import _RichTask, console, errors, progress_bar, records_table
 from sigbench.cli.run_commands import ResultsOption, SetOption
 from sigbench.errors import SigbenchError
 
@@ -41,15 +33,7 @@ class SharedProgress:
     """
 
     def __init__(self) -> None:
-        self.bar = RichProgressBar(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=errors,
-            transient=True,
-        )
+        self.bar = progress_bar()
 
     def __enter__(self) -> SharedProgress:
         self.bar.start()
