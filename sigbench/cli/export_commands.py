@@ -9,6 +9,10 @@ import typer
 from sigbench.cli.output import RichProgress, console, key_value_table, records_table
 from sigbench.cli.run_commands import RunArg
 
+SHOWN = (
+    "model", "variant", "file_kb", "decode_ms", "latency_p50_ms", "latency_p95_ms",
+    "images_per_s", "load_1m",
+)  # fmt: skip
 bench_app = typer.Typer(help="Benchmarks of finished runs.", no_args_is_help=True)
 
 
@@ -58,8 +62,17 @@ def inference(
 
     rows = bench_runs(runs, threads=threads, progress=RichProgress())
     path = write_table(rows, out or default_table_path(runs[0]))
-    console.print(records_table("inference (latency: one image end to end, one thread)", rows))
+    shown = [{k: _cell(k, v) for k, v in row.items() if k in SHOWN} for row in rows]
+    title = f"inference, ms per image from file on 1 thread; images/s at batch 256 on {threads}"
+    console.print(records_table(title, shown))
     console.print(f"wrote {path}")
+
+
+def _cell(key: str, value: object) -> object:
+    """Milliseconds to the microsecond, sizes and rates to one decimal."""
+    if not isinstance(value, float):
+        return value
+    return f"{value:.3f}" if key.endswith("_ms") else f"{value:,.1f}"
 
 
 def register(app: typer.Typer) -> None:
