@@ -103,6 +103,12 @@ def _gemm_as_matmul(proto: onnx.ModelProto) -> None:
     graph.initializer.extend(kept)
 
 
+def _no_preprocessing_advice(record: logging.LogRecord) -> bool:
+    """Drop onnxruntime's advice to pre-process the model first: it is meant for whoever calls
+    ``quantize_dynamic``, and the check after each export measures what quantization did."""
+    return "pre-processing before quantization" not in record.getMessage()
+
+
 def quantize_onnx(source: Path, target: Path, info: ExportInfo) -> None:
     """int8 dynamic quantization (weights int8, activations quantized per call) of ``source``.
 
@@ -122,8 +128,8 @@ def quantize_onnx(source: Path, target: Path, info: ExportInfo) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         plain, quantized = Path(scratch) / "plain.onnx", Path(scratch) / "int8.onnx"
         onnx.save(proto, plain)
-        quiet = logging.getLogger().level
-        logging.getLogger().setLevel(logging.ERROR)  # it logs advice on pre-processing
+        root = logging.getLogger()  # where quantize_dynamic logs its advice
+        root.addFilter(_no_preprocessing_advice)
         try:
             quantize_dynamic(
                 plain,
@@ -133,5 +139,5 @@ def quantize_onnx(source: Path, target: Path, info: ExportInfo) -> None:
                 nodes_to_quantize=nodes,
             )
         finally:
-            logging.getLogger().setLevel(quiet)
+            root.removeFilter(_no_preprocessing_advice)
         _save(onnx.load(quantized), info, target)
