@@ -1,8 +1,7 @@
 """``image_signatures``: uint8 images in, (N, streams, length) signature features out.
 
-A :class:`SignaturePlan` splits the work in three steps so that ``featurize`` can overlap
-them across batches: ``paths`` (pixels to transformed float paths), ``sign`` (the backend)
-and ``stack`` (the per-image feature matrices).
+A :class:`SignaturePlan` checks the settings and resolves the backend once, then signs
+batch after batch (``featurize`` calls it from several worker threads at once).
 """
 
 from __future__ import annotations
@@ -68,17 +67,6 @@ class SignaturePlan:
         self.path = check_path(path)
         self.function = backend_function(backend)
 
-    def paths(self, images: np.ndarray) -> list[np.ndarray]:
-        """uint8 (n, H, W, C) -> transformed paths (streams, points, D), per stream group."""
-        return [
-            transformed_paths(group, self.path, self.dtype)
-            for group in stream_groups(images, self.two_direction)
-        ]
-
-    def sign(self, paths: list[np.ndarray]) -> list[np.ndarray]:
-        """The backend's signatures (streams, length) of each group."""
-        return [self._sign(group) for group in paths]
-
     def _sign(self, paths: np.ndarray) -> np.ndarray:
         # Cases that some backends refuse, answered here for all of them: no paths, or
         # one-point paths, whose signature is 0 (signatory); one-channel log-signatures,
@@ -90,19 +78,20 @@ class SignaturePlan:
             return paths[:, -1] - paths[:, 0]
         return self.function(paths, self.depth, self.log_sig)
 
-    def stack(self, signed: list[np.ndarray], image_shape: tuple[int, ...]) -> np.ndarray:
-        """Group signatures -> (N, streams, length): each image's rows, then its columns."""
-        count, height, width = image_shape[:3]
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        """uint8 images (N, H, W[, C]) -> features (N, streams, length): rows, then columns."""
+        images = as_nhwc(np.asarray(images))
+        count, height, width = images.shape[:3]
+        signed = [
+            self._sign(transformed_paths(group, self.path, self.dtype))
+            for group in stream_groups(images, self.two_direction)
+        ]
         parts = [
             group.reshape(count, streams, group.shape[-1])
             for group, streams in zip(signed, (height, width), strict=False)
         ]
         stacked = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
         return stacked.astype(self.dtype, copy=False)
-
-    def __call__(self, images: np.ndarray) -> np.ndarray:
-        images = as_nhwc(np.asarray(images))
-        return self.stack(self.sign(self.paths(images)), images.shape)
 
 
 def image_signatures(

@@ -1,10 +1,11 @@
 """Featurize a whole image array in batches, into a cached ``.npy`` file.
 
 The features of 100k images can exceed RAM, so they are written batch by batch to a file
-that training then reads as a memory map. The batches flow through a two-stage pipeline:
-while the backend signs batch i on the calling thread, one helper thread slices and
-converts batch i + 1 and writes batch i - 1 (numpy, file writes and the C++ backends all
-release the GIL), so that work fills the gaps pysiglib leaves on the second core.
+that training then reads as a memory map. One worker per core converts and signs whole
+batches, each on a single thread (numpy and the C++ backends release the GIL), while the
+calling thread writes the finished batches in order. That beat letting pysiglib split each
+batch over the cores, with the conversion and the writes squeezed in beside it: a static
+split waits for its slowest thread (``scripts/bench_signature.py`` measures both).
 
 Batches are appended with plain file writes, not stored into ``open_memmap``: that was 5x
 cheaper per batch here (no page faults), and the written pages stay out of the process's
@@ -14,23 +15,27 @@ resident memory.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from sigbench.progress import SILENT, Progress
 from sigbench.signature.backends import resolve_backend
 from sigbench.signature.cache import FeatureCache, cache_key
 from sigbench.signature.compute import SignaturePlan, as_nhwc, signature_length
 from sigbench.signature.streams import stream_count
+from sigbench.signature.threads import single_threaded_workers
 
-# Streams per batch by default: 256 images of 64 rows. Per-call costs are already
-# negligible at this size (pysiglib signs 4 such batches as fast as one of 1,024 images),
-# and a 1,000-image job still gets 4 batches to overlap.
-STREAMS_PER_BATCH = 16_384
+# Streams per batch by default: 64 images of 64 rows. Per-call costs are already
+# negligible at this size, and small batches let the workers finish close together
+# (64, 128 and 256 images measured 1.11x, 1.09x and 1.04x pysiglib's own split, median of
+# 40 interleaved rounds of 1,000 64x64 images).
+STREAMS_PER_BATCH = 4_096
 
 
 @dataclass(frozen=True)
@@ -77,30 +82,35 @@ def _run(
     consume: Consume,
     progress: Progress,
 ) -> None:
-    """Sign ``images`` batch by batch, handing ``consume(start, features)`` each batch."""
+    """Sign ``images`` batch by batch, handing ``consume(start, features)`` each batch in order.
 
-    def prepare(start: int) -> list[np.ndarray]:
-        return plan.paths(np.ascontiguousarray(images[start : start + batch_size]))
+    Each worker converts and signs whole batches on one core; this thread consumes the
+    finished ones in order while the workers go on, with at most one batch per worker
+    waiting, so memory stays bounded whatever the dataset's size.
+    """
 
-    def finish(start: int, signed: list[np.ndarray]) -> None:
-        count = min(batch_size, len(images) - start)
-        consume(start, plan.stack(signed, (count, *images.shape[1:])))
+    def sign(start: int) -> np.ndarray:
+        return plan(np.ascontiguousarray(images[start : start + batch_size]))
 
-    starts = range(0, len(images), batch_size)
-    with progress.task("signatures", total=len(images)) as task, ThreadPoolExecutor(1) as helper:
-        upcoming = helper.submit(prepare, 0)
-        finishing: Future[None] | None = None
-        for index, start in enumerate(starts):
-            paths = upcoming.result()
-            if index + 1 < len(starts):
-                upcoming = helper.submit(prepare, starts[index + 1])
-            signed = plan.sign(paths)
-            if finishing is not None:
-                finishing.result()  # at most one batch waits to be written
-            finishing = helper.submit(finish, start, signed)
-            task.advance(min(batch_size, len(images) - start))
-        if finishing is not None:
-            finishing.result()
+    workers = torch.get_num_threads()
+    with (
+        progress.task("signatures", total=len(images)) as task,
+        single_threaded_workers(workers) as pool,
+    ):
+        pending: deque[tuple[int, Future[np.ndarray]]] = deque()
+
+        def consume_oldest() -> None:
+            start, future = pending.popleft()
+            features = future.result()
+            consume(start, features)
+            task.advance(len(features))
+
+        for start in range(0, len(images), batch_size):
+            pending.append((start, pool.submit(sign, start)))
+            if len(pending) > workers:
+                consume_oldest()
+        while pending:
+            consume_oldest()
 
 
 def featurize(
