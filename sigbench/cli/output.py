@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -35,19 +36,39 @@ def setup_logging(verbose: bool = False) -> None:
     logging.captureWarnings(True)
 
 
-class _RichTask:
-    def __init__(self, bar: RichProgressBar, task_id: int) -> None:
-        self.bar, self.task_id = bar, task_id
+LINE_EVERY_S = 10.0
+
+
+class RichTask:
+    """One bar of a live display. Where stderr is no terminal (a log file, CI) the bar
+    cannot redraw, so a plain line reports the count instead, at most every 10 seconds."""
+
+    def __init__(self, bar: RichProgressBar, description: str, total: int | None) -> None:
+        self.bar, self.task_id = bar, bar.add_task(description, total=total)
+        self.description, self.total = description, total
+        self.done = 0
+        self.last_line = time.perf_counter()
 
     def advance(self, steps: int = 1) -> None:
         self.bar.advance(self.task_id, steps)
+        self.done += steps
+        now = time.perf_counter()
+        if self.bar.disable and now - self.last_line >= LINE_EVERY_S:
+            self.last_line = now
+            of_total = f"/{self.total:,}" if self.total else ""
+            errors.print(
+                f"{self.description}: {self.done:,}{of_total}", highlight=False, soft_wrap=True
+            )
 
     def update(self, **fields: object) -> None:
         self.bar.update(self.task_id, **fields)
+        if isinstance(fields.get("description"), str):
+            self.description = str(fields["description"])
 
 
-def progress_bar(enabled: bool = True) -> RichProgressBar:
-    """The live display every progress bar uses: description, bar, count, times, on stderr."""
+def progress_bar() -> RichProgressBar:
+    """The live display every progress bar uses: description, bar, count, times, on stderr
+    (off where stderr is no terminal: :class:`RichTask` writes lines there)."""
     return RichProgressBar(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -56,21 +77,18 @@ def progress_bar(enabled: bool = True) -> RichProgressBar:
         TimeRemainingColumn(),
         console=errors,
         transient=True,
-        disable=not enabled,
+        disable=not errors.is_terminal,
     )
 
 
 class RichProgress:
     """The :class:`sigbench.progress.Progress` the CLI hands down: one live bar per task."""
 
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled
-
     @contextmanager
-    def task(self, description: str, total: int | None) -> Iterator[_RichTask]:
-        bar = progress_bar(enabled=self.enabled)
+    def task(self, description: str, total: int | None) -> Iterator[RichTask]:
+        bar = progress_bar()
         with bar:
-            yield _RichTask(bar, bar.add_task(description, total=total))
+            yield RichTask(bar, description, total)
 
 
 def format_value(value: Any) -> str:

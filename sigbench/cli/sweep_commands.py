@@ -10,7 +10,7 @@ from types import TracebackType
 
 import typer
 
-from sigbench.cli.output import _RichTask, console, errors, progress_bar, records_table
+from sigbench.cli.output import RichTask, console, errors, progress_bar, records_table
 from sigbench.cli.run_commands import ResultsOption, SetOption
 from sigbench.errors import SigbenchError
 
@@ -48,12 +48,12 @@ class SharedProgress:
         self.bar.stop()
 
     @contextmanager
-    def task(self, description: str, total: int | None) -> Iterator[_RichTask]:
-        task_id = self.bar.add_task(description, total=total)
+    def task(self, description: str, total: int | None) -> Iterator[RichTask]:
+        task = RichTask(self.bar, description, total)
         try:
-            yield _RichTask(self.bar, task_id)
+            yield task
         finally:
-            self.bar.remove_task(task_id)
+            self.bar.remove_task(task.task_id)
 
 
 def _show_report(results: Path) -> None:
