@@ -11,6 +11,7 @@ from numbers import Number
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -119,8 +120,16 @@ def plot_acc_vs_latency(table: GridTable, path: Path) -> Path:
     ax = figure.subplots()
     latency, acc = frame["latency_ms"].astype(float), frame["acc"].astype(float)
     ax.scatter(latency, acc, color="C0")
-    for name, x, y in zip(frame["model"], latency, acc, strict=True):
-        ax.annotate(str(name), (x, y), textcoords="offset points", xytext=(4, 4), fontsize="small")
+    # A label goes below its point when one above it would run into a neighbour's.
+    span = max(float(acc.max() - acc.min()), 1.0)
+    placed: list[tuple[float, float]] = []
+    for name, x, y in sorted(zip(frame["model"], latency, acc, strict=True), key=lambda p: p[1]):
+        crowded = any(
+            abs(np.log10(x / px)) < 0.3 and abs(y - py) < 0.05 * span for px, py in placed
+        )
+        placed.append((x, y))
+        offset = (4, -11) if crowded else (4, 4)
+        ax.annotate(str(name), (x, y), textcoords="offset points", xytext=offset, fontsize="small")
     ax.set_xscale("log")
     ax.set_xlabel("CPU latency per image, one thread (ms)")
     ax.set_ylabel("test accuracy (%)")

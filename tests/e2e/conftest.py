@@ -6,11 +6,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,16 +37,7 @@ def metrics_of(run: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
-def rgb_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def rgb_folder(color_folder: Callable[..., Path]) -> Path:
     """A tiny two-class ImageFolder of RGB JPEGs: reddish 'fire' and bluish 'no_fire'."""
-    root = tmp_path_factory.mktemp("fire")
-    rng = np.random.default_rng(0)
-    for split, count in (("training_set", 24), ("test_set", 8)):
-        for name, channel in (("fire", 0), ("no_fire", 2)):
-            folder = root / split / name
-            folder.mkdir(parents=True)
-            for i in range(count):
-                pixels = rng.integers(0, 120, (48, 40, 3), dtype=np.uint8)
-                pixels[..., channel] += 120
-                Image.fromarray(pixels).save(folder / f"{i}.jpg")
-    return root
+    splits = {"training_set": 24, "test_set": 8}
+    return color_folder("fire", splits, ("fire", "no_fire"), (48, 40), ".jpg")

@@ -3,11 +3,10 @@ ImageFolder (real files, for the benchmark), and the lecture CNN on the same fol
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from sigbench.config import validate_config
 from sigbench.experiments.run import train_run
@@ -29,19 +28,9 @@ def digits_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def rgb_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def rgb_folder(color_folder: Callable[..., Path]) -> Path:
     """Two classes of 20x16 RGB PNGs: reddish and bluish noise."""
-    root = tmp_path_factory.mktemp("rgb")
-    rng = np.random.default_rng(0)
-    for split, count in (("train", 30), ("test", 12)):
-        for name, channel in (("red", 0), ("blue", 2)):
-            folder = root / split / name
-            folder.mkdir(parents=True)
-            for i in range(count):
-                pixels = rng.integers(0, 120, (20, 16, 3), dtype=np.uint8)
-                pixels[..., channel] += 120
-                Image.fromarray(pixels).save(folder / f"{i}.png")
-    return root
+    return color_folder("rgb", {"train": 30, "test": 12}, ("red", "blue"), (20, 16), ".png")
 
 
 def _folder_spec(root: Path) -> dict:
