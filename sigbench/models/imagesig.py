@@ -18,6 +18,10 @@ from sigbench.errors import SigbenchError
 from sigbench.models.registry import register_model
 
 
+# Below this training std (pixels scaled to [0, 1]) a feature counts as constant.
+MIN_STD = 1e-3
+
+
 class FeatureStandardizer(nn.Module):
     """(x - mean) / std per feature; the identity until :meth:`set_statistics` is called."""
 
@@ -28,9 +32,15 @@ class FeatureStandardizer(nn.Module):
 
     @torch.no_grad()
     def set_statistics(self, mean: torch.Tensor, std: torch.Tensor) -> None:
-        """Use the training split's statistics (std floored so constant features stay finite)."""
+        """Use the training split's statistics.
+
+        Features that barely vary in training (the time channel's own terms, blank border
+        rows) are centred but not scaled: dividing by their tiny std would multiply any
+        test-time change, float rounding in an export or int8's quantization step by up to
+        a million.
+        """
         self.mean.copy_(mean)
-        self.std.copy_(std.clamp_min(1e-6))
+        self.std.copy_(torch.where(std < MIN_STD, torch.ones_like(std), std))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean) / self.std

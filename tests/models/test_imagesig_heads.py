@@ -9,6 +9,7 @@ from sigbench.config import ModelConfig
 from sigbench.errors import SigbenchError
 from sigbench.experiments.paper import PAPER_TABLES
 from sigbench.models import create_model
+from sigbench.models.imagesig import MIN_STD, FeatureStandardizer
 from sigbench.training.costs import count_parameters
 
 RGB_DEPTH4 = 3 + 9 + 27 + 81  # 120 signature terms per stream
@@ -88,3 +89,14 @@ def test_conv_heads_reject_too_few_streams_in_one_line() -> None:
 def test_mlp_width_must_match_for_the_residual() -> None:
     with pytest.raises(SigbenchError, match="model.mlp_units = \\[64, 32\\]"):
         build("imagesig_attention", 64, mlp_units=[64, 32])
+
+
+def test_standardizer_scales_varying_features_and_only_centres_constant_ones() -> None:
+    standardizer = FeatureStandardizer((3,))
+    training = torch.tensor([[0.5, 1.0, 0.0], [0.5, 3.0, 0.0], [0.5, 2.0, MIN_STD / 10]])
+    standardizer.set_statistics(training.mean(0), training.std(0))
+    scaled = standardizer(training)
+    assert torch.allclose(scaled[:, 1], torch.tensor([-1.0, 1.0, 0.0]))
+    # A change of 0.01 in a feature that never varied in training stays 0.01, not 10^4.
+    shifted = standardizer(training + torch.tensor([0.01, 0.0, 0.01]))
+    assert torch.allclose(shifted[:, [0, 2]] - scaled[:, [0, 2]], torch.tensor(0.01))
