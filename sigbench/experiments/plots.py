@@ -125,7 +125,7 @@ def plot_acc_vs_latency(table: GridTable, path: Path) -> Path:
     placed: list[tuple[float, float]] = []
     for name, x, y in sorted(zip(frame["model"], latency, acc, strict=True), key=lambda p: p[1]):
         crowded = any(
-            abs(np.log10(x / px)) < 0.3 and abs(y - py) < 0.05 * span for px, py in placed
+            abs(np.log10(x / px)) < 0.45 and abs(y - py) < 0.05 * span for px, py in placed
         )
         placed.append((x, y))
         offset = (4, -11) if crowded else (4, 4)
