@@ -17,7 +17,6 @@ from sigbench.config import ModelConfig
 from sigbench.errors import SigbenchError
 from sigbench.models.registry import register_model
 
-
 # Below this training std (pixels scaled to [0, 1]) a feature counts as constant.
 MIN_STD = 1e-3
 
