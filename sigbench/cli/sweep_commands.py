@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 
 import typer
 
 from sigbench.cli.output import RichTask, console, errors, progress_bar, records_table
-from sigbench.cli.run_commands import ResultsOption, SetOption
+from sigbench.cli.run_commands import AnalysisOption, ResultsOption, SetOption
 from sigbench.errors import SigbenchError
 
 DEFAULT_CONFIG = Path("configs/demo.yaml")
@@ -102,11 +103,12 @@ def ablate(
         "--address",
         help="Ray cluster head (HOST:6379 or auto); default: RAY_ADDRESS or a local instance.",
     ),
+    analysis: bool = AnalysisOption,
 ) -> None:
     """Train every point of a grid (skipping finished runs), then write the report tables."""
     from sigbench.config import load_config
     from sigbench.experiments.ablate import expand_grid, record_grid, run_grid
-    from sigbench.experiments.executors import available_cores, make_executor
+    from sigbench.experiments.executors import available_cores, make_executor, train_point
     from sigbench.experiments.grids import load_grid
 
     if address is not None and executor_kind is not ExecutorKind.ray:
@@ -127,7 +129,12 @@ def ablate(
     try:
         with (
             SharedProgress() as progress,
-            make_executor(jobs, kind=executor_kind.value, address=address) as executor,
+            make_executor(
+                jobs,
+                partial(train_point, analysis=True) if analysis else None,
+                kind=executor_kind.value,
+                address=address,
+            ) as executor,
         ):
             outcome = run_grid(points, results, executor, progress, name=spec.name)
     except KeyboardInterrupt:

@@ -28,11 +28,17 @@ from sigbench.progress import Progress
 RunFunction = Callable[[ExperimentConfig, Path, Progress], object]
 
 
-def train_point(config: ExperimentConfig, results: Path, progress: Progress) -> object:
-    """The default run function (imported late: it pulls in data, signatures and torch)."""
+def train_point(
+    config: ExperimentConfig, results: Path, progress: Progress, *, analysis: bool = False
+) -> object:
+    """The default run function (imported late: it pulls in data, signatures and torch).
+
+    ``analysis`` draws each run's error-analysis pictures too (bind it with
+    ``functools.partial``, which pickles, so process pools and Ray can take it).
+    """
     from sigbench.experiments.run import train_run
 
-    return train_run(config, results, progress=progress)
+    return train_run(config, results, progress=progress, analysis=analysis)
 
 
 def available_cores() -> int:

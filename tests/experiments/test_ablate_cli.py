@@ -42,3 +42,15 @@ def test_depth_grid_writes_table4_and_a_second_call_trains_nothing(tmp_path: Pat
     assert rundir.finished_runs(tmp_path) == runs
     report = CliRunner().invoke(app, ["report", "--results", str(tmp_path)])
     assert report.exit_code == 0 and "depth (10 runs)" in report.output
+
+
+def test_ablate_analysis_draws_every_trained_runs_pictures(tmp_path: Path) -> None:
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("signature.depth: [2, 3]\n")
+    settings = ("--set", "train.epochs=2", "--jobs", "2")
+    output = ablate(tmp_path, "--grid", str(grid), *settings, "--analysis")
+    assert "trained 2" in output
+    runs = rundir.finished_runs(tmp_path)
+    assert len(runs) == 2
+    for run in runs:
+        assert (run / "analysis" / "confusion_matrix.png").is_file()
