@@ -96,6 +96,8 @@ def format_value(value: Any) -> str:
         return f"{value:.4f}" if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
+    if isinstance(value, list) and all(isinstance(v, float) for v in value):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"  # an interval
     return str(value)
 
 

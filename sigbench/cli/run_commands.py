@@ -26,8 +26,8 @@ AnalysisOption = typer.Option(
 )
 
 SUMMARY_KEYS = (
-    "accuracy", "f1_macro", "hter", "far", "frr", "threshold", "hter_val_threshold", "eer",
-    "ece", "params",
+    "accuracy", "accuracy_ci95", "f1_macro", "f1_macro_ci95", "hter", "hter_ci95", "far", "frr",
+    "threshold", "hter_val_threshold", "eer", "ece", "params",
     "weights_kb", "checkpoint_kb", "flops_per_image", "train_seconds", "featurize_seconds",
     "feature_cache", "epochs_run", "best_epoch", "n_train", "n_val", "n_test",
 )  # fmt: skip
@@ -36,7 +36,7 @@ TOP_K = re.compile(r"top\d+_accuracy")  # train.top_k names the key
 
 def metrics_summary(metrics: dict[str, Any]) -> dict[str, Any]:
     top_k = [key for key in metrics if TOP_K.fullmatch(key)]
-    keys = (*SUMMARY_KEYS[:2], *top_k, *SUMMARY_KEYS[2:])  # top-k beside accuracy
+    keys = (*SUMMARY_KEYS[:2], *top_k, *SUMMARY_KEYS[2:])  # top-k beside accuracy and its CI
     rows = {key: metrics[key] for key in keys if key in metrics}
     for name, counts in metrics.get("class_counts", {}).items():
         rows[f"classes ({name})"] = ", ".join(f"{k} {v}" for k, v in counts.items())

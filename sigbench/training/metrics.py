@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import f1_score, precision_recall_fscore_support, top_k_accuracy_score
 
+from sigbench.training.statistics import bootstrap_intervals
+
 
 def binary_error_rates(labels: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     """FAR = P(predict 1 | label 0), FRR = P(predict 0 | label 1), HTER = their mean.
@@ -46,7 +48,8 @@ def expected_calibration_error(labels: np.ndarray, proba: np.ndarray, bins: int 
 def classification_metrics(
     labels: np.ndarray, proba: np.ndarray, classes: list[str], top_k: int = 5
 ) -> dict[str, object]:
-    """Accuracy, macro F1, per-class precision/recall, ECE, top-k and, for two classes, HTER."""
+    """Accuracy, macro F1, per-class precision/recall, ECE, top-k and, for two classes, HTER,
+    with 95% bootstrap intervals of accuracy, macro F1 and HTER over the test images."""
     labels = np.asarray(labels)
     predicted = proba.argmax(axis=1)
     every_class = np.arange(len(classes))
@@ -70,4 +73,5 @@ def classification_metrics(
         )
     if len(classes) == 2:
         metrics.update(binary_error_rates(labels, predicted))
+    metrics.update(bootstrap_intervals(labels, predicted, len(classes)))
     return metrics

@@ -23,3 +23,8 @@ def test_progress_lines_are_throttled(monkeypatch: pytest.MonkeyPatch) -> None:
         for _ in range(100):
             task.advance()
     assert captured.get() == ""
+
+
+def test_intervals_print_as_a_bracketed_pair_and_other_lists_as_they_are() -> None:
+    assert output.format_value([0.91234, 0.95]) == "[0.9123, 0.9500]"
+    assert output.format_value(["a", "b"]) == "['a', 'b']"

@@ -29,6 +29,8 @@ def test_train_writes_a_whole_run_folder_with_the_promised_metrics(digits_run: P
                 "featurize_seconds", "n_train", "n_test"}  # fmt: skip
     assert required <= metrics.keys()
     assert metrics["accuracy"] > 0.5  # ten classes: chance is 0.1
+    low, high = metrics["accuracy_ci95"]
+    assert low <= metrics["accuracy"] <= high and metrics["ci95_resamples"] > 0
     assert metrics["checkpoint_kb"] > metrics["weights_kb"]  # Adam state is saved too
     assert len((digits_run / "history.csv").read_text().splitlines()) == 1 + 20
 

@@ -54,3 +54,16 @@ def test_calibration_error_is_zero_when_confidence_matches_accuracy() -> None:
     assert expected_calibration_error(labels, proba) == pytest.approx(0.0)
     overconfident = np.tile([0.99, 0.01], (4, 1))
     assert expected_calibration_error(labels, overconfident) == pytest.approx(0.24)
+
+
+def test_every_score_set_carries_bootstrap_intervals_around_its_estimates() -> None:
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 400)
+    predicted = np.where(rng.random(400) < 0.8, labels, 1 - labels)
+    metrics = classification_metrics(labels, one_hot_proba(predicted, 2), ["a", "b"])
+    for key in ("accuracy", "f1_macro", "hter"):
+        low, high = metrics[f"{key}_ci95"]
+        assert low < metrics[key] < high
+    assert metrics["ci95_resamples"] == 2000
+    multi = classification_metrics(np.arange(7), one_hot_proba(np.arange(7), 7), list("abcdefg"))
+    assert "accuracy_ci95" in multi and "hter_ci95" not in multi
