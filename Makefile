@@ -24,6 +24,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check sigbench tests scripts
 	$(BIN)/ruff format --check sigbench tests scripts
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/python -m pytest -q

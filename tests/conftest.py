@@ -1,13 +1,26 @@
-"""Fixtures shared by every test folder."""
+"""Fixtures shared by every test folder: image folders, and tiny finished runs (ImageSig-FC
+on the built-in digits and on a small RGB ImageFolder of real files, and the lecture CNN on
+the same folder) for the tests that export, benchmark or re-score a run.
+
+``fake_runs`` (a stand-in for ``train_run``) is importable by name, here and in spawned pool
+workers (which copy sys.path): the suite runs with ``--import-mode=importlib``, which puts
+no test folder on ``sys.path``.
+"""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from sigbench.config import validate_config
+from sigbench.experiments.train import train_run
+
+sys.path.insert(0, str(Path(__file__).parent))
 
 ColorFolder = Callable[..., Path]
 
@@ -40,3 +53,48 @@ def color_folder(tmp_path_factory: pytest.TempPathFactory) -> ColorFolder:
         return root
 
     return write
+
+
+def _train(results: Path, spec: dict, *overrides: str) -> Path:
+    return train_run(validate_config(spec, "test", list(overrides)), results).run_dir
+
+
+@pytest.fixture(scope="session")
+def digits_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ImageSig-FC, 8x8 digits with a time channel, rows and columns, trained 2 epochs."""
+    spec = {
+        "data": {"source": "builtin", "name": "digits", "image_size": 8},
+        "signature": {"depth": 3, "two_direction": True, "path": "time"},
+        "train": {"epochs": 2, "batch_size": 128},
+    }
+    return _train(tmp_path_factory.mktemp("digits"), spec)
+
+
+@pytest.fixture(scope="session")
+def rgb_folder(color_folder: Callable[..., Path]) -> Path:
+    """Two classes of 20x16 RGB PNGs: reddish and bluish noise."""
+    return color_folder("rgb", {"train": 30, "test": 12}, ("red", "blue"), (20, 16), ".png")
+
+
+def _folder_spec(root: Path) -> dict:
+    return {
+        "data": {
+            "source": "imagefolder",
+            "train": str(root / "train"),
+            "test": str(root / "test"),
+            "image_size": 12,
+        },
+        "signature": {"depth": 2},
+        "train": {"epochs": 2, "batch_size": 16},
+    }
+
+
+@pytest.fixture(scope="session")
+def rgb_sig_run(tmp_path_factory: pytest.TempPathFactory, rgb_folder: Path) -> Path:
+    return _train(tmp_path_factory.mktemp("rgb_sig"), _folder_spec(rgb_folder))
+
+
+@pytest.fixture(scope="session")
+def rgb_cnn_run(tmp_path_factory: pytest.TempPathFactory, rgb_folder: Path) -> Path:
+    spec = _folder_spec(rgb_folder)
+    return _train(tmp_path_factory.mktemp("rgb_cnn"), spec, "model.kind=simple_cnn")

@@ -1,4 +1,9 @@
-"""The ``sigbench`` command line: each command parses, calls one function, prints."""
+"""The ``sigbench`` command line: each command parses, calls one function, prints.
+
+Commands import what they call inside the command (not at module top), so ``sigbench
+--help`` and a bad config fail fast without loading torch and the signature packages.
+Nothing else in sigbench imports this package.
+"""
 
 from __future__ import annotations
 

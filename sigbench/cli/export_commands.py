@@ -26,7 +26,7 @@ def export(
 ) -> None:
     """Write the run as one file that maps uint8 (N, H, W, C) pixels to class probabilities,
     then check it against the torch model on the run's test images."""
-    from sigbench.export.pipeline import export_run
+    from sigbench.experiments.exports import export_run
 
     result = export_run(run, fmt, quantize=quantize, out=out, progress=RichProgress())
     check = result.check
@@ -58,7 +58,8 @@ def inference(
 ) -> None:
     """Latency (one image, file to class, one thread: p50/p95) and batch throughput of each
     run's torch model and of every export in its export/ folder."""
-    from sigbench.export.bench import bench_runs, default_table_path, write_table
+    from sigbench.experiments.exports import bench_runs
+    from sigbench.export.bench import default_table_path, write_table
 
     rows = bench_runs(runs, threads=threads, progress=RichProgress())
     path = write_table(rows, out or default_table_path(runs[0]))

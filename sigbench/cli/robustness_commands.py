@@ -13,7 +13,8 @@ SHOWN = ["transform", "strength", "accuracy", "accuracy_change", "changed", "sig
 def show_robustness(run: Path, transforms: str) -> None:
     """Compute, write (robustness.csv / .png in the run) and print the robustness table."""
     from sigbench.data.transforms import parse_transforms
-    from sigbench.experiments.robustness import robustness_frame, write_robustness
+    from sigbench.experiments.robustness import robustness_frame
+    from sigbench.reporting.robustness import write_robustness
 
     names = parse_transforms(transforms)
     frame = robustness_frame(run, names, progress=RichProgress())

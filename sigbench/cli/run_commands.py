@@ -57,7 +57,8 @@ def train(
     from sigbench.config import load_config
 
     spec = load_config(config, overrides)  # before the heavy imports: bad specs fail fast
-    from sigbench.experiments.run import analysis_dir, train_run
+    from sigbench.experiments.evaluate import analysis_dir
+    from sigbench.experiments.train import train_run
 
     outcome = train_run(spec, results, progress=RichProgress(), analysis=analysis)
     for note in outcome.notes:
@@ -86,7 +87,7 @@ def evaluate(
     """Score a finished run's saved model again on its test split (or on --data)."""
     from sigbench.cli.robustness_commands import show_robustness, show_tta
     from sigbench.errors import SigbenchError
-    from sigbench.experiments.run import analysis_dir, evaluate_run
+    from sigbench.experiments.evaluate import analysis_dir, evaluate_run
 
     if data is not None and (robustness or tta):
         raise SigbenchError("--robustness and --tta use the run's own test split; drop --data")
@@ -110,7 +111,7 @@ def predict(
     if run.is_file():
         from sigbench.export.runtime import predict_exported as predict_files
     else:
-        from sigbench.experiments.run import predict_files
+        from sigbench.experiments.predict import predict_files
 
     predictions = predict_files(run, images)
     records = [

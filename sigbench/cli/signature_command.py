@@ -26,7 +26,7 @@ def signature(
 
     from sigbench.data import read_images
     from sigbench.errors import SigbenchError
-    from sigbench.experiments.signature_figure import draw_signature_figure, signature_matrix
+    from sigbench.reporting.signature_figure import draw_signature_figure, signature_matrix
 
     if path not in ("none", "time", "lead_lag", "basepoint"):
         raise SigbenchError(f"--path {path!r}: choose none, time, lead_lag or basepoint")

@@ -58,7 +58,8 @@ class SharedProgress:
 
 
 def _show_report(results: Path) -> None:
-    from sigbench.experiments.report import unfinished_line, write_report
+    from sigbench.reporting.report import write_report
+    from sigbench.reporting.tables import unfinished_line
 
     report = write_report(results)
     for table in report.tables:
@@ -107,9 +108,10 @@ def ablate(
 ) -> None:
     """Train every point of a grid (skipping finished runs), then write the report tables."""
     from sigbench.config import load_config
-    from sigbench.experiments.ablate import expand_grid, record_grid, run_grid
-    from sigbench.experiments.executors import available_cores, make_executor, train_point
-    from sigbench.experiments.grids import load_grid
+    from sigbench.sweeps.base import available_cores, train_point
+    from sigbench.sweeps.executors import make_executor
+    from sigbench.sweeps.grids import load_grid
+    from sigbench.sweeps.scheduler import expand_grid, record_grid, run_grid
 
     if address is not None and executor_kind is not ExecutorKind.ray:
         raise SigbenchError("--address names a Ray cluster: add --executor ray")

@@ -1,4 +1,5 @@
-"""Turn image splits into what a model kind eats: signature features or image tensors."""
+"""Turn image splits into what a model kind eats: signature features or image tensors; and a
+finished run's data and inputs, loaded as its training loaded them."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import torch
 from torch import nn
 
 from sigbench.config import DataConfig, ExperimentConfig
-from sigbench.data import ImageSet
+from sigbench.data import DatasetSplits, ImageSet, load_splits
+from sigbench.errors import SigbenchError
 from sigbench.models import model_entry
 from sigbench.progress import SILENT, Progress
+from sigbench.runs.checkpoint import LoadedRun
 from sigbench.signature import SignatureSettings, featurize
 from sigbench.training.image_inputs import ImageInputs
 from sigbench.training.inputs import FeatureInputs, ModelInputs
@@ -124,3 +127,25 @@ def feature_statistics(features: np.ndarray, chunk: int = 4096) -> tuple[np.ndar
     mean = total / count
     std = np.sqrt(np.maximum(squares / count - mean**2, 0.0))
     return mean, std
+
+
+def run_splits(
+    loaded: LoadedRun, test_data: Path | None = None, progress: Progress = SILENT
+) -> DatasetSplits:
+    """The splits a run was trained on (same seed), or its test split taken from ``test_data``."""
+    config = loaded.config
+    if test_data is not None:
+        config.data.test = Path(test_data)
+    splits = load_splits(data_settings(config), config.seed, progress=progress)
+    if splits.classes != loaded.classes:
+        raise SigbenchError(
+            f"{test_data or config.data.test}: classes {splits.classes} differ from the "
+            f"model's {loaded.classes}"
+        )
+    return splits
+
+
+def run_inputs(loaded: LoadedRun, images: np.ndarray) -> ModelInputs:
+    """uint8 images (N, H, W, C) as the run's model eats them: features or pixels."""
+    image_set = ImageSet(images, np.zeros(len(images), dtype=np.int64), [""] * len(images))
+    return prepare_inputs(loaded.config, {"x": image_set}, cache_dir=None).splits["x"]

@@ -32,13 +32,13 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from sigbench.data import ImageSet
 from sigbench.data.decode import decode_image
-from sigbench.experiments import rundir
-from sigbench.experiments.inputs import inference_pipeline
-from sigbench.experiments.run import LoadedRun, load_run, run_splits
 from sigbench.export.pipeline import run_exports
 from sigbench.export.runtime import load_exported
 from sigbench.progress import SILENT, Progress
+from sigbench.runs import rundir
+from sigbench.runs.checkpoint import LoadedRun
 from sigbench.training.costs import call_seconds, serialized_kb, torch_threads
 
 INFERENCE_CSV = "inference.csv"
@@ -84,11 +84,10 @@ def sample_files(run_names: list[str], images: np.ndarray) -> Iterator[list[Path
         yield paths
 
 
-def _variants(loaded: LoadedRun, run: Path, threads: int) -> list[Variant]:
-    pipeline = inference_pipeline(loaded.config, loaded.model)
+def _variants(loaded: LoadedRun, pipeline: Predict, threads: int) -> list[Variant]:
     weights_kb = serialized_kb(loaded.model.state_dict())
     variants = [Variant("torch", pipeline, pipeline, weights_kb)]
-    for path in run_exports(run):
+    for path in run_exports(loaded.path):
         single = load_exported(path, threads=1).predict_proba
         batched = single if threads == 1 else load_exported(path, threads).predict_proba
         variants.append(Variant(variant_name(path), single, batched, path.stat().st_size / 1024))
@@ -116,10 +115,17 @@ def _seconds(
 
 
 @torch.inference_mode()
-def bench_run(run: Path, *, threads: int = 1, progress: Progress = SILENT) -> list[dict[str, Any]]:
-    """One row per variant of ``run`` (see the module doc for the columns)."""
-    loaded = load_run(run)
-    test = run_splits(loaded, progress=progress).test
+def bench_run(
+    loaded: LoadedRun,
+    test: ImageSet,
+    pipeline: Predict,
+    *,
+    threads: int = 1,
+    progress: Progress = SILENT,
+) -> list[dict[str, Any]]:
+    """One row per variant of a run (see the module doc for the columns), timed on its
+    ``test`` split; ``pipeline`` is the run's own torch inference path (uint8 images in)."""
+    run = loaded.path
     size, channels = loaded.config.data.image_size, loaded.channels
     batch = test.images[np.arange(BATCH) % len(test.images)]
     rows = []
@@ -129,7 +135,7 @@ def bench_run(run: Path, *, threads: int = 1, progress: Progress = SILENT) -> li
             decode_times = call_seconds(
                 lambda: decode_image(next(decode), size, channels), LATENCY_REPEATS, BUDGET_S
             )
-        variants = _variants(loaded, run, threads)
+        variants = _variants(loaded, pipeline, threads)
         with progress.task(f"timing {Path(run).name}", total=len(variants)) as task:
             for variant in variants:
                 latency, per_batch = _seconds(variant, files, size, channels, batch, threads)
@@ -150,12 +156,6 @@ def bench_run(run: Path, *, threads: int = 1, progress: Progress = SILENT) -> li
                 )
                 task.advance(1)
     return rows
-
-
-def bench_runs(
-    runs: list[Path], *, threads: int = 1, progress: Progress = SILENT
-) -> list[dict[str, Any]]:
-    return [row for run in runs for row in bench_run(run, threads=threads, progress=progress)]
 
 
 def default_table_path(run: Path) -> Path:

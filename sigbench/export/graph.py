@@ -18,8 +18,8 @@ import torch
 from torch import nn
 
 from sigbench.errors import SigbenchError
-from sigbench.experiments.run import LoadedRun
 from sigbench.models import model_entry
+from sigbench.runs.checkpoint import LoadedRun
 from sigbench.signature.backends.torch_backend import ImageSignatureLayer
 
 INPUT_NAME = "images"

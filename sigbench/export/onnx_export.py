@@ -17,7 +17,6 @@ import onnx
 import torch
 from onnx import helper, numpy_helper
 
-from sigbench.experiments import rundir
 from sigbench.export.graph import (
     INPUT_NAME,
     OUTPUT_NAME,
@@ -25,6 +24,7 @@ from sigbench.export.graph import (
     PixelClassifier,
     example_images,
 )
+from sigbench.runs import rundir
 
 METADATA_KEY = "sigbench"
 OPSET = 18

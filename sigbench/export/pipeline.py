@@ -1,9 +1,11 @@
-"""``sigbench export``: write a run's model as one file, then check it against the run.
+"""``sigbench export``: write a run's model as one file, and check it against the run.
 
-The check classifies the run's test images with the file alone (onnxruntime or libtorch)
-and with the run's own torch pipeline (its signature backend and head, or its baseline),
-and reports the largest difference in probabilities, the share of equal predictions, both
-accuracies, and for int8 the size of the float file it was quantized from.
+The check classifies test images with the file alone (onnxruntime or libtorch) and compares
+with the run's own torch pipeline's probabilities on them (its signature backend and head,
+or its baseline), which the caller computes
+(:func:`sigbench.experiments.exports.export_run`): the largest difference in probabilities,
+the share of equal predictions, both accuracies, and for int8 the size of the float file it
+was quantized from.
 """
 
 from __future__ import annotations
@@ -16,13 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from sigbench.errors import SigbenchError
-from sigbench.experiments.run import load_run, run_inputs, run_splits
 from sigbench.export.graph import ExportInfo, PixelClassifier, export_info
 from sigbench.export.onnx_export import export_onnx, quantize_onnx
 from sigbench.export.runtime import load_exported, predict_all
 from sigbench.export.torchscript_export import export_torchscript
-from sigbench.progress import SILENT, Progress
-from sigbench.training.loop import predict_proba
+from sigbench.runs.checkpoint import LoadedRun
 
 FORMATS = ("onnx", "torchscript")
 QUANTIZE = ("none", "int8")
@@ -83,24 +83,24 @@ def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
         raise SigbenchError(f"{option} {value!r}: choose one of {', '.join(choices)}")
 
 
-def export_run(
-    run: Path,
-    fmt: str,
-    *,
-    quantize: str = "none",
-    out: Path | None = None,
-    progress: Progress = SILENT,
-) -> ExportResult:
-    """Export ``run`` as ``fmt`` (int8 if asked) to ``out`` or :func:`export_path`, then check
-    the file on the run's test images."""
+def export_target(run: Path, fmt: str, quantize: str, out: Path | None) -> Path:
+    """The file to write, once ``fmt`` and ``quantize`` are known choices and ``out`` (or
+    :func:`export_path`) has the format's suffix."""
     _check_choice("--format", fmt, FORMATS)
     _check_choice("--quantize", quantize, QUANTIZE)
     path = Path(out) if out is not None else export_path(run, fmt, quantize)
     if path.suffix.lower() != SUFFIXES[fmt]:
         raise SigbenchError(f"--out {path}: a {fmt} file must end in {SUFFIXES[fmt]}")
-    loaded = load_run(run)
+    return path
+
+
+def write_export(
+    loaded: LoadedRun, fmt: str, quantize: str, path: Path
+) -> tuple[ExportInfo, float | None]:
+    """Write ``loaded`` as ``fmt`` (int8 if asked) to ``path``; its info, and for int8 the
+    size of the float file it was quantized from."""
     model = PixelClassifier(loaded)
-    info = export_info(loaded, Path(run).resolve().name, fmt, quantize)
+    info = export_info(loaded, loaded.path.resolve().name, fmt, quantize)
     float_kb = None
     if quantize == "int8":
         with tempfile.TemporaryDirectory() as scratch:
@@ -113,9 +113,12 @@ def export_run(
                 export_torchscript(model, info, path)
     else:
         WRITERS[fmt](model, info, path)
+    return info, float_kb
 
-    test = run_splits(loaded, progress=progress).test
-    reference = predict_proba(loaded.model, run_inputs(loaded, test.images))
-    exported = predict_all(load_exported(path), test.images)
-    check = compare(reference, exported, test.labels)
-    return ExportResult(path, info, path.stat().st_size / 1024, float_kb, check)
+
+def check_export(
+    path: Path, images: np.ndarray, labels: np.ndarray, reference: np.ndarray
+) -> Agreement:
+    """The file at ``path`` on ``images`` against the torch model's ``reference``
+    probabilities on them."""
+    return compare(reference, predict_all(load_exported(path), images), labels)

@@ -15,8 +15,9 @@ import torch
 
 from sigbench.data import read_images
 from sigbench.errors import SigbenchError
-from sigbench.experiments.run import Prediction
 from sigbench.export.graph import INPUT_NAME, ExportInfo
+from sigbench.export.torchscript_export import load_torchscript
+from sigbench.training.predictions import Prediction, best_predictions
 
 ONNX_SUFFIXES = (".onnx",)
 TORCHSCRIPT_SUFFIXES = (".pt", ".pth", ".ts")
@@ -61,6 +62,8 @@ def _not_sigbench(path: Path) -> SigbenchError:
 
 
 def _onnx(path: Path, threads: int | None) -> OnnxModel:
+    # onnx, onnxruntime and onnx_export (which imports onnx) load only when an .onnx file
+    # is opened: slow imports a TorchScript file needs none of.
     import onnx
     import onnxruntime as ort
 
@@ -84,8 +87,6 @@ def _onnx(path: Path, threads: int | None) -> OnnxModel:
 
 
 def _torchscript(path: Path) -> TorchScriptModel:
-    from sigbench.export.torchscript_export import load_torchscript
-
     try:
         module, text = load_torchscript(path)
     except RuntimeError as exc:
@@ -128,10 +129,4 @@ def predict_exported(path: Path, files: list[Path]) -> list[Prediction]:
     if missing:
         raise SigbenchError(f"{missing[0]}: no such image file")
     images = read_images([Path(p) for p in files], model.info.image_size, model.info.channels)
-    proba = predict_all(model, images)
-    best = proba.argmax(axis=1)
-    classes = model.info.classes
-    return [
-        Prediction(Path(p), classes[k], float(proba[i, k]))
-        for i, (p, k) in enumerate(zip(files, best, strict=True))
-    ]
+    return best_predictions(files, predict_all(model, images), model.info.classes)

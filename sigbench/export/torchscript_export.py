@@ -15,8 +15,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from sigbench.experiments import rundir
 from sigbench.export.graph import ExportInfo, PixelClassifier, example_images
+from sigbench.runs import rundir
 
 INFO_FILE = "sigbench.json"
 

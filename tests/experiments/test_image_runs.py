@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from sigbench.config import validate_config
+from sigbench.experiments.evaluate import evaluate_run
 from sigbench.experiments.inputs import data_settings
-from sigbench.experiments.run import evaluate_run, load_run, train_run
+from sigbench.experiments.train import train_run
+from sigbench.runs.checkpoint import load_run
 
 FACES = {
     "data": {"source": "builtin", "name": "lfw-faces", "image_size": 25},

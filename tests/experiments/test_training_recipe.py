@@ -48,7 +48,7 @@ def test_focal_loss_with_gamma_zero_trains_like_class_weighted_cross_entropy() -
 @pytest.mark.e2e
 @pytest.mark.parametrize("monitor", ["val_loss", "val_acc"])
 def test_early_stopping_from_the_config_stops_a_real_run(tmp_path: Path, monitor: str) -> None:
-    from sigbench.experiments.run import train_run
+    from sigbench.experiments.train import train_run
 
     config = load_config(
         REPO / "configs" / "demo.yaml",
@@ -61,7 +61,7 @@ def test_early_stopping_from_the_config_stops_a_real_run(tmp_path: Path, monitor
 
 @pytest.mark.e2e
 def test_focal_loss_with_class_weights_records_the_weights(tmp_path: Path) -> None:
-    from sigbench.experiments.run import train_run
+    from sigbench.experiments.train import train_run
 
     config = load_config(
         REPO / "configs" / "demo.yaml",

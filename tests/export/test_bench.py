@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sigbench.experiments.exports import bench_runs, export_run
 from sigbench.export import bench
-from sigbench.export.pipeline import export_run
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def test_bench_times_the_torch_model_and_every_export(
 ) -> None:
     export_run(rgb_sig_run, "onnx")
     export_run(rgb_sig_run, "torchscript")
-    rows = bench.bench_runs([rgb_sig_run])
+    rows = bench_runs([rgb_sig_run])
     assert [r["variant"] for r in rows][:1] == ["torch"]
     assert {"onnx", "torchscript"} <= {r["variant"] for r in rows}
     for row in rows:

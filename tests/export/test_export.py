@@ -14,10 +14,13 @@ import pytest
 from PIL import Image
 
 from sigbench.errors import SigbenchError
-from sigbench.experiments import rundir
-from sigbench.experiments.run import load_run, predict_files, run_inputs, run_splits
-from sigbench.export.pipeline import export_path, export_run, run_exports
+from sigbench.experiments.exports import export_run
+from sigbench.experiments.inputs import run_inputs, run_splits
+from sigbench.experiments.predict import predict_files
+from sigbench.export.pipeline import export_path, run_exports
 from sigbench.export.runtime import load_exported, predict_exported
+from sigbench.runs import rundir
+from sigbench.runs.checkpoint import load_run
 from sigbench.training.loop import predict_proba
 
 # Runs with nothing of sigbench, torch or the signature packages importable: the file and

@@ -7,9 +7,9 @@ import torch
 
 from sigbench.config import ModelConfig
 from sigbench.errors import SigbenchError
-from sigbench.experiments.paper import PAPER_TABLES
 from sigbench.models import create_model
 from sigbench.models.imagesig import MIN_STD, FeatureStandardizer
+from sigbench.reporting.paper import PAPER_TABLES
 from sigbench.training.costs import count_parameters
 
 RGB_DEPTH4 = 3 + 9 + 27 + 81  # 120 signature terms per stream

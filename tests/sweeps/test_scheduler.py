@@ -12,17 +12,12 @@ from fake_runs import fake_train
 
 from sigbench.config import ExperimentConfig, load_config
 from sigbench.errors import SigbenchError
-from sigbench.experiments import rundir
-from sigbench.experiments.ablate import (
-    GridPoint,
-    expand_grid,
-    remove_dead_partials,
-    run_grid,
-    try_lock,
-)
-from sigbench.experiments.executors import ProcessPoolRunner, SerialExecutor
-from sigbench.experiments.grids import Grid
 from sigbench.progress import SILENT, Progress
+from sigbench.runs import rundir
+from sigbench.runs.locks import remove_dead_partials, try_lock
+from sigbench.sweeps.executors import ProcessPoolRunner, SerialExecutor
+from sigbench.sweeps.grids import Grid
+from sigbench.sweeps.scheduler import GridPoint, expand_grid, run_grid
 
 REPO = Path(__file__).resolve().parents[2]
 GRID = Grid("small", {"signature.depth": [1, 2, 3], "model.neurons": [10, 20]})

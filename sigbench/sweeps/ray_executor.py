@@ -23,10 +23,12 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from sigbench.config import ExperimentConfig
 from sigbench.errors import SigbenchError
-from sigbench.experiments.executors import Executor, RunFunction
 from sigbench.progress import SILENT, Progress
+from sigbench.sweeps.base import Executor, RunFunction
 
 INSTALL_HINT = "pip install 'sigbench[ray]'"
 
@@ -34,7 +36,7 @@ INSTALL_HINT = "pip install 'sigbench[ray]'"
 def import_ray() -> Any:
     """The ``ray`` module, or a one-line error saying how to install it."""
     try:
-        import ray
+        import ray  # an optional extra, imported only when a Ray executor is made
     except ImportError:
         raise SigbenchError(
             f"--executor ray needs Ray, which is not installed: {INSTALL_HINT}"
@@ -56,8 +58,6 @@ def _run_task(run_fn: RunFunction, config: ExperimentConfig, results: str, cwd: 
     The driver made ``results``; a node that does not see it would publish the run on its
     own disk, where no report finds it, so the point fails instead.
     """
-    import torch
-
     if not os.path.isdir(results):
         raise SigbenchError(
             f"{results}: no such folder on node {socket.gethostname()}; --results must be on "

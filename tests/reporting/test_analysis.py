@@ -13,26 +13,28 @@ from fake_runs import fake_train
 from sigbench.config import load_config, validate_config
 from sigbench.data import ImageSet
 from sigbench.errors import SigbenchError
-from sigbench.experiments import rundir
-from sigbench.experiments.ablate import expand_grid, record_grid, run_grid
-from sigbench.experiments.analysis import (
+from sigbench.reporting.analysis import (
     ANALYSIS_DIR,
     FIGURES,
     MISTAKES_FILE,
-    Evaluation,
-    choose_threshold,
-    equal_error_rate,
-    error_curve,
     mistake_title,
     mistakes_csv,
-    threshold_metrics,
     worst_mistakes,
     write_analysis,
 )
-from sigbench.experiments.executors import SerialExecutor
-from sigbench.experiments.grids import BUILTIN_GRIDS
-from sigbench.experiments.report import write_report
-from sigbench.training.metrics import classification_metrics
+from sigbench.reporting.report import write_report
+from sigbench.runs import rundir
+from sigbench.sweeps.executors import SerialExecutor
+from sigbench.sweeps.grids import BUILTIN_GRIDS
+from sigbench.sweeps.scheduler import expand_grid, record_grid, run_grid
+from sigbench.training.metrics import (
+    Evaluation,
+    choose_threshold,
+    classification_metrics,
+    equal_error_rate,
+    error_curve,
+    threshold_metrics,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -188,7 +190,8 @@ def test_report_links_each_runs_pictures(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_train_and_eval_draw_the_pictures_and_agree_on_the_threshold(tmp_path: Path) -> None:
-    from sigbench.experiments.run import evaluate_run, train_run
+    from sigbench.experiments.evaluate import evaluate_run
+    from sigbench.experiments.train import train_run
 
     config = validate_config(
         {

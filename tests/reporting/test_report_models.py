@@ -9,11 +9,11 @@ from pathlib import Path
 from fake_runs import fake_train
 
 from sigbench.config import load_config
-from sigbench.experiments import rundir
-from sigbench.experiments.ablate import expand_grid, record_grid, run_grid
-from sigbench.experiments.executors import SerialExecutor
-from sigbench.experiments.grids import BUILTIN_GRIDS, MODEL_KINDS
-from sigbench.experiments.report import write_report
+from sigbench.reporting.report import write_report
+from sigbench.runs import rundir
+from sigbench.sweeps.executors import SerialExecutor
+from sigbench.sweeps.grids import BUILTIN_GRIDS, MODEL_KINDS
+from sigbench.sweeps.scheduler import expand_grid, record_grid, run_grid
 
 DEMO = Path(__file__).resolve().parents[2] / "configs" / "demo.yaml"
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sigbench.cli import app
-from sigbench.experiments import rundir
+from sigbench.runs import rundir
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = str(REPO / "configs" / "demo.yaml")

@@ -8,8 +8,8 @@ import pytest
 
 from sigbench.config import load_config
 from sigbench.errors import SigbenchError
-from sigbench.experiments.ablate import expand_grid
-from sigbench.experiments.grids import BUILTIN_GRIDS, MODEL_KINDS, load_grid
+from sigbench.sweeps.grids import BUILTIN_GRIDS, MODEL_KINDS, load_grid
+from sigbench.sweeps.scheduler import expand_grid
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "configs" / "demo.yaml"

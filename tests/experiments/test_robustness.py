@@ -11,15 +11,10 @@ import pytest
 
 from sigbench.data.transforms import TRANSFORMS, parse_transforms, transform_images, zoom
 from sigbench.errors import SigbenchError
-from sigbench.experiments.report import write_report
-from sigbench.experiments.robustness import (
-    COLUMNS,
-    gather_robustness,
-    robustness_frame,
-    tta_scores,
-    write_robustness,
-)
-from sigbench.experiments.run import evaluate_run
+from sigbench.experiments.evaluate import evaluate_run
+from sigbench.experiments.robustness import COLUMNS, robustness_frame, tta_scores
+from sigbench.reporting.report import write_report
+from sigbench.reporting.robustness import gather_robustness, write_robustness
 
 
 def test_zoom_keeps_the_size_crops_in_and_pads_out() -> None:

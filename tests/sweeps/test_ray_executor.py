@@ -26,12 +26,12 @@ from typer.testing import CliRunner
 from sigbench.cli import app
 from sigbench.config import ExperimentConfig, validate_config
 from sigbench.errors import SigbenchError
-from sigbench.experiments import rundir
-from sigbench.experiments.ablate import GridPoint, expand_grid, run_grid
-from sigbench.experiments.executors import make_executor
-from sigbench.experiments.grids import Grid
-from sigbench.experiments.ray_executor import task_resources
 from sigbench.progress import SILENT, Progress
+from sigbench.runs import rundir
+from sigbench.sweeps.executors import make_executor
+from sigbench.sweeps.grids import Grid
+from sigbench.sweeps.ray_executor import task_resources
+from sigbench.sweeps.scheduler import GridPoint, expand_grid, run_grid
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = str(REPO / "configs" / "demo.yaml")

@@ -1,28 +1,24 @@
-"""Report tables: one CSV, Markdown file and plot per recorded sweep, rebuilt from run folders.
+"""Sweep tables: one table per recorded sweep, rebuilt from run folders.
 
 A table's rows are the finished runs its ``grids/<grid>.json`` lists, in grid order, with
 the paper's columns (``acc`` in percent, ``model_size_kb`` = checkpoint with optimizer state,
 as the paper measures it) and the paper's fire-dataset figures beside them where the setting
-matches. Listed runs that have not finished are left out and counted. Every file is written
-to a temporary name and renamed, so two processes reporting at once never leave a torn file.
+matches. Listed runs that have not finished are left out and counted.
 """
 
 from __future__ import annotations
 
-import os
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from sigbench.config import ExperimentConfig, validate_config
-from sigbench.errors import SigbenchError
-from sigbench.experiments import rundir
-from sigbench.experiments.ablate import GridRecord, grids_dir, read_grid_records
-from sigbench.experiments.paper import PAPER_TABLES, paper_figures
+from sigbench.config import ExperimentConfig
+from sigbench.reporting.paper import PAPER_TABLES, paper_figures
+from sigbench.runs import rundir
+from sigbench.runs.grid_records import GridRecord
 
 # Config keys with a paper column of their own; other grid keys get a column named by the key.
 SETTING_COLUMNS = {
@@ -54,16 +50,6 @@ class GridTable:
         return [SETTING_COLUMNS.get(key, key) for key in self.record.keys]
 
 
-@dataclass
-class Report:
-    tables: list[GridTable]
-    files: list[Path]
-
-    @property
-    def unfinished(self) -> list[str]:
-        return sorted({run_id for table in self.tables for run_id in table.unfinished})
-
-
 def _setting(config: ExperimentConfig, key: str) -> Any:
     node: Any = config
     for part in key.split("."):
@@ -73,8 +59,7 @@ def _setting(config: ExperimentConfig, key: str) -> Any:
 
 def run_row(run: Path, keys: list[str]) -> dict[str, Any]:
     """One table row from a finished run folder's saved config and metrics."""
-    config_path = run / rundir.CONFIG_FILE
-    config = validate_config(yaml.safe_load(config_path.read_text()) or {}, str(config_path))
+    config = rundir.read_config(run)
     metrics = rundir.read_metrics(run)
     row = {column: _setting(config, key) for key, column in SETTING_COLUMNS.items()}
     row.update({key: _setting(config, key) for key in keys if key not in SETTING_COLUMNS})
@@ -157,7 +142,7 @@ def build_table(results: Path, record: GridRecord) -> GridTable:
     return GridTable(record.name, _integer_columns(frame), record, unfinished)
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
     return "" if value is None or pd.isna(value) else str(value)
 
 
@@ -181,71 +166,7 @@ def to_markdown(table: GridTable) -> str:
         lines.append("| " + " | ".join(columns) + " |")
         lines.append("|" + "|".join("---" for _ in columns) + "|")
         for values in table.frame.itertuples(index=False):
-            lines.append("| " + " | ".join(_cell(v) for v in values) + " |")
+            lines.append("| " + " | ".join(cell(v) for v in values) + " |")
     if table.unfinished:
         lines += ["", unfinished_line(table.unfinished)]
     return "\n".join(lines) + "\n"
-
-
-def analysis_markdown(results: Path, table: GridTable) -> str:
-    """A section with each run's error-analysis pictures as relative image links, one table
-    row per run that has an ``analysis/`` folder; empty when none has."""
-    from sigbench.experiments.analysis import ANALYSIS_DIR, FIGURES
-
-    if table.frame.empty:
-        return ""
-    tables = rundir.tables_dir(results)
-    axes = [c for c in dict.fromkeys(table.axis_columns) if c in table.frame]
-    rows, missing = [], []
-    for record in table.frame.to_dict("records"):
-        folder = rundir.runs_dir(results) / record["run_id"] / ANALYSIS_DIR
-        if not folder.is_dir():
-            missing.append(record["run_id"])
-            continue
-        label = ", ".join(f"{c} {_cell(record[c])}" for c in axes)
-        links = {
-            name: f"![{caption}]({Path(os.path.relpath(folder / name, tables)).as_posix()})"
-            for name, caption in FIGURES.items()
-            if (folder / name).is_file()
-        }
-        rows.append((f"{label}<br>`{record['run_id']}`", links))
-    lines = []
-    if rows:
-        shown = [name for name in FIGURES if any(name in links for _, links in rows)]
-        lines += ["", "## Error analysis", ""]
-        lines.append("| run | " + " | ".join(FIGURES[name] for name in shown) + " |")
-        lines.append("|" + "|".join("---" for _ in range(len(shown) + 1)) + "|")
-        for label, links in rows:
-            lines.append(f"| {label} | " + " | ".join(links.get(n, "") for n in shown) + " |")
-    if rows and missing:
-        lines += ["", f"No pictures yet for {', '.join(missing)}: `sigbench eval RUN --analysis`."]
-    return "\n".join(lines) + "\n" if lines else ""
-
-
-def write_report(results: Path) -> Report:
-    """Rebuild every recorded sweep's CSV, Markdown and plot under ``results/tables``."""
-    from sigbench.experiments.plots import plot_acc_vs_latency, plot_acc_vs_params, plot_grid
-    from sigbench.experiments.robustness import write_robustness_table
-
-    records = read_grid_records(results)
-    robustness = write_robustness_table(results)  # every run's `eval --robustness` rows
-    if not records and robustness is None:
-        raise SigbenchError(
-            f"{grids_dir(results)}: no sweeps recorded; run `sigbench ablate --grid NAME "
-            f"--results {results}` first"
-        )
-    out = rundir.tables_dir(results)
-    tables = [build_table(results, record) for record in records]
-    files = [] if robustness is None else [robustness]
-    for table in tables:
-        csv_path, md_path = out / f"{table.name}.csv", out / f"{table.name}.md"
-        rundir.write_text_atomic(csv_path, table.frame.to_csv(index=False))
-        rundir.write_text_atomic(md_path, to_markdown(table) + analysis_markdown(results, table))
-        files += [csv_path, md_path]
-        if not table.frame.empty:
-            files.append(plot_grid(table, out / f"{table.name}.png"))
-        if is_models_sweep(table.record) and table.frame["latency_ms"].notna().any():
-            files.append(plot_acc_vs_latency(table, out / f"{table.name}_latency.png"))
-    if any(not table.frame.empty for table in tables):
-        files.append(plot_acc_vs_params(tables, out / "acc_vs_params.png"))
-    return Report(tables, files)

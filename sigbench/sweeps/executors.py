@@ -1,9 +1,6 @@
 """Where grid points run: in this process, in a pool of local processes, or as Ray tasks.
 
-:func:`sigbench.experiments.ablate.run_grid` only needs :class:`Executor`: ``slots`` (how
-many runs may be in flight), ``submit`` (a future per run), ``stop`` (abandon in-flight runs
-on Ctrl-C) and ``close``. The Ray executor (:mod:`sigbench.experiments.ray_executor`) is one
-more subclass.
+Each is an :class:`~sigbench.sweeps.base.Executor`; :func:`make_executor` picks one.
 """
 
 from __future__ import annotations
@@ -14,69 +11,18 @@ import os
 import signal
 import threading
 import time
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
-from types import TracebackType
 from typing import Any
+
+import torch
 
 from sigbench.config import ExperimentConfig
 from sigbench.progress import Progress
-
-RunFunction = Callable[[ExperimentConfig, Path, Progress], object]
-
-
-def train_point(
-    config: ExperimentConfig, results: Path, progress: Progress, *, analysis: bool = False
-) -> object:
-    """The default run function (imported late: it pulls in data, signatures and torch).
-
-    ``analysis`` draws each run's error-analysis pictures too (bind it with
-    ``functools.partial``, which pickles, so process pools and Ray can take it).
-    """
-    from sigbench.experiments.run import train_run
-
-    return train_run(config, results, progress=progress, analysis=analysis)
-
-
-def available_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-class Executor(ABC):
-    slots: int = 1
-
-    def __init__(self, run_fn: RunFunction | None = None) -> None:
-        self._run_fn = run_fn
-
-    def run_function(self) -> RunFunction:
-        """The run function given, else :func:`train_point` as this module holds it now."""
-        return self._run_fn or train_point
-
-    @abstractmethod
-    def submit(self, config: ExperimentConfig, results: Path, progress: Progress) -> Future:
-        """Start one run; the future holds the run function's result or exception."""
-
-    @abstractmethod
-    def stop(self) -> None:
-        """Abandon runs in flight (Ctrl-C); their partial folders are redone next time."""
-
-    @abstractmethod
-    def close(self) -> None:
-        """Release workers after the grid is done."""
-
-    def __enter__(self) -> Executor:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
+from sigbench.sweeps.base import Executor, RunFunction, available_cores
+from sigbench.sweeps.ray_executor import RayExecutor
 
 
 class SerialExecutor(Executor):
@@ -111,8 +57,6 @@ def _exit_with_parent(parent: int) -> None:
 
 def _init_worker(events: Any, threads: int, parent: int) -> None:
     """Leave Ctrl-C to the parent (it stops the pool), and share the cores between workers."""
-    import torch
-
     global _events
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(threads)
@@ -232,7 +176,5 @@ def make_executor(
     """Locally serial for one job (no process start-up cost), else a local process pool; or
     Ray tasks on the instance at ``address`` (Ray is imported only then: an optional extra)."""
     if kind == "ray":
-        from sigbench.experiments.ray_executor import RayExecutor
-
         return RayExecutor(address, run_fn)
     return SerialExecutor(run_fn) if jobs <= 1 else ProcessPoolRunner(jobs, run_fn)

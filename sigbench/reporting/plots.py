@@ -1,31 +1,22 @@
 """Report plots: accuracy against each sweep's last grid key, and accuracy against parameters.
 
 Figures are drawn on matplotlib's Agg canvas through :class:`~matplotlib.figure.Figure`
-(no pyplot, so no global backend state), and written through a temporary file and a rename.
+(no pyplot, so no global backend state), and written by
+:func:`~sigbench.reporting.figures.save_figure`.
 """
 
 from __future__ import annotations
 
-import os
 from numbers import Number
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-if TYPE_CHECKING:
-    from sigbench.experiments.report import GridTable
-
-
-def save_figure(figure: Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.tmp-{os.getpid()}.png")
-    figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight")
-    os.replace(temporary, path)
-    return path
+from sigbench.reporting.figures import save_figure
+from sigbench.reporting.tables import GridTable
 
 
 def _x_positions(ax: Axes, values: pd.Series) -> tuple[dict[object, float], bool]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from sigbench.config import ExperimentConfig, dump_config
-from sigbench.experiments import rundir
 from sigbench.progress import Progress
+from sigbench.runs import rundir
 
 
 def fake_accuracy(config: ExperimentConfig) -> float:

@@ -1,13 +1,10 @@
 """Error analysis of one run's test predictions: what it gets wrong, how sure it is when it
 does, and, for two classes, where the decision threshold should sit.
 
-Compute functions take labels and probabilities; draw functions also take a path and write
-one PNG on matplotlib's Agg canvas (no pyplot, so no global state). :func:`write_analysis`
-writes every picture of an :class:`Evaluation` into one folder.
-
-Binary tasks follow the HTER report's convention: class 1 is the "accepted" class, the
-score is its probability, an image is accepted when its score is above the threshold, and
-FAR = P(accept | class 0), FRR = P(reject | class 1). At threshold 0.5 this is the argmax.
+Draw functions take labels and probabilities and a path, and write one PNG on matplotlib's
+Agg canvas (no pyplot, so no global state). :func:`write_analysis` writes every picture of
+an :class:`~sigbench.training.metrics.Evaluation` into one folder. The numbers drawn (FAR,
+FRR, EER, calibration) come from :mod:`sigbench.training.metrics`.
 """
 
 from __future__ import annotations
@@ -15,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +21,16 @@ from matplotlib.ticker import NullFormatter, StrMethodFormatter
 from sklearn.metrics import confusion_matrix
 
 from sigbench.data import ImageSet
-from sigbench.experiments.plots import save_figure
-from sigbench.training.metrics import calibration_bins, expected_calibration_error
+from sigbench.reporting.figures import save_figure
+from sigbench.training.metrics import (
+    Evaluation,
+    calibration_bins,
+    equal_error_rate,
+    error_curve,
+    expected_calibration_error,
+    has_both_classes,
+    rates_at,
+)
 
 ANALYSIS_DIR = "analysis"
 # Picture file -> caption, in reading order; ROC only for two classes.
@@ -42,119 +46,11 @@ GALLERY_SIZE = 16
 CALIBRATION_BINS = 15
 
 
-@dataclass
-class Evaluation:
-    """A model's class probabilities on the test split, beside the images they score.
-
-    ``val_labels`` / ``val_proba`` are the validation split's, which alone may choose a
-    binary threshold; ``None`` when the run has no validation split.
-    """
-
-    classes: list[str]
-    test: ImageSet
-    proba: np.ndarray
-    val_labels: np.ndarray | None = None
-    val_proba: np.ndarray | None = None
-
-    @property
-    def labels(self) -> np.ndarray:
-        return self.test.labels
-
-    @property
-    def binary(self) -> bool:
-        return len(self.classes) == 2
-
-
-# --- compute ---------------------------------------------------------------------------------
-
-
 def worst_mistakes(labels: np.ndarray, proba: np.ndarray, count: int) -> np.ndarray:
     """Indices of the wrong predictions, most confident first (ties: lower index first)."""
     wrong = np.flatnonzero(proba.argmax(axis=1) != labels)
     confidence = proba[wrong].max(axis=1)
     return wrong[np.argsort(-confidence, kind="stable")][:count]
-
-
-@dataclass
-class ErrorCurve:
-    """FAR and FRR at every threshold that separates two distinct scores, ascending."""
-
-    thresholds: np.ndarray
-    far: np.ndarray
-    frr: np.ndarray
-
-    @property
-    def hter(self) -> np.ndarray:
-        return (self.far + self.frr) / 2
-
-
-def error_curve(labels: np.ndarray, scores: np.ndarray) -> ErrorCurve:
-    """FAR/FRR at 0, 1 and each midpoint between consecutive distinct scores.
-
-    Midpoints, not the scores themselves, so a threshold chosen on one split leaves a margin
-    on both sides when applied to another. Both classes must be present.
-    """
-    distinct = np.unique(scores)
-    thresholds = np.concatenate([[0.0], (distinct[:-1] + distinct[1:]) / 2, [1.0]])
-    negatives = np.sort(scores[labels == 0])
-    positives = np.sort(scores[labels == 1])
-    accepted_negatives = len(negatives) - np.searchsorted(negatives, thresholds, side="right")
-    rejected_positives = np.searchsorted(positives, thresholds, side="right")
-    return ErrorCurve(
-        thresholds, accepted_negatives / len(negatives), rejected_positives / len(positives)
-    )
-
-
-def choose_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
-    """The threshold with the lowest HTER on these (validation) scores; of equals, the one
-    nearest 0.5, so the default stands unless moving it helps."""
-    curve = error_curve(labels, scores)
-    best = np.flatnonzero(np.isclose(curve.hter, curve.hter.min(), rtol=0, atol=1e-12))
-    return float(curve.thresholds[best[np.argmin(np.abs(curve.thresholds[best] - 0.5))]])
-
-
-def equal_error_rate(curve: ErrorCurve) -> float:
-    """The error rate where FAR = FRR, interpolated linearly between the two nearest points."""
-    difference = curve.far - curve.frr  # falls from >= 0 to <= 0 as the threshold rises
-    i = int(np.argmax(difference <= 0))
-    if i == 0:
-        return float((curve.far[0] + curve.frr[0]) / 2)
-    share = difference[i - 1] / (difference[i - 1] - difference[i])
-    return float(curve.far[i - 1] + share * (curve.far[i] - curve.far[i - 1]))
-
-
-def rates_at(labels: np.ndarray, scores: np.ndarray, threshold: float) -> tuple[float, float]:
-    """(FAR, FRR) when scores above ``threshold`` are accepted."""
-    accepted = scores > threshold
-    return float(accepted[labels == 0].mean()), float((~accepted[labels == 1]).mean())
-
-
-def has_both_classes(labels: np.ndarray | None) -> bool:
-    return labels is not None and bool((labels == 0).any() and (labels == 1).any())
-
-
-def threshold_metrics(evaluation: Evaluation) -> dict[str, float]:
-    """Binary test scores at the validation-chosen threshold, and the test EER.
-
-    Empty when the task is not binary or either split lacks a class (no threshold to choose).
-    """
-    labels, val_labels = evaluation.labels, evaluation.val_labels
-    if not evaluation.binary or evaluation.val_proba is None:
-        return {}
-    if not (has_both_classes(labels) and has_both_classes(val_labels)):
-        return {}
-    threshold = choose_threshold(val_labels, evaluation.val_proba[:, 1])
-    far, frr = rates_at(labels, evaluation.proba[:, 1], threshold)
-    return {
-        "threshold": threshold,
-        "hter_val_threshold": (far + frr) / 2,
-        "far_val_threshold": far,
-        "frr_val_threshold": frr,
-        "eer": equal_error_rate(error_curve(labels, evaluation.proba[:, 1])),
-    }
-
-
-# --- draw ------------------------------------------------------------------------------------
 
 
 def _annotate_cells(ax: Axes, values: np.ndarray, text: list[list[str]], size: float) -> None:

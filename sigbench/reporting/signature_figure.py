@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.colors import SymLogNorm
+from matplotlib.figure import Figure
 
 from sigbench.signature import image_signatures
 
@@ -32,21 +34,18 @@ def signature_matrix(
 
 
 def draw_signature_figure(image: np.ndarray, matrix: np.ndarray, out: Path, title: str) -> Path:
-    """Write a three-panel PNG: the image, a few row streams per channel, the heatmap."""
-    import matplotlib
+    """Write a three-panel PNG: the image, a few row streams per channel, the heatmap.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import SymLogNorm
-
+    Drawn on matplotlib's Agg canvas through :class:`~matplotlib.figure.Figure` (no pyplot,
+    so no global backend state), like every other picture.
+    """
     pixels = image if image.ndim == 3 else image[..., None]
     height = pixels.shape[0]
     rows = np.linspace(0, height - 1, STREAMS_SHOWN).round().astype(int)
     colours = ["tab:red", "tab:green", "tab:blue"] if pixels.shape[-1] == 3 else ["black"]
 
-    figure, axes = plt.subplots(
-        1, 3, figsize=(15, 4.5), gridspec_kw={"width_ratios": [1, 1.3, 2.2]}
-    )
+    figure = Figure(figsize=(15, 4.5))
+    axes = figure.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1.3, 2.2]})
     axes[0].imshow(pixels.squeeze(-1) if pixels.shape[-1] == 1 else pixels, cmap="gray")
     for row in rows:
         axes[0].axhline(row, color="yellow", linewidth=0.8)
@@ -77,5 +76,4 @@ def draw_signature_figure(image: np.ndarray, matrix: np.ndarray, out: Path, titl
     figure.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(out, dpi=110)
-    plt.close(figure)
     return out

@@ -10,12 +10,12 @@ from fake_runs import fake_accuracy, fake_params, fake_train
 
 from sigbench.config import load_config
 from sigbench.errors import SigbenchError
-from sigbench.experiments import rundir
-from sigbench.experiments.ablate import expand_grid, record_grid, run_grid
-from sigbench.experiments.executors import SerialExecutor
-from sigbench.experiments.grids import BUILTIN_GRIDS, Grid
-from sigbench.experiments.paper import PAPER_TABLES
-from sigbench.experiments.report import write_report
+from sigbench.reporting.paper import PAPER_TABLES
+from sigbench.reporting.report import write_report
+from sigbench.runs import rundir
+from sigbench.sweeps.executors import SerialExecutor
+from sigbench.sweeps.grids import BUILTIN_GRIDS, Grid
+from sigbench.sweeps.scheduler import expand_grid, record_grid, run_grid
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "configs" / "demo.yaml"

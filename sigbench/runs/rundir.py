@@ -1,4 +1,4 @@
-"""The layout of a results folder, and writes that are never seen half done.
+"""The layout of a results folder, writes that are never seen half done, and reading a run.
 
 A run is assembled in ``runs/.partial-<run-id>-<pid>/`` and renamed to ``runs/<run-id>/`` only
 when every file is whole, so a killed run leaves either a finished run or a partial folder
@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import yaml
 
+from sigbench.config import ExperimentConfig, validate_config
 from sigbench.errors import SigbenchError
 
 CONFIG_FILE = "config.yaml"
@@ -35,6 +37,10 @@ def cache_dir(results: Path) -> Path:
 
 def tables_dir(results: Path) -> Path:
     return Path(results) / "tables"
+
+
+def grids_dir(results: Path) -> Path:
+    return Path(results) / "grids"
 
 
 def _temporary(path: Path) -> Path:
@@ -117,3 +123,9 @@ def require_run(run: Path) -> Path:
 
 def read_metrics(run: Path) -> dict[str, Any]:
     return json.loads((Path(run) / METRICS_FILE).read_text())
+
+
+def read_config(run: Path) -> ExperimentConfig:
+    """The resolved config a run folder stores, validated as any spec is."""
+    path = Path(run) / CONFIG_FILE
+    return validate_config(yaml.safe_load(path.read_text()) or {}, str(path))

@@ -1,0 +1,87 @@
+"""Scoring a model on its test split, and ``sigbench eval``: a finished run scored again.
+
+A binary task's threshold is chosen on the validation split (the test split never chooses
+it), so scoring needs the validation probabilities too.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from sigbench.data import DatasetSplits
+from sigbench.experiments.inputs import PreparedInputs, prepare_inputs, run_splits
+from sigbench.progress import SILENT, Progress
+from sigbench.reporting.analysis import ANALYSIS_DIR, write_analysis
+from sigbench.runs import rundir
+from sigbench.runs.checkpoint import load_run
+from sigbench.training.loop import predict_proba
+from sigbench.training.metrics import Evaluation, classification_metrics, threshold_metrics
+
+
+def evaluate_model(
+    model: torch.nn.Module,
+    prepared: PreparedInputs,
+    splits: DatasetSplits,
+    classes: list[str],
+    device: str = "cpu",
+) -> Evaluation:
+    """Test probabilities beside the test images, plus the validation ones a binary task's
+    threshold is chosen on (the test split never chooses it)."""
+    evaluation = Evaluation(
+        classes, splits.test, predict_proba(model, prepared.splits["test"], device=device)
+    )
+    val = prepared.splits.get("val")
+    if len(classes) == 2 and val is not None and len(val):
+        evaluation.val_labels = splits.val.labels
+        evaluation.val_proba = predict_proba(model, val, device=device)
+    return evaluation
+
+
+def score(evaluation: Evaluation, top_k: int) -> dict[str, Any]:
+    """Every test metric, and for two classes those at the validation-chosen threshold."""
+    metrics = classification_metrics(
+        evaluation.labels, evaluation.proba, evaluation.classes, top_k=top_k
+    )
+    metrics.update(threshold_metrics(evaluation))
+    return metrics
+
+
+def analysis_dir(run: Path, test_data: Path | None = None) -> Path:
+    """Where ``evaluate_run`` draws: ``analysis/``, or ``analysis-<folder>`` for other data."""
+    return Path(run) / (ANALYSIS_DIR if test_data is None else f"{ANALYSIS_DIR}-{test_data.name}")
+
+
+def evaluate_run(
+    run: Path,
+    *,
+    test_data: Path | None = None,
+    progress: Progress = SILENT,
+    analysis: bool = False,
+) -> dict[str, Any]:
+    """Score a finished run on its test split again, or on the folder ``test_data``.
+
+    Loads the splits as ``train_run`` did (same seed), so the validation split, and with it
+    a binary threshold, is the same. ``analysis`` redraws the pictures in :func:`analysis_dir`.
+    """
+    loaded = load_run(run)
+    config = loaded.config
+    splits = run_splits(loaded, test_data, progress)
+    needed = {"test": splits.test}
+    if len(loaded.classes) == 2:
+        needed["val"] = splits.val
+    prepared = prepare_inputs(config, needed, cache_dir=None, progress=progress)
+    evaluation = evaluate_model(loaded.model, prepared, splits, loaded.classes)
+    metrics = score(evaluation, config.train.top_k)
+    metrics["n_test"] = len(splits.test.labels)
+    if analysis:
+        folder = analysis_dir(run, test_data)
+        staging = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        write_analysis(staging, evaluation, metrics.get("threshold"))
+        rundir.publish_run(staging, folder)
+    return metrics

@@ -1,0 +1,50 @@
+"""A finished run's exports, checked and timed on the run's own test split.
+
+:mod:`sigbench.export` knows files and models, not data sets: this module loads the run's
+test split as training did and computes the torch side (the run's own probabilities, its
+inference pipeline) that :mod:`sigbench.export` compares and times against.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sigbench.experiments.inputs import inference_pipeline, run_inputs, run_splits
+from sigbench.export.bench import bench_run
+from sigbench.export.pipeline import ExportResult, check_export, export_target, write_export
+from sigbench.progress import SILENT, Progress
+from sigbench.runs.checkpoint import load_run
+from sigbench.training.loop import predict_proba
+
+
+def export_run(
+    run: Path,
+    fmt: str,
+    *,
+    quantize: str = "none",
+    out: Path | None = None,
+    progress: Progress = SILENT,
+) -> ExportResult:
+    """Export ``run`` as ``fmt`` (int8 if asked) to ``out`` or the run's ``export/`` folder,
+    then check the file on the run's test images."""
+    path = export_target(run, fmt, quantize, out)
+    loaded = load_run(run)
+    info, float_kb = write_export(loaded, fmt, quantize, path)
+    test = run_splits(loaded, progress=progress).test
+    reference = predict_proba(loaded.model, run_inputs(loaded, test.images))
+    check = check_export(path, test.images, test.labels, reference)
+    return ExportResult(path, info, path.stat().st_size / 1024, float_kb, check)
+
+
+def bench_runs(
+    runs: list[Path], *, threads: int = 1, progress: Progress = SILENT
+) -> list[dict[str, Any]]:
+    """:func:`sigbench.export.bench.bench_run`'s rows for every run, each on its test split."""
+    rows = []
+    for run in runs:
+        loaded = load_run(run)
+        test = run_splits(loaded, progress=progress).test
+        pipeline = inference_pipeline(loaded.config, loaded.model)
+        rows += bench_run(loaded, test, pipeline, threads=threads, progress=progress)
+    return rows

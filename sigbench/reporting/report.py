@@ -1,0 +1,95 @@
+"""``sigbench report``: every recorded sweep's CSV, Markdown file and plots, rebuilt from the
+run folders, plus the robustness rows of every run.
+
+Every file is written to a temporary name and renamed, so two processes reporting at once
+never leave a torn file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sigbench.errors import SigbenchError
+from sigbench.reporting.analysis import ANALYSIS_DIR, FIGURES
+from sigbench.reporting.plots import plot_acc_vs_latency, plot_acc_vs_params, plot_grid
+from sigbench.reporting.robustness import write_robustness_table
+from sigbench.reporting.tables import (
+    GridTable,
+    build_table,
+    cell,
+    is_models_sweep,
+    to_markdown,
+)
+from sigbench.runs import rundir
+from sigbench.runs.grid_records import read_grid_records
+
+
+@dataclass
+class Report:
+    tables: list[GridTable]
+    files: list[Path]
+
+    @property
+    def unfinished(self) -> list[str]:
+        return sorted({run_id for table in self.tables for run_id in table.unfinished})
+
+
+def analysis_markdown(results: Path, table: GridTable) -> str:
+    """A section with each run's error-analysis pictures as relative image links, one table
+    row per run that has an ``analysis/`` folder; empty when none has."""
+    if table.frame.empty:
+        return ""
+    tables = rundir.tables_dir(results)
+    axes = [c for c in dict.fromkeys(table.axis_columns) if c in table.frame]
+    rows, missing = [], []
+    for record in table.frame.to_dict("records"):
+        folder = rundir.runs_dir(results) / record["run_id"] / ANALYSIS_DIR
+        if not folder.is_dir():
+            missing.append(record["run_id"])
+            continue
+        label = ", ".join(f"{c} {cell(record[c])}" for c in axes)
+        links = {
+            name: f"![{caption}]({Path(os.path.relpath(folder / name, tables)).as_posix()})"
+            for name, caption in FIGURES.items()
+            if (folder / name).is_file()
+        }
+        rows.append((f"{label}<br>`{record['run_id']}`", links))
+    lines = []
+    if rows:
+        shown = [name for name in FIGURES if any(name in links for _, links in rows)]
+        lines += ["", "## Error analysis", ""]
+        lines.append("| run | " + " | ".join(FIGURES[name] for name in shown) + " |")
+        lines.append("|" + "|".join("---" for _ in range(len(shown) + 1)) + "|")
+        for label, links in rows:
+            lines.append(f"| {label} | " + " | ".join(links.get(n, "") for n in shown) + " |")
+    if rows and missing:
+        lines += ["", f"No pictures yet for {', '.join(missing)}: `sigbench eval RUN --analysis`."]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def write_report(results: Path) -> Report:
+    """Rebuild every recorded sweep's CSV, Markdown and plot under ``results/tables``."""
+    records = read_grid_records(results)
+    robustness = write_robustness_table(results)  # every run's `eval --robustness` rows
+    if not records and robustness is None:
+        raise SigbenchError(
+            f"{rundir.grids_dir(results)}: no sweeps recorded; run `sigbench ablate --grid NAME "
+            f"--results {results}` first"
+        )
+    out = rundir.tables_dir(results)
+    tables = [build_table(results, record) for record in records]
+    files = [] if robustness is None else [robustness]
+    for table in tables:
+        csv_path, md_path = out / f"{table.name}.csv", out / f"{table.name}.md"
+        rundir.write_text_atomic(csv_path, table.frame.to_csv(index=False))
+        rundir.write_text_atomic(md_path, to_markdown(table) + analysis_markdown(results, table))
+        files += [csv_path, md_path]
+        if not table.frame.empty:
+            files.append(plot_grid(table, out / f"{table.name}.png"))
+        if is_models_sweep(table.record) and table.frame["latency_ms"].notna().any():
+            files.append(plot_acc_vs_latency(table, out / f"{table.name}_latency.png"))
+    if any(not table.frame.empty for table in tables):
+        files.append(plot_acc_vs_params(tables, out / "acc_vs_params.png"))
+    return Report(tables, files)
