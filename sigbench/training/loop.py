@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,18 +39,48 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
     return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
 
 
-@torch.no_grad()
+@torch.no_grad()  # on a generator: grad is off while each batch is computed
+def _logits(
+    model: nn.Module, inputs: ModelInputs, device: str, batch_size: int
+) -> Iterator[torch.Tensor]:
+    """The model's logits for every input, in order, ``batch_size`` at a time (eval mode)."""
+    model.eval()
+    for start in range(0, len(inputs), batch_size):
+        indices = np.arange(start, min(start + batch_size, len(inputs)))
+        yield model(inputs.take(indices, train=False).to(device))
+
+
 def predict_proba(
     model: nn.Module, inputs: ModelInputs, *, device: str = "cpu", batch_size: int = PREDICT_BATCH
 ) -> np.ndarray:
     """Class probabilities (N, K) for every input, in order."""
-    model.eval()
-    chunks = []
-    for start in range(0, len(inputs), batch_size):
-        indices = np.arange(start, min(start + batch_size, len(inputs)))
-        logits = model(inputs.take(indices, train=False).to(device))
-        chunks.append(logits.softmax(dim=-1).cpu().numpy())
+    chunks = [
+        logits.softmax(dim=-1).cpu().numpy()
+        for logits in _logits(model, inputs, device, batch_size)
+    ]
     return np.concatenate(chunks) if chunks else np.empty((0, 0), dtype=np.float32)
+
+
+def validation_scores(
+    model: nn.Module,
+    inputs: ModelInputs,
+    labels: np.ndarray,
+    criterion: nn.Module,
+    *,
+    device: str = "cpu",
+    batch_size: int = PREDICT_BATCH,
+) -> dict[str, float]:
+    """``val_loss`` with the training criterion (its class weights, focal term and label
+    smoothing), averaged over the whole split as training averages a batch, and ``val_acc``.
+
+    The same criterion on both sides, so ``monitor: val_loss`` compares like with like.
+    """
+    chunks = list(_logits(model, inputs, device, batch_size))
+    target = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+    with torch.no_grad():
+        loss = float(criterion(torch.cat(chunks), target.to(device)))
+    proba = np.concatenate([logits.softmax(dim=-1).cpu().numpy() for logits in chunks])
+    return {"val_loss": loss, "val_acc": float((proba.argmax(axis=1) == target.numpy()).mean())}
 
 
 def _batch_size(config: TrainConfig, n_train: int) -> int:
@@ -127,12 +158,9 @@ def fit(
                 correct += int((logits.argmax(dim=-1) == y).sum())
             row = {"epoch": epoch, "train_loss": loss_sum / n_train, "train_acc": correct / n_train}
             if has_val:
-                proba = predict_proba(model, val_inputs, device=device)
-                val_y = np.asarray(val_labels)
-                row["val_loss"] = float(
-                    -np.log(np.clip(proba[np.arange(len(val_y)), val_y], 1e-12, None)).mean()
+                row.update(
+                    validation_scores(model, val_inputs, val_labels, criterion, device=device)
                 )
-                row["val_acc"] = float((proba.argmax(axis=1) == val_y).mean())
             row["seconds"] = time.perf_counter() - started
             result.history.append(row)
 

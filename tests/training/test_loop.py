@@ -75,3 +75,32 @@ def test_focal_loss_with_gamma_zero_is_weighted_cross_entropy() -> None:
     per_sample = torch.nn.functional.cross_entropy(logits, target, reduction="none")
     assert focal == pytest.approx(float((per_sample * alpha[target]).mean()), rel=1e-5)
     assert FocalLoss(gamma=2.0)(logits, target) < FocalLoss(gamma=0.0)(logits, target)
+
+
+def test_val_loss_is_the_training_criterion_not_plain_nll() -> None:
+    """monitor: val_loss must compare the loss training minimises (weighted, focal)."""
+    features, labels = blobs(200, 1)
+    val_features, val_labels = blobs(60, 2)
+    model = create_model(
+        "imagesig_fc", input_shape=(4, 3), num_classes=2, config=ModelConfig(neurons=8)
+    )
+    config = TrainConfig(epochs=1, batch_size=50, loss="focal", focal_gamma=2.0)
+    weights = np.array([0.25, 4.0])
+    result = fit(
+        model,
+        FeatureInputs(features),
+        labels,
+        FeatureInputs(val_features),
+        val_labels,
+        config,
+        class_weights=weights,
+    )
+    logits = model(torch.from_numpy(val_features)).detach()
+    target = torch.as_tensor(val_labels)
+    criterion = FocalLoss(gamma=2.0, alpha=torch.tensor(weights, dtype=torch.float32))
+    expected = float(criterion(logits, target))
+    plain_nll = float(torch.nn.functional.cross_entropy(logits, target))
+    assert result.history[0]["val_loss"] == pytest.approx(expected, rel=1e-5)
+    assert abs(expected - plain_nll) > 0.05
+    accuracy = float((logits.argmax(1).numpy() == val_labels).mean())
+    assert result.history[0]["val_acc"] == pytest.approx(accuracy)
