@@ -6,6 +6,7 @@ A checkpoint is a plain dict of tensors, numbers and strings, so it loads with
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,12 @@ def make_checkpoint(
 def read_checkpoint(path: Path) -> dict[str, Any]:
     """A checkpoint's dict, or a one-line error naming the file when it is not one."""
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise SigbenchError(
+            f"{path}: not a readable checkpoint (it holds objects other than tensors, "
+            "numbers and strings, which sigbench never writes; it is not loaded)"
+        ) from None
     except Exception as exc:  # any unreadable file is the user's to fix, not a crash
         raise SigbenchError(f"{path}: not a readable checkpoint ({exc})") from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
