@@ -12,7 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import f1_score, precision_recall_fscore_support, top_k_accuracy_score
+from sklearn.metrics import (
+    f1_score,
+    precision_recall_fscore_support,
+    roc_auc_score,
+    top_k_accuracy_score,
+)
 
 from sigbench.data import ImageSet
 from sigbench.training.statistics import bootstrap_intervals
@@ -58,8 +63,9 @@ def expected_calibration_error(labels: np.ndarray, proba: np.ndarray, bins: int 
 def classification_metrics(
     labels: np.ndarray, proba: np.ndarray, classes: list[str], top_k: int = 5
 ) -> dict[str, object]:
-    """Accuracy, macro F1, per-class precision/recall, ECE, top-k and, for two classes, HTER,
-    with 95% bootstrap intervals of accuracy, macro F1 and HTER over the test images."""
+    """Accuracy, macro F1, per-class precision/recall, ECE, top-k and, for two classes, HTER
+    and ROC AUC, with 95% bootstrap intervals of accuracy, macro F1 and HTER over the test
+    images."""
     labels = np.asarray(labels)
     predicted = proba.argmax(axis=1)
     every_class = np.arange(len(classes))
@@ -83,6 +89,8 @@ def classification_metrics(
         )
     if len(classes) == 2:
         metrics.update(binary_error_rates(labels, predicted))
+        if has_both_classes(labels):
+            metrics["roc_auc"] = float(roc_auc_score(labels, proba[:, 1]))
     metrics.update(bootstrap_intervals(labels, predicted, len(classes)))
     return metrics
 
@@ -127,7 +135,12 @@ def error_curve(labels: np.ndarray, scores: np.ndarray) -> ErrorCurve:
     """FAR/FRR at 0, 1 and each midpoint between consecutive distinct scores.
 
     Midpoints, not the scores themselves, so a threshold chosen on one split leaves a margin
-    on both sides when applied to another. Both classes must be present.
+    on both sides when applied to another. Both classes must be present. Not scikit-learn's
+    ``roc_curve`` / ``det_curve``: they put each threshold on a score and accept scores at
+    or above it, while here a score must be above the threshold, as :func:`rates_at` applies
+    it; the two agree at every midpoint (tests/training/test_thresholds.py checks) but not
+    where a float32 midpoint rounds onto a score, and ``1 - tpr`` is not always ``fn / n``
+    to the last bit.
     """
     distinct = np.unique(scores)
     thresholds = np.concatenate([[0.0], (distinct[:-1] + distinct[1:]) / 2, [1.0]])

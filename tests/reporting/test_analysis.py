@@ -1,5 +1,5 @@
-"""Error analysis: pictures written, the gallery's choice, the binary threshold chosen on
-validation only, the EER, a configurable top-k, and the report's links to the pictures."""
+"""Error analysis: pictures written, the gallery's choice, and the report's links to the
+pictures (the threshold and EER numbers: tests/training/test_thresholds.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from fake_runs import fake_train
 
 from sigbench.config import load_config, validate_config
 from sigbench.data import ImageSet
-from sigbench.errors import SigbenchError
 from sigbench.reporting.analysis import (
     ANALYSIS_DIR,
     FIGURES,
@@ -29,11 +28,6 @@ from sigbench.sweeps.grids import BUILTIN_GRIDS
 from sigbench.sweeps.scheduler import expand_grid, record_grid, run_grid
 from sigbench.training.metrics import (
     Evaluation,
-    choose_threshold,
-    classification_metrics,
-    equal_error_rate,
-    error_curve,
-    threshold_metrics,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -99,77 +93,6 @@ def test_mistakes_csv_lists_every_error_most_confident_first() -> None:
     assert len(lines) == 1 + wrong.sum()
     confidences = [float(line.rsplit(",", 1)[1]) for line in lines[1:]]
     assert confidences == sorted(confidences, reverse=True)
-
-
-def test_threshold_is_chosen_on_validation_and_applied_to_test() -> None:
-    # Validation: negatives reach 0.6, positives start at 0.7, so only a cut above 0.6
-    # separates them; 0.5 would falsely accept two negatives.
-    val_labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
-    val_scores = [0.1, 0.3, 0.55, 0.6, 0.7, 0.8, 0.9, 0.95]
-    threshold = choose_threshold(val_labels, np.array(val_scores))
-    assert threshold == pytest.approx(0.65)
-    # Test: the model's 0.5 cut is perfect here, the validation cut is not; the test split
-    # must not move the threshold.
-    test_labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
-    test_scores = [0.1, 0.2, 0.3, 0.4, 0.55, 0.6, 0.8, 0.9]
-    test = tiny_images(8, 1)
-    test.labels = test_labels
-    evaluation = Evaluation(
-        ["a", "b"], test, binary_proba(test_scores), val_labels, binary_proba(val_scores)
-    )
-    metrics = threshold_metrics(evaluation)
-    assert metrics["threshold"] == pytest.approx(0.65)
-    assert metrics["far_val_threshold"] == 0.0
-    assert metrics["frr_val_threshold"] == pytest.approx(0.5)  # 0.55 and 0.6 rejected
-    assert metrics["hter_val_threshold"] == pytest.approx(0.25)
-    assert metrics["eer"] == 0.0  # the test scores separate perfectly at some threshold
-    plain = classification_metrics(test_labels, binary_proba(test_scores), ["a", "b"])
-    assert plain["hter"] == 0.0  # at 0.5
-
-
-def test_equal_hters_keep_the_threshold_nearest_the_default() -> None:
-    labels = np.array([0, 0, 1, 1])
-    assert choose_threshold(labels, np.array([0.1, 0.2, 0.8, 0.9])) == pytest.approx(0.5)
-
-
-def test_equal_error_rate() -> None:
-    labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
-    # One negative above one positive: at 0.5 FAR = FRR = 1/4.
-    scores = np.array([0.1, 0.2, 0.3, 0.6, 0.4, 0.7, 0.8, 0.9])
-    assert equal_error_rate(error_curve(labels, scores)) == pytest.approx(0.25)
-    assert equal_error_rate(error_curve(labels, 1 - scores)) == pytest.approx(0.75)
-    # FAR and FRR cross between two operating points: linear interpolation.
-    labels = np.array([0, 0, 1])
-    scores = np.array([0.2, 0.6, 0.4])  # (FAR, FRR): (1/2, 0) at 0.3, (1/2, 1) at 0.5
-    assert equal_error_rate(error_curve(labels, scores)) == pytest.approx(0.5)
-
-
-def test_no_threshold_without_validation_or_without_both_classes() -> None:
-    test = tiny_images(4, 1)
-    test.labels = np.array([0, 1, 0, 1])
-    proba = binary_proba([0.2, 0.8, 0.3, 0.7])
-    assert threshold_metrics(Evaluation(["a", "b"], test, proba)) == {}
-    one_class = Evaluation(["a", "b"], test, proba, np.array([1, 1]), binary_proba([0.6, 0.9]))
-    assert threshold_metrics(one_class) == {}
-
-
-def test_top_k_is_configurable() -> None:
-    labels = np.array([0, 1, 2, 3])
-    # True class ranked 1st, 2nd, 3rd and 4th.
-    proba = np.array(
-        [
-            [0.4, 0.3, 0.2, 0.1],
-            [0.4, 0.3, 0.2, 0.1],
-            [0.4, 0.3, 0.2, 0.1],
-            [0.4, 0.3, 0.2, 0.1],
-        ]
-    )
-    metrics = classification_metrics(labels, proba, list("abcd"), top_k=3)
-    assert metrics["top3_accuracy"] == pytest.approx(0.75) and "top5_accuracy" not in metrics
-    assert "top4_accuracy" not in classification_metrics(labels, proba, list("abcd"), top_k=4)
-    assert validate_config({}, "x", ["train.top_k=3"]).train.top_k == 3
-    with pytest.raises(SigbenchError, match="train.top_k"):
-        validate_config({}, "x", ["train.top_k=0"])
 
 
 def test_report_links_each_runs_pictures(tmp_path: Path) -> None:
