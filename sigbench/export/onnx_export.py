@@ -115,6 +115,7 @@ def quantize_onnx(source: Path, target: Path, info: ExportInfo) -> None:
     Only nodes whose weight is a constant are quantized, so the signature's own products keep
     full precision.
     """
+    # Imported only when int8 is asked for; float exports never need it.
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     proto = onnx.load(source)

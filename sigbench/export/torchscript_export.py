@@ -24,6 +24,7 @@ INFO_FILE = "sigbench.json"
 def scripted(model: PixelClassifier, info: ExportInfo) -> torch.jit.ScriptModule:
     """The traced module; int8 when ``info.quantize`` says so (every ``nn.Linear``)."""
     if info.quantize == "int8":
+        # Imported only when int8 is asked for; float exports never need it.
         from torch.ao.quantization import quantize_dynamic
 
         model = copy.deepcopy(model)

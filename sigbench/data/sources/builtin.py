@@ -49,7 +49,7 @@ class Builtin:
 
 
 def _digits(cfg: DataConfig) -> Builtin:
-    from sklearn.datasets import load_digits
+    from sklearn.datasets import load_digits  # imported only by the data set that needs it
 
     digits = load_digits()
     images = np.rint(digits.images * (255.0 / 16.0)).astype(np.uint8)
@@ -58,7 +58,7 @@ def _digits(cfg: DataConfig) -> Builtin:
 
 
 def _lfw_faces(cfg: DataConfig) -> Builtin:
-    from skimage.data import lfw_subset
+    from skimage.data import lfw_subset  # (as above)
 
     images = np.rint(lfw_subset() * 255.0).astype(np.uint8)
     labels = np.repeat([0, 1], [100, 100])  # the first 100 are faces, the rest are not
