@@ -46,6 +46,15 @@ class DataConfig(_Section):
         "none", description="class_weights: alpha_c = N / (K * N_c) in the loss (Table 1)"
     )
     strict: bool = Field(False, description="unreadable images are an error, not skipped")
+    split_seed: int | Literal["seed"] | None = Field(
+        None,
+        description="seeds the test/val splits and max_per_class; None: the run's seed, shared "
+        "by every --seeds run; 'seed': each run's own seed",
+    )
+
+    def splits_seed(self, seed: int) -> int:
+        """The seed the splits of a run with ``seed`` are drawn with."""
+        return self.split_seed if isinstance(self.split_seed, int) else seed
 
 
 class SignatureConfig(_Section):
@@ -107,8 +116,16 @@ class ExperimentConfig(_Section):
         return value
 
     def fingerprint(self) -> str:
-        """A short hash of every setting: equal configs give equal run ids."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        """A short hash of every setting: equal configs give equal run ids.
+
+        ``data.split_seed`` counts only where it draws other splits than ``seed`` would, so
+        the first run of ``--seeds N`` is the plain run, and old run ids stay valid.
+        """
+        settings = self.model_dump(mode="json")
+        del settings["data"]["split_seed"]
+        if self.data.splits_seed(self.seed) != self.seed:
+            settings["data"]["split_seed"] = self.data.splits_seed(self.seed)
+        blob = json.dumps(settings, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
     def run_id(self) -> str:

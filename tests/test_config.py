@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from sigbench.config import dump_config, load_config, validate_config
+from sigbench.config import ExperimentConfig, dump_config, load_config, validate_config
 from sigbench.errors import SigbenchError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -84,3 +84,19 @@ def test_missing_file_and_malformed_override(tmp_path: Path) -> None:
         load_config(tmp_path / "absent.yaml")
     with pytest.raises(SigbenchError, match="expected key.path=value"):
         load_config(write(tmp_path, "{}\n"), ["depth"])
+
+
+def test_split_seed_enters_the_run_id_only_where_it_draws_other_splits() -> None:
+    plain = ExperimentConfig(seed=3)
+    same = ExperimentConfig(seed=3, data={"split_seed": 3})
+    follows = ExperimentConfig(seed=3, data={"split_seed": "seed"})
+    other = ExperimentConfig(seed=3, data={"split_seed": 0})
+    assert plain.run_id() == same.run_id() == follows.run_id() != other.run_id()
+    assert other.data.splits_seed(other.seed) == 0 and plain.data.splits_seed(3) == 3
+
+
+def test_split_seed_takes_an_integer_or_the_word_seed(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("data:\n  split_seed: often\n")
+    with pytest.raises(SigbenchError, match="data.split_seed"):
+        load_config(path)

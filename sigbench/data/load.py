@@ -56,7 +56,13 @@ def _decode(catalog: Catalog, key: str) -> tuple[ImageSet, Fetched]:
 
 
 def load_splits(cfg: DataConfig, seed: int, *, progress: Progress = SILENT) -> DatasetSplits:
-    """Read ``cfg``'s images and make the splits a run trains, validates and tests on."""
+    """Read ``cfg``'s images and make the splits a run trains, validates and tests on.
+
+    The splits and the per-class cap are drawn with ``cfg.splits_seed(seed)``, so runs that
+    differ only in ``seed`` can share their test images; augmentation and rebalancing are
+    training randomness and follow ``seed``.
+    """
+    split_seed = cfg.splits_seed(seed)
     source = open_source(cfg, progress)
     report = DataReport()
     train_catalog, test_catalog, classes = source.train, source.test, source.classes
@@ -67,15 +73,15 @@ def load_splits(cfg: DataConfig, seed: int, *, progress: Progress = SILENT) -> D
         classes = list(cfg.classes)
     if test_catalog is None:
         train_catalog, test_catalog = split_catalog(
-            train_catalog, cfg.test_split, seed, "data.test_split"
+            train_catalog, cfg.test_split, split_seed, "data.test_split"
         )
         report.notes.append(
             f"no test set given: held out a stratified {cfg.test_split:.0%} of the training "
-            f"images as test (seed {seed})"
+            f"images as test (seed {split_seed})"
         )
     if cfg.max_per_class is not None:
         before = len(train_catalog)
-        train_catalog = cap_per_class(train_catalog, cfg.max_per_class, seed)
+        train_catalog = cap_per_class(train_catalog, cfg.max_per_class, split_seed)
         if len(train_catalog) < before:
             report.notes.append(
                 f"data.max_per_class: kept {len(train_catalog)} of {before} training images "
@@ -86,7 +92,7 @@ def load_splits(cfg: DataConfig, seed: int, *, progress: Progress = SILENT) -> D
     test, test_fetch = _decode(test_catalog, "data.test")
     _record_fetches([train_fetch, test_fetch], len(train_catalog) + len(test_catalog), cfg, report)
 
-    kept, held = stratified_split(train.labels, cfg.val_split, seed, "data.val_split")
+    kept, held = stratified_split(train.labels, cfg.val_split, split_seed, "data.val_split")
     train, val = train.take(kept), train.take(held)
     train, report.augmentations, augment_notes = augment(train, cfg.augment, seed, progress)
     report.notes.extend(augment_notes)

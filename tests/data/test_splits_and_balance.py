@@ -56,3 +56,18 @@ def test_balance_acts_on_training_after_augmentation(
         originals = splits.train.names[:16]
         assert sorted(originals) == sorted(set(originals))  # every original kept once
         assert set(splits.train.names) == set(originals)
+
+
+def test_split_seed_fixes_the_held_out_images_whatever_the_run_seed(
+    make_imagefolder, folder_config
+):
+    train = make_imagefolder({"a": 20, "b": 20})
+
+    def test_names(seed: int, split_seed: int | str | None) -> list[str]:
+        cfg = folder_config(train, test_split=0.25, val_split=0.2)
+        cfg.split_seed = split_seed
+        splits = load_splits(cfg, seed=seed)
+        return [*splits.test.names, "|", *splits.val.names]
+
+    assert test_names(3, 0) == test_names(0, None) == test_names(5, 0)
+    assert test_names(1, None) == test_names(1, "seed") != test_names(2, "seed")
