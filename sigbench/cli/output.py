@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from types import TracebackType
 from typing import Any
 
 from rich.console import Console
@@ -118,3 +119,34 @@ def records_table(title: str, records: list[Mapping[str, Any]]) -> Table:
     for record in records:
         table.add_row(*(format_value(record.get(column, "")) for column in columns))
     return table
+
+
+class SharedProgress:
+    """One live display for a whole sweep: the grid bar plus a bar per task of each run.
+
+    Tasks may open and close in any order and from the thread that relays worker events,
+    which nested displays (one per task) do not allow.
+    """
+
+    def __init__(self) -> None:
+        self.bar = progress_bar()
+
+    def __enter__(self) -> SharedProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.bar.stop()
+
+    @contextmanager
+    def task(self, description: str, total: int | None) -> Iterator[RichTask]:
+        task = RichTask(self.bar, description, total)
+        try:
+            yield task
+        finally:
+            self.bar.remove_task(task.task_id)

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from sigbench.cli.output import RichProgress, console, key_value_table, records_table
+from sigbench.cli.output import (
+    RichProgress,
+    SharedProgress,
+    console,
+    errors,
+    key_value_table,
+    records_table,
+)
+
+if TYPE_CHECKING:
+    from sigbench.config import ExperimentConfig
 
 ConfigArg = typer.Argument(..., help="Experiment spec (YAML), e.g. configs/demo.yaml.")
 SetOption = typer.Option(
@@ -31,6 +42,13 @@ SUMMARY_KEYS = (
     "weights_kb", "checkpoint_kb", "flops_per_image", "train_seconds", "featurize_seconds",
     "feature_cache", "epochs_run", "best_epoch", "n_train", "n_val", "n_test",
 )  # fmt: skip
+SeedsOption = typer.Option(
+    None,
+    "--seeds",
+    min=1,
+    help="Train at seeds seed, seed+1, ..., seed+N-1, each its own run (finished ones are "
+    "skipped), all scored on the same test images (data.split_seed).",
+)
 TOP_K = re.compile(r"top\d+_accuracy")  # train.top_k names the key
 
 
@@ -52,11 +70,18 @@ def train(
     overrides: list[str] = SetOption,
     results: Path = ResultsOption,
     analysis: bool = AnalysisOption,
+    seeds: int | None = SeedsOption,
 ) -> None:
-    """Train one experiment and write results/runs/<run-id>/: config, metrics, history, model."""
+    """Train one experiment and write results/runs/<run-id>/: config, metrics, history, model.
+
+    With --seeds N, train it at N seeds and print each seed's scores and their mean and spread.
+    """
     from sigbench.config import load_config
 
     spec = load_config(config, overrides)  # before the heavy imports: bad specs fail fast
+    if seeds is not None:
+        _train_seeds(spec, seeds, results, analysis)
+        return
     from sigbench.experiments.evaluate import analysis_dir
     from sigbench.experiments.train import train_run
 
@@ -66,6 +91,52 @@ def train(
     console.print(key_value_table(f"run {outcome.run_dir}", metrics_summary(outcome.metrics)))
     if analysis:
         console.print(f"analysis pictures in {analysis_dir(outcome.run_dir)}")
+
+
+def _train_seeds(spec: ExperimentConfig, seeds: int, results: Path, analysis: bool) -> None:
+    """Every seed not finished yet, one after another under the sweep locks; then the table."""
+    import pandas as pd
+
+    from sigbench.reporting.tables import display_frame, point_row, run_row
+    from sigbench.runs import rundir
+    from sigbench.sweeps.base import train_point
+    from sigbench.sweeps.executors import SerialExecutor
+    from sigbench.sweeps.scheduler import run_grid, seed_points
+
+    points = seed_points(spec, seeds)
+    run_fn = partial(train_point, analysis=True) if analysis else None
+    with SharedProgress() as progress, SerialExecutor(run_fn) as executor:
+        outcome = run_grid(points, results, executor, progress, name=spec.run_id())
+    console.print(
+        f"trained {len(outcome.trained)}, already finished {len(outcome.skipped)}, "
+        f"being trained by another process {len(outcome.busy)}, failed {len(outcome.failed)}"
+    )
+    for run_id, message in outcome.failed.items():
+        errors.print(f"[red]failed[/] {run_id}: {message}", highlight=False, soft_wrap=True)
+    runs = [rundir.runs_dir(results) / p.run_id for p in points]
+    rows = [run_row(run, []) for run in runs if rundir.is_finished(run)]
+    if rows:
+        per_seed = [
+            {"seed": r["seed"], "accuracy (%)": r["acc"], "f1_macro": r["f1_macro"],
+             **({"hter": r["hter"]} if r["hter"] is not None else {}), "run": r["run_id"]}
+            for r in sorted(rows, key=lambda r: r["seed"])
+        ]  # fmt: skip
+        console.print(records_table(f"{spec.run_id()} at {len(rows)} seeds", per_seed))
+        summary = point_row(rows)
+        shown = display_frame(pd.DataFrame([summary])).iloc[0]
+        console.print(
+            key_value_table(
+                f"mean ± half-width of the 95% t-interval over {summary['n_seeds']} seeds",
+                {
+                    "accuracy (%)": shown["acc"],
+                    "accuracy std (points)": summary["acc_std"],
+                    "f1_macro": shown["f1_macro"],
+                    **({"hter": shown["hter"]} if summary["hter_mean"] is not None else {}),
+                },
+            )
+        )
+    if outcome.failed:
+        raise typer.Exit(1)
 
 
 def evaluate(

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import json
 from enum import Enum
 from functools import partial
 from pathlib import Path
-from types import TracebackType
 
 import typer
 
-from sigbench.cli.output import RichTask, console, errors, progress_bar, records_table
-from sigbench.cli.run_commands import AnalysisOption, ResultsOption, SetOption
+from sigbench.cli.output import SharedProgress, console, errors, records_table
+from sigbench.cli.run_commands import AnalysisOption, ResultsOption, SeedsOption, SetOption
 from sigbench.errors import SigbenchError
 
 DEFAULT_CONFIG = Path("configs/demo.yaml")
-SHOWN_COLUMNS = ("acc", "paper_acc", "params", "model_size_kb", "train_time_min")
+SHOWN_COLUMNS = ("n_seeds", "acc", "paper_acc", "params", "model_size_kb", "train_time_min")
 
 
 class ExecutorKind(str, Enum):
@@ -26,53 +24,30 @@ class ExecutorKind(str, Enum):
     ray = "ray"
 
 
-class SharedProgress:
-    """One live display for a whole sweep: the grid bar plus a bar per task of each run.
-
-    Tasks may open and close in any order and from the thread that relays worker events,
-    which nested displays (one per task) do not allow.
-    """
-
-    def __init__(self) -> None:
-        self.bar = progress_bar()
-
-    def __enter__(self) -> SharedProgress:
-        self.bar.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.bar.stop()
-
-    @contextmanager
-    def task(self, description: str, total: int | None) -> Iterator[RichTask]:
-        task = RichTask(self.bar, description, total)
-        try:
-            yield task
-        finally:
-            self.bar.remove_task(task.task_id)
-
-
 def _show_report(results: Path) -> None:
     from sigbench.reporting.report import write_report
-    from sigbench.reporting.tables import unfinished_line
+    from sigbench.reporting.tables import display_frame, unfinished_line
 
     report = write_report(results)
     for table in report.tables:
         if table.frame.empty:
             console.print(f"[dim]{table.name}: no finished runs yet[/]")
             continue
-        columns = [c for c in (*table.axis_columns, *SHOWN_COLUMNS) if c in table.frame]
-        shown = table.frame[list(dict.fromkeys(columns))].astype(object)
+        frame = display_frame(table.frame)
+        columns = [c for c in (*table.axis_columns, *SHOWN_COLUMNS) if c in frame]
+        shown = frame[list(dict.fromkeys(columns))].astype(object)
         shown = shown.where(shown.notna(), "").map(
             lambda v: f"{v:g}" if isinstance(v, float) else v
         )
         records = shown.to_dict("records")
-        console.print(records_table(f"{table.name} ({len(records)} runs)", records))
+        runs = int(table.frame["n_seeds"].sum())
+        console.print(records_table(f"{table.name} ({len(records)} points, {runs} runs)", records))
+    for grid, claims in report.claims.items():
+        for claim in claims:
+            console.print(f"[bold]{grid}[/] {claim.statement}", highlight=False)
+            for finding in claim.findings:
+                console.print(f"  {finding.label}: {finding.here} -> {finding.verdict}")
+            console.print(f"  verdict: [bold]{claim.verdict}[/]", highlight=False)
     if report.unfinished:
         console.print(f"[yellow]{unfinished_line(report.unfinished)}[/]")
     console.print(f"tables and plots in {results / 'tables'}")
@@ -105,6 +80,7 @@ def ablate(
         help="Ray cluster head (HOST:6379 or auto); default: RAY_ADDRESS or a local instance.",
     ),
     analysis: bool = AnalysisOption,
+    seeds: int | None = SeedsOption,
 ) -> None:
     """Train every point of a grid (skipping finished runs), then write the report tables."""
     from sigbench.config import load_config
@@ -117,7 +93,7 @@ def ablate(
         raise SigbenchError("--address names a Ray cluster: add --executor ray")
     spec = load_grid(grid)
     base = load_config(config, overrides)
-    points = expand_grid(base, spec)
+    points = expand_grid(base, spec, seeds)
     record_grid(results, spec, points, config=str(config), overrides=overrides)
     jobs = min(jobs, len(points))
     threads = base.train.num_threads
@@ -127,7 +103,11 @@ def ablate(
             f"{available_cores()} cores"
         )
     at_once = f"{jobs} at a time" if executor_kind is ExecutorKind.local else "as Ray tasks"
-    console.print(f"grid {spec.name}: {len(points)} points from {config}, {at_once}")
+    settings = len({json.dumps(p.values, sort_keys=True) for p in points})
+    console.print(
+        f"grid {spec.name}: {settings} points x {len(points) // settings} seeds = "
+        f"{len(points)} runs from {config}, {at_once}"
+    )
     try:
         with (
             SharedProgress() as progress,

@@ -77,7 +77,7 @@ def train_run(
     if weights is not None:
         metrics["class_weights"] = dict(zip(splits.classes, map(float, weights), strict=True))
     run_dir = _write_run(
-        config, results, model, prepared, splits, fitted, metrics, evaluation if analysis else None
+        config, results, model, prepared, splits, fitted, metrics, evaluation, analysis
     )
     return RunResult(run_dir, metrics, fitted.history, splits.report.notes)
 
@@ -205,9 +205,10 @@ def _write_run(
     splits: DatasetSplits,
     fitted: FitResult,
     metrics: dict[str, Any],
-    evaluation: Evaluation | None,
+    evaluation: Evaluation,
+    analysis: bool,
 ) -> Path:
-    """Assemble the run in a partial folder and publish it; ``evaluation`` given, draw the
+    """Assemble the run in a partial folder and publish it; with ``analysis``, draw the
     error-analysis pictures too."""
     checkpoint = make_checkpoint(
         config,
@@ -222,7 +223,9 @@ def _write_run(
     metrics["checkpoint_kb"] = round((partial / rundir.CHECKPOINT_FILE).stat().st_size / 1024, 1)
     rundir.write_text_atomic(partial / rundir.CONFIG_FILE, dump_config(config))
     rundir.write_text_atomic(partial / rundir.HISTORY_FILE, _history_csv(fitted.history))
-    if evaluation is not None:
+    predicted = evaluation.proba.argmax(axis=1).astype(np.int16)
+    rundir.write_predictions(partial / rundir.PREDICTIONS_FILE, evaluation.labels, predicted)
+    if analysis:
         write_analysis(partial / ANALYSIS_DIR, evaluation, metrics.get("threshold"))
     # metrics.json last: its presence marks the run as whole.
     rundir.write_json_atomic(partial / rundir.METRICS_FILE, metrics)

@@ -36,6 +36,13 @@ def _x_positions(ax: Axes, values: pd.Series) -> tuple[dict[object, float], bool
     return {v: float(i) for i, v in enumerate(distinct)}, False
 
 
+def _error_bars(frame: pd.DataFrame, mean: pd.Series) -> np.ndarray:
+    """(2, n) distances from the mean to each point's interval ends (0 where it has none)."""
+    low = frame["acc_ci95_low"].astype(float).fillna(mean)
+    high = frame["acc_ci95_high"].astype(float).fillna(mean)
+    return np.vstack([(mean - low).to_numpy(), (high - mean).to_numpy()])
+
+
 def plot_grid(table: GridTable, path: Path) -> Path:
     """Accuracy against the grid's last key, one line per value of the other keys."""
     frame = table.frame
@@ -50,13 +57,16 @@ def plot_grid(table: GridTable, path: Path) -> Path:
         label = ", ".join(f"{c} {v}" for c, v in zip(series, values, strict=True))
         xs = [positions[v] for v in group[x]]
         color = f"C{index % 10}"
-        ax.plot(
+        mean = group["acc_mean"].astype(float)
+        ax.errorbar(
             xs,
-            group["acc"].astype(float),
+            mean,
+            yerr=_error_bars(group, mean),
             ls=line,
             marker="o",
+            capsize=3,
             color=color,
-            label=label or "measured",
+            label=label or "measured (95% interval)",
         )
         if "paper_acc" in group and group["paper_acc"].notna().any():
             paper = group["paper_acc"].astype(float)
@@ -78,14 +88,18 @@ def plot_grid(table: GridTable, path: Path) -> Path:
 
 
 def plot_acc_vs_params(tables: list[GridTable], path: Path) -> Path:
-    """Every finished run of every sweep: accuracy against trainable size (log axis)."""
+    """Every grid point of every sweep: accuracy (with its 95% interval) against trainable
+    size (log axis)."""
     figure = Figure(figsize=(6.4, 4.2))
     ax = figure.subplots()
     for index, table in enumerate(t for t in tables if not t.frame.empty):
         frame = table.frame
         color = f"C{index % 10}"
-        params, acc = frame["params"].astype(float), frame["acc"].astype(float)
-        ax.scatter(params, acc, color=color, label=table.name)
+        params, acc = frame["params"].astype(float), frame["acc_mean"].astype(float)
+        ax.errorbar(
+            params, acc, yerr=_error_bars(frame, acc), fmt="o", capsize=2, color=color,
+            label=table.name,
+        )  # fmt: skip
         if {"paper_params", "paper_acc"} <= set(frame) and frame["paper_params"].notna().any():
             paper = frame.dropna(subset=["paper_params", "paper_acc"])
             ax.scatter(
@@ -109,7 +123,7 @@ def plot_acc_vs_latency(table: GridTable, path: Path) -> Path:
     frame = table.frame.dropna(subset=["latency_ms"])
     figure = Figure(figsize=(6.4, 4.2))
     ax = figure.subplots()
-    latency, acc = frame["latency_ms"].astype(float), frame["acc"].astype(float)
+    latency, acc = frame["latency_ms"].astype(float), frame["acc_mean"].astype(float)
     ax.scatter(latency, acc, color="C0")
     # A label goes below its point when one above it would run into a neighbour's.
     span = max(float(acc.max() - acc.min()), 1.0)

@@ -8,11 +8,12 @@ never leave a torn file.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sigbench.errors import SigbenchError
 from sigbench.reporting.analysis import ANALYSIS_DIR, FIGURES
+from sigbench.reporting.claims import CLAIMS, Claim, claims_markdown, sweep_scores
 from sigbench.reporting.plots import plot_acc_vs_latency, plot_acc_vs_params, plot_grid
 from sigbench.reporting.robustness import write_robustness_table
 from sigbench.reporting.tables import (
@@ -30,6 +31,7 @@ from sigbench.runs.grid_records import read_grid_records
 class Report:
     tables: list[GridTable]
     files: list[Path]
+    claims: dict[str, list[Claim]] = field(default_factory=dict)  # grid name -> its claims
 
     @property
     def unfinished(self) -> list[str]:
@@ -45,9 +47,10 @@ def analysis_markdown(results: Path, table: GridTable) -> str:
     axes = [c for c in dict.fromkeys(table.axis_columns) if c in table.frame]
     rows, missing = [], []
     for record in table.frame.to_dict("records"):
-        folder = rundir.runs_dir(results) / record["run_id"] / ANALYSIS_DIR
+        run_id = record["run_ids"].split()[0]  # the first seed's pictures
+        folder = rundir.runs_dir(results) / run_id / ANALYSIS_DIR
         if not folder.is_dir():
-            missing.append(record["run_id"])
+            missing.append(run_id)
             continue
         label = ", ".join(f"{c} {cell(record[c])}" for c in axes)
         links = {
@@ -55,7 +58,7 @@ def analysis_markdown(results: Path, table: GridTable) -> str:
             for name, caption in FIGURES.items()
             if (folder / name).is_file()
         }
-        rows.append((f"{label}<br>`{record['run_id']}`", links))
+        rows.append((f"{label}<br>`{run_id}`", links))
     lines = []
     if rows:
         shown = [name for name in FIGURES if any(name in links for _, links in rows)]
@@ -92,4 +95,11 @@ def write_report(results: Path) -> Report:
             files.append(plot_acc_vs_latency(table, out / f"{table.name}_latency.png"))
     if any(not table.frame.empty for table in tables):
         files.append(plot_acc_vs_params(tables, out / "acc_vs_params.png"))
-    return Report(tables, files)
+    claims = {}
+    for record in records:
+        if record.paper_table in CLAIMS:
+            claims[record.name] = CLAIMS[record.paper_table](sweep_scores(results, record))
+            path = out / f"{record.name}_claims.md"
+            rundir.write_text_atomic(path, claims_markdown(record.name, claims[record.name]))
+            files.append(path)
+    return Report(tables, files, claims)

@@ -18,7 +18,7 @@ class GridRecord:
 
     name: str
     keys: list[str]
-    points: list[dict[str, Any]]  # {"run_id": ..., "values": {key: value}}
+    points: list[dict[str, Any]]  # {"run_id": ..., "values": {key: value}, "seed": int}
     paper_table: str | None = None
     source: str = ""
     config: str = ""

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import yaml
 
@@ -24,6 +25,7 @@ CONFIG_FILE = "config.yaml"
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.csv"
 CHECKPOINT_FILE = "model.pt"
+PREDICTIONS_FILE = "predictions.npz"  # test labels and predicted classes, for paired tests
 PARTIAL_PREFIX = ".partial-"
 
 
@@ -69,6 +71,26 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 def save_torch_atomic(path: Path, obj: Any) -> None:
     write_file_atomic(path, lambda temporary: torch.save(obj, temporary))
+
+
+def write_predictions(path: Path, labels: np.ndarray, predicted: np.ndarray) -> None:
+    """The test split's labels and predicted classes, so two runs scored on the same test
+    images can be compared image by image (McNemar's test) long after training."""
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "wb") as handle:  # a file object: numpy adds no ".npz"
+            np.savez_compressed(handle, labels=labels, predicted=predicted)
+
+    write_file_atomic(path, write)
+
+
+def read_predictions(run: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """(labels, predicted) of a run's test split; None for runs from before they were saved."""
+    path = Path(run) / PREDICTIONS_FILE
+    if not path.is_file():
+        return None
+    with np.load(path) as saved:
+        return saved["labels"], saved["predicted"]
 
 
 def partial_dir(results: Path, run_id: str) -> Path:

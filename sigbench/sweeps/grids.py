@@ -2,7 +2,8 @@
 
 A grid is plain data (config key -> list of values); its points are the Cartesian product in
 key order. The built-in grids reproduce the ImageSig paper's ablation tables; any other grid
-is a YAML file mapping dotted config keys to value lists, e.g. ``signature.depth: [3, 4]``.
+is a YAML file mapping dotted config keys to value lists, e.g. ``signature.depth: [3, 4]``,
+plus optionally ``seeds: N`` (every point trained at N seeds, :mod:`sigbench.sweeps.seeds`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 
 from sigbench.config import ExperimentConfig
 from sigbench.errors import SigbenchError
+from sigbench.sweeps.seeds import check_seeds
 
 # What the ``models`` grid compares: the ImageSig heads, then the baselines, cheapest first.
 # Baselines take model.weights / train.finetune from the base config (default: from scratch).
@@ -35,12 +37,14 @@ MODEL_KINDS: list[str] = [
 
 @dataclass(frozen=True)
 class Grid:
-    """A named sweep. ``paper_table`` names the entry of :data:`PAPER_TABLES` it reproduces."""
+    """A named sweep. ``paper_table`` names the entry of :data:`PAPER_TABLES` it reproduces;
+    ``seeds`` is how many seeds each point is trained at unless ``--seeds`` says otherwise."""
 
     name: str
     axes: dict[str, list[Any]]
     paper_table: str | None = None
     source: str = "built-in"
+    seeds: int = 1
 
 
 BUILTIN_GRIDS: dict[str, Grid] = {
@@ -103,16 +107,19 @@ def _check_values(key: str, values: object, source: str) -> list[Any]:
 
 
 def grid_from_mapping(name: str, raw: object, source: str) -> Grid:
-    """Validate a ``{config key: [values]}`` mapping; values are checked when points expand."""
-    if not isinstance(raw, dict) or not raw:
+    """Validate a ``{config key: [values]}`` mapping (and its optional ``seeds: N``); values
+    are checked when points expand."""
+    axes = dict(raw) if isinstance(raw, dict) else {}
+    seeds = check_seeds(axes.pop("seeds", 1), source)
+    if not axes:
         raise SigbenchError(
             f"{source}: expected a mapping of config keys to value lists, "
             "e.g. 'signature.depth: [3, 4]'"
         )
     axes = {
-        _check_key(key, source): _check_values(key, values, source) for key, values in raw.items()
+        _check_key(key, source): _check_values(key, values, source) for key, values in axes.items()
     }
-    return Grid(name, axes, source=source)
+    return Grid(name, axes, source=source, seeds=seeds)
 
 
 def load_grid(spec: str) -> Grid:

@@ -28,17 +28,22 @@ from sigbench.runs.grid_records import GridRecord, write_grid_record
 from sigbench.runs.locks import RunLock, remove_dead_partials, try_lock
 from sigbench.sweeps.executors import Executor
 from sigbench.sweeps.grids import Grid
+from sigbench.sweeps.seeds import with_seeds
 
 
 @dataclass(frozen=True)
 class GridPoint:
+    """One run of a sweep: the grid values it sets and the seed it is trained at."""
+
     run_id: str
     values: dict[str, Any]
     config: ExperimentConfig
+    seed: int = 0
 
 
-def expand_grid(base: ExperimentConfig, grid: Grid) -> list[GridPoint]:
-    """One validated config per combination of the grid's values, in key order, deduplicated."""
+def expand_grid(base: ExperimentConfig, grid: Grid, seeds: int | None = None) -> list[GridPoint]:
+    """One validated config per combination of the grid's values, in key order, each at
+    ``seeds`` seeds (default: the grid's ``seeds``) sharing its splits; deduplicated."""
     source = grid.source if grid.source != "built-in" else f"built-in grid {grid.name!r}"
     raw = base.model_dump(mode="json")
     points: dict[str, GridPoint] = {}
@@ -51,8 +56,20 @@ def expand_grid(base: ExperimentConfig, grid: Grid) -> list[GridPoint]:
                 f"{source}: model.kind = {config.model.kind!r} is not a known model; "
                 f"choose one of: {', '.join(list_models())}"
             )
-        points.setdefault(config.run_id(), GridPoint(config.run_id(), values, config))
+        for point in seed_points(config, grid.seeds if seeds is None else seeds, values):
+            points.setdefault(point.run_id, point)
     return list(points.values())
+
+
+def seed_points(
+    config: ExperimentConfig, seeds: int, values: dict[str, Any] | None = None
+) -> list[GridPoint]:
+    """``config`` at ``seeds`` seeds (:func:`~sigbench.sweeps.seeds.with_seeds`) as points
+    the scheduler skips, locks and resumes like any other."""
+    return [
+        GridPoint(seeded.run_id(), dict(values or {}), seeded, seeded.seed)
+        for seeded in with_seeds(config, seeds)
+    ]
 
 
 # --- the sweep record report reads -------------------------------------------------------
@@ -70,7 +87,7 @@ def record_grid(
     record = GridRecord(
         name=grid.name,
         keys=list(grid.axes),
-        points=[{"run_id": p.run_id, "values": p.values} for p in points],
+        points=[{"run_id": p.run_id, "values": p.values, "seed": p.seed} for p in points],
         paper_table=grid.paper_table,
         source=grid.source,
         config=config,
