@@ -6,7 +6,8 @@ import csv
 from pathlib import Path
 
 import pytest
-from fake_runs import fake_accuracy, fake_params, fake_train
+from fake_runs import FAKE_HALF_WIDTH, fake_accuracy, fake_params, fake_train
+from scipy import stats
 
 from sigbench.config import load_config
 from sigbench.errors import SigbenchError
@@ -21,9 +22,15 @@ REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "configs" / "demo.yaml"
 
 
-def sweep(results: Path, grid: Grid, overrides: list[str] | None = None, skip: int = 0) -> list:
+def sweep(
+    results: Path,
+    grid: Grid,
+    overrides: list[str] | None = None,
+    skip: int = 0,
+    seeds: int | None = None,
+) -> list:
     """Record and run ``grid`` on fake runs, leaving its first ``skip`` points untrained."""
-    points = expand_grid(load_config(DEMO, overrides), grid)
+    points = expand_grid(load_config(DEMO, overrides), grid, seeds)
     record_grid(results, grid, points, config=str(DEMO), overrides=overrides)
     run_grid(points[skip:], results, SerialExecutor(fake_train))
     return points
@@ -39,20 +46,50 @@ def test_depth_table_has_the_paper_columns_and_table4_beside_them(tmp_path: Path
     report = write_report(tmp_path)
     rows = read_csv(tmp_path / "tables" / "depth.csv")
     assert list(rows[0]) == [
-        "model", "resolution", "depth", "neurons", "batch_size",
-        "acc", "paper_acc", "params", "model_size_kb", "train_time_min", "paper_train_time_min",
-        "weights_kb", "f1_macro", "run_id",
+        "model", "resolution", "depth", "neurons", "batch_size", "n_seeds",
+        "acc_mean", "acc_std", "acc_ci95_low", "acc_ci95_high", "paper_acc", "params",
+        "model_size_kb", "train_time_min", "paper_train_time_min", "weights_kb",
+        "f1_macro_mean", "f1_macro_std", "f1_macro_ci95_low", "f1_macro_ci95_high", "run_ids",
     ]  # fmt: skip
     assert len(rows) == 10 and report.unfinished == []
     by_setting = {(r["batch_size"], r["depth"]): r for r in rows}
     row = by_setting["3000", "4"]
     assert row["paper_acc"] == "93.4" and row["paper_train_time_min"] == "4.47"
-    assert float(row["acc"]) == pytest.approx(100 * fake_accuracy(points[8].config), abs=0.01)
+    accuracy = 100 * fake_accuracy(points[8].config)
+    assert float(row["acc_mean"]) == pytest.approx(accuracy, abs=0.01)
+    # One seed: the interval is the run's bootstrap interval, and there is no spread.
+    assert row["n_seeds"] == "1" and row["acc_std"] == ""
+    assert float(row["acc_ci95_low"]) == pytest.approx(accuracy - 100 * FAKE_HALF_WIDTH)
+    assert float(row["acc_ci95_high"]) == pytest.approx(accuracy + 100 * FAKE_HALF_WIDTH)
     assert row["model_size_kb"] == "4.5" and row["train_time_min"] == "2.0"
-    assert row["run_id"] == points[8].run_id
+    assert row["run_ids"] == points[8].run_id
     for name in ("depth.md", "depth.png", "acc_vs_params.png"):
         assert (tmp_path / "tables" / name).stat().st_size > 0
     assert not list((tmp_path / "tables").glob(".*"))  # no temporary files left
+
+
+def test_seeds_make_one_row_per_point_with_a_t_interval_over_them(tmp_path: Path) -> None:
+    points = sweep(tmp_path, BUILTIN_GRIDS["batch_size"], seeds=3)
+    assert len(points) == 15
+    rows = read_csv(write_report(tmp_path).files[0])
+    assert len(rows) == 5 and {r["n_seeds"] for r in rows} == {"3"}
+    row = rows[2]  # batch 256, seeds 0, 1, 2
+    accuracies = [100 * fake_accuracy(p.config) for p in points[6:9]]
+    low, high = stats.t.interval(0.95, df=2, loc=sum(accuracies) / 3, scale=stats.sem(accuracies))
+    assert float(row["acc_mean"]) == pytest.approx(sum(accuracies) / 3, abs=0.005)
+    assert float(row["acc_std"]) == pytest.approx(0.1, abs=0.005)  # seeds 0.1 points apart
+    assert float(row["acc_ci95_low"]) == pytest.approx(low, abs=0.005)
+    assert float(row["acc_ci95_high"]) == pytest.approx(high, abs=0.005)
+    assert row["run_ids"].split() == [p.run_id for p in points[6:9]]
+    markdown = (tmp_path / "tables" / "batch_size.md").read_text()
+    half = (high - low) / 2
+    assert f"| 3 | {sum(accuracies) / 3:.2f} ± {half:.2f} | 90.36 |" in markdown
+    assert "t-interval over the point's seeds" in markdown
+    claims = (tmp_path / "tables" / "batch_size_claims.md").read_text()
+    assert "## Table 3: accuracy rises with batch size." in claims
+    # The fake's accuracy ignores the batch size: no trend in either direction.
+    assert "rho = +0.00 over 15 runs (5 batch sizes)" in claims
+    assert "Verdict: **not distinguishable at this sample size**" in claims
 
 
 def test_neurons_table_matches_table2_settings_only(tmp_path: Path) -> None:
@@ -76,7 +113,7 @@ def test_unfinished_runs_are_left_out_and_counted(tmp_path: Path) -> None:
     assert len(read_csv(tmp_path / "tables" / "batch_size.csv")) == 3
     markdown = (tmp_path / "tables" / "batch_size.md").read_text()
     assert f"2 runs unfinished: {points[0].run_id}, {points[1].run_id}" in markdown
-    assert "| imagesig_fc | 8 | 4 | 50 | 256 |" in markdown  # batch 256: third point
+    assert "| imagesig_fc | 8 | 4 | 50 | 256 | 1 |" in markdown  # batch 256: third point
     assert "Table 3: batch size" in markdown
 
 
@@ -87,7 +124,8 @@ def test_custom_grid_gets_its_keys_as_columns_and_hter_when_binary(tmp_path: Pat
     rows = read_csv(tmp_path / "tables" / "smoothing.csv")
     assert list(rows[0])[:2] == ["model", "train.label_smoothing"]
     assert [r["train.label_smoothing"] for r in rows] == ["0.0", "0.1"]
-    assert "hter" in rows[0] and "paper_acc" not in rows[0]
+    assert "hter_mean" in rows[0] and "paper_acc" not in rows[0]
+    assert not (tmp_path / "tables" / "smoothing_claims.md").exists()  # no paper claim
 
 
 def test_report_without_sweeps_says_what_to_run(tmp_path: Path) -> None:

@@ -32,8 +32,10 @@ def test_models_table_has_the_cost_columns_and_a_latency_plot(tmp_path: Path) ->
     with (tmp_path / "tables" / "models.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == [
-        "model", "acc", "f1_macro", "hter", "params", "weights_kb", "flops", "train_time_min",
-        "latency_ms", "images_per_s", "run_id",
+        "model", "n_seeds", "acc_mean", "acc_std", "acc_ci95_low", "acc_ci95_high",
+        "f1_macro_mean", "f1_macro_std", "f1_macro_ci95_low", "f1_macro_ci95_high",
+        "hter_mean", "hter_std", "hter_ci95_low", "hter_ci95_high", "params", "weights_kb",
+        "flops", "train_time_min", "latency_ms", "images_per_s", "run_ids",
     ]  # fmt: skip
     assert [row["model"] for row in rows] == MODEL_KINDS
     assert rows[1]["flops"] == "2000" and rows[1]["latency_ms"] == "0.2"

@@ -34,14 +34,14 @@ def test_depth_grid_writes_table4_and_a_second_call_trains_nothing(tmp_path: Pat
     assert {(r["batch_size"], r["depth"]) for r in rows} == {
         (b, str(d)) for b in ("1024", "3000") for d in range(1, 6)
     }
-    assert all(0 <= float(r["acc"]) <= 100 and r["paper_acc"] for r in rows)
+    assert all(0 <= float(r["acc_mean"]) <= 100 and r["paper_acc"] for r in rows)
     runs = rundir.finished_runs(tmp_path)
 
     output = ablate(tmp_path, "--grid", "depth", "--set", "train.epochs=2")
     assert "trained 0, already finished 10" in output
     assert rundir.finished_runs(tmp_path) == runs
     report = CliRunner().invoke(app, ["report", "--results", str(tmp_path)])
-    assert report.exit_code == 0 and "depth (10 runs)" in report.output
+    assert report.exit_code == 0 and "depth (10 points, 10 runs)" in report.output
 
 
 def test_ablate_analysis_draws_every_trained_runs_pictures(tmp_path: Path) -> None:
@@ -54,3 +54,40 @@ def test_ablate_analysis_draws_every_trained_runs_pictures(tmp_path: Path) -> No
     assert len(runs) == 2
     for run in runs:
         assert (run / "analysis" / "confusion_matrix.png").is_file()
+
+
+@pytest.mark.slow
+def test_seeds_train_once_each_and_tables_carry_intervals_and_the_claim(tmp_path: Path) -> None:
+    settings = ("--grid", "batch_size", "--set", "train.epochs=1")
+    output = ablate(tmp_path, *settings, "--seeds", "2")
+    assert "5 points x 2 seeds = 10 runs" in output and "trained 10, already finished 0" in output
+    assert "trained 0, already finished 10" in ablate(tmp_path, *settings, "--seeds", "2")
+    assert "trained 5, already finished 10" in ablate(tmp_path, *settings, "--seeds", "3")
+    with (tmp_path / "tables" / "batch_size.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 5 and {r["n_seeds"] for r in rows} == {"3"}
+    for row in rows:
+        low, mean, high = (float(row[f"acc_{k}"]) for k in ("ci95_low", "mean", "ci95_high"))
+        assert low <= mean <= high and float(row["acc_std"]) >= 0
+        assert len(row["run_ids"].split()) == 3
+    runs = rundir.finished_runs(tmp_path)
+    assert len(runs) == 15
+    metrics = rundir.read_metrics(runs[0])
+    assert metrics["accuracy_ci95"][0] <= metrics["accuracy"] <= metrics["accuracy_ci95"][1]
+    labels, predicted = rundir.read_predictions(runs[0])
+    assert len(labels) == len(predicted) == metrics["n_test"]
+    assert (labels == predicted).mean() == pytest.approx(metrics["accuracy"])
+    claims = (tmp_path / "tables" / "batch_size_claims.md").read_text()
+    assert "Table 3: accuracy rises with batch size" in claims and "over 15 runs" in claims
+    assert "Verdict: **" in claims
+
+    # `train --seeds` on a grid point's config finds the grid's runs: nothing to train.
+    trained = CliRunner().invoke(
+        app,
+        ["train", DEMO, "--results", str(tmp_path), "--seeds", "3",
+         "--set", "train.epochs=1", "--set", "train.batch_size=64"],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert trained.exit_code == 0, trained.output
+    assert "trained 0, already finished 3" in trained.output
+    assert "over 3 seeds" in trained.output and "±" in trained.output

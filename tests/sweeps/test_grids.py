@@ -62,6 +62,9 @@ def test_yaml_grid_is_named_by_its_file(tmp_path: Path) -> None:
         ("signature.depth: [3, 3]", "signature.depth lists 3 twice"),
         ("- signature.depth", "expected a mapping of config keys to value lists"),
         ("signature.depth: [3\n", "YAML does not parse"),
+        ("seeds: 0\nsignature.depth: [3]", "seeds = 0: expected a whole number >= 1"),
+        ("seeds: three\nsignature.depth: [3]", "seeds = 'three': expected a whole number"),
+        ("seeds: 3", "expected a mapping of config keys to value lists"),
     ],
 )
 def test_bad_yaml_grids_fail_in_one_line_naming_the_file(
@@ -94,3 +97,29 @@ def test_bad_grid_values_fail_when_points_expand(tmp_path: Path, text: str, mess
 def test_unknown_grid_name_lists_the_built_in_ones() -> None:
     with pytest.raises(SigbenchError, match="not a built-in grid \\(neurons, batch_size, depth"):
         load_grid("nope")
+
+
+def test_seeds_in_a_yaml_grid_train_every_point_at_consecutive_seeds(tmp_path: Path) -> None:
+    path = tmp_path / "seeded.yaml"
+    path.write_text("seeds: 3\nsignature.depth: [2, 3]\n")
+    grid = load_grid(str(path))
+    assert grid.seeds == 3 and list(grid.axes) == ["signature.depth"]
+    base = load_config(DEMO, ["seed=7"])
+    points = expand_grid(base, grid)
+    assert [(p.values["signature.depth"], p.seed) for p in points] == [
+        (2, 7), (2, 8), (2, 9), (3, 7), (3, 8), (3, 9),
+    ]  # fmt: skip
+    assert len({p.run_id for p in points}) == 6
+    # Every seed draws the first seed's splits; the first run is the plain run.
+    assert {p.config.data.splits_seed(p.config.seed) for p in points} == {7}
+    plain = expand_grid(base, load_grid(str(path)), seeds=1)
+    assert [p.run_id for p in plain] == [points[0].run_id, points[3].run_id]
+    assert len(expand_grid(base, grid, seeds=5)) == 10  # --seeds beats the file
+
+
+def test_split_seed_seed_lets_every_seed_draw_its_own_splits() -> None:
+    base = load_config(DEMO, ["data.split_seed=seed"])
+    points = expand_grid(base, load_grid("batch_size"), seeds=2)
+    assert [p.config.data.splits_seed(p.config.seed) for p in points[:2]] == [0, 1]
+    fixed = expand_grid(load_config(DEMO, ["data.split_seed=5"]), load_grid("batch_size"), 2)
+    assert {p.config.data.splits_seed(p.config.seed) for p in fixed} == {5}

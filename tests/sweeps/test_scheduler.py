@@ -49,6 +49,20 @@ def dead_pid() -> int:
     return process.pid
 
 
+def test_more_seeds_train_only_the_new_seeds(tmp_path: Path) -> None:
+    base = load_config(REPO / "configs" / "demo.yaml")
+    run = CountingRun()
+    three = expand_grid(base, GRID, seeds=3)
+    assert run_grid(three, tmp_path, SerialExecutor(run)).trained == [p.run_id for p in three]
+    assert len(run.trained) == 18
+    again = run_grid(expand_grid(base, GRID, seeds=3), tmp_path, SerialExecutor(run))
+    assert again.trained == [] and len(again.skipped) == 18
+    four = expand_grid(base, GRID, seeds=4)
+    outcome = run_grid(four, tmp_path, SerialExecutor(run))
+    assert outcome.trained == [p.run_id for p in four if p.seed == 3]
+    assert len(outcome.trained) == 6 and len(outcome.skipped) == 18
+
+
 def test_second_sweep_skips_every_finished_run(tmp_path: Path, points: list[GridPoint]) -> None:
     run = CountingRun()
     first = run_grid(points, tmp_path, SerialExecutor(run))
