@@ -151,7 +151,7 @@ def _points(value: float) -> str:
 
 def describe_difference(diff: Difference | None) -> str:
     if diff is None:
-        return "no pair of runs with a common seed"
+        return "no paired runs (a common seed; with one seed, both runs' predictions.npz)"
     if diff.test == "paired t" and diff.n < 2:
         return f"{_points(diff.mean)} points (one seed, no interval)"
     interval = f"[{_points(diff.low)}, {_points(diff.high)}]"
