@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from sigbench.config import ExperimentConfig, dump_config
 from sigbench.progress import Progress
 from sigbench.runs import rundir
@@ -18,6 +20,14 @@ def fake_accuracy(config: ExperimentConfig) -> float:
 
 
 FAKE_HALF_WIDTH = 0.01  # of every fake run's bootstrap interval of accuracy
+FAKE_TEST_IMAGES = 2000
+
+
+def fake_predictions(accuracy: float) -> tuple[np.ndarray, np.ndarray]:
+    """Two-class test labels and predictions right on the first ``accuracy`` share."""
+    labels = np.arange(FAKE_TEST_IMAGES) % 2
+    correct = np.arange(FAKE_TEST_IMAGES) < round(accuracy * FAKE_TEST_IMAGES)
+    return labels, np.where(correct, labels, 1 - labels)
 
 
 def fake_params(config: ExperimentConfig, classes: int = 2) -> int:
@@ -32,6 +42,7 @@ def fake_train(config: ExperimentConfig, results: Path, progress: Progress) -> P
     (partial / rundir.CHECKPOINT_FILE).write_bytes(b"weights")
     rundir.write_text_atomic(partial / rundir.CONFIG_FILE, dump_config(config))
     accuracy = fake_accuracy(config)
+    rundir.write_predictions(partial / rundir.PREDICTIONS_FILE, *fake_predictions(accuracy))
     metrics = {
         "accuracy": accuracy,
         "accuracy_ci95": [accuracy - FAKE_HALF_WIDTH, accuracy + FAKE_HALF_WIDTH],

@@ -92,6 +92,21 @@ def test_seeds_make_one_row_per_point_with_a_t_interval_over_them(tmp_path: Path
     assert "Verdict: **not distinguishable at this sample size**" in claims
 
 
+def test_one_seed_claims_compare_saved_predictions_with_mcnemar(tmp_path: Path) -> None:
+    sweep(tmp_path, BUILTIN_GRIDS["depth"])
+    report = write_report(tmp_path)
+    assert [c.verdict for c in report.claims["depth"]][0] == "reproduced"
+    claims = (tmp_path / "tables" / "depth_claims.md").read_text()
+    # Each depth adds 5 points (100 more of 2,000 images right): McNemar p is tiny.
+    assert "| batch 1024: depth 2 vs 1 | +5.00 points, 95% CI [" in claims
+    assert "one seed, 2000 test images; McNemar exact p = " in claims
+    assert "| +5.72 points (89.17 vs 83.45) | reproduced |" in claims
+    # Batch size changes nothing in the fake: identical predictions, p = 1.
+    assert "| depth 3: batch 3000 vs 1024 | +0.00 points, 95% CI [+0.00, +0.00]" in claims
+    assert "Verdict: **reproduced**" in claims
+    assert "Verdict: **not distinguishable at this sample size**" in claims
+
+
 def test_neurons_table_matches_table2_settings_only(tmp_path: Path) -> None:
     sweep(tmp_path, BUILTIN_GRIDS["neurons"])
     rows = read_csv(write_report(tmp_path).files[0])
