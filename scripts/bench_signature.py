@@ -3,12 +3,14 @@
     .venv/bin/python scripts/bench_signature.py [--quick] [--out results/bench/signature.json]
 
 Everything runs in one process on the same arrays: each backend called directly on
-prepared float32 paths (64x64 RGB at depth 4, 32x32 RGB at depths 1..5), ``featurize``
-from uint8 images to a fresh cache file (a miss: hashing, conversion and writing
+prepared float32 paths (64x64 RGB at depth 4, also pysiglib at each ``n_jobs``; gray and
+RGB with a time channel; 32x32 RGB at depths 1..5), ``featurize`` with lanes and with
+pysiglib from uint8 images to a fresh cache file (a miss: hashing, conversion and writing
 included), and the reference code's iisignature loop. The competing measurements are
 taken in interleaved rounds and the best of each kept, so that load from other
 processes on a shared machine hits them alike. Peak memory is measured in a subprocess
-while featurizing many 64x64 images into a cache file.
+while featurizing many 64x64 images into a cache file, and the lanes kernel's first call
+in fresh processes, with an empty and then a warm kernel cache.
 """
 
 from __future__ import annotations
@@ -37,14 +39,17 @@ from rich.table import Table
 from sigbench.signature import SignatureSettings, available_backends, featurize
 from sigbench.signature.backends import backend_function
 from sigbench.signature.backends.iisignature_backend import reference_loop
-from sigbench.signature.streams import unit_paths
+from sigbench.signature.streams import transformed_paths, unit_paths
 
 MAIN_SIZE, MAIN_DEPTH = 64, 4
 SMALL_SIZE, DEPTHS = 32, (1, 2, 3, 4, 5)
+PYSIGLIB_JOBS = (1, 4)  # besides the backend's own (torch's thread count: 2 here)
+FEATURIZE = {name: f"featurize ({name}, cache miss)" for name in ("lanes", "pysiglib")}
 
 
-def random_images(count: int, size: int, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 256, (count, size, size, 3), dtype=np.uint8)
+def random_images(count: int, size: int, seed: int = 0, channels: int = 3) -> np.ndarray:
+    shape = (count, size, size, channels)
+    return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
 
 
 def row_paths(images: np.ndarray) -> np.ndarray:
@@ -99,13 +104,14 @@ class FeaturizeMiss:
     are reused.
     """
 
-    def __init__(self, images: np.ndarray, depth: int, root: Path) -> None:
-        self.images, self.depth, self.root = images, depth, root
+    def __init__(self, images: np.ndarray, depth: int, backend: str, root: Path) -> None:
+        self.images, self.root = images, root
+        self.settings = SignatureSettings(depth=depth, backend=backend)
         self.calls = itertools.count()
 
     def __call__(self) -> None:
         folder = self.root / str(next(self.calls))
-        features = featurize(self.images, SignatureSettings(depth=self.depth), cache_dir=folder)
+        features = featurize(self.images, self.settings, cache_dir=folder)
         assert features.cache == "miss"
 
     def clean(self) -> None:
@@ -121,19 +127,78 @@ def main_comparison(count: int, reference_count: int, repeats: int, root: Path) 
         f"backend {name}": (lambda f=backend_function(name): f(paths, MAIN_DEPTH, False))
         for name in available_backends()
     }
-    featurize_miss = FeaturizeMiss(images, MAIN_DEPTH, root)
-    tasks["featurize (auto, cache miss)"] = featurize_miss
+    for jobs in PYSIGLIB_JOBS:
+        tasks[f"pysiglib n_jobs={jobs}"] = lambda j=jobs: pysiglib.signature(
+            paths, MAIN_DEPTH, n_jobs=j
+        )
+    misses = {
+        name: FeaturizeMiss(images, MAIN_DEPTH, backend, root / backend)
+        for backend, name in FEATURIZE.items()
+    }
+    for backend in FEATURIZE:
+        (root / backend).mkdir()
+    tasks |= misses
     flat = images.reshape(-1, MAIN_SIZE, 3)
     tasks["pysiglib from uint8, converted inline"] = lambda: pysiglib.signature(
         flat.astype(np.float32) / 255, MAIN_DEPTH, n_jobs=torch.get_num_threads()
     )
-    result = rates(best_times(tasks, repeats, after=featurize_miss.clean), count)
+
+    def clean() -> None:
+        for miss in misses.values():
+            miss.clean()
+
+    result = rates(best_times(tasks, repeats, after=clean), count)
     few = images[:reference_count]
     loops = {
         "reference loop, iisignature per row": lambda: reference_loop(few, MAIN_DEPTH),
         "iisignature, one call per image": lambda: reference_loop(few, MAIN_DEPTH, per_row=False),
     }
     return result | rates(best_times(loops, max(1, repeats // 2)), reference_count)
+
+
+def channel_rows(count: int, repeats: int) -> dict[str, dict[str, float]]:
+    """64x64 at depth 4 with a time channel: gray (2 channels) and RGB (4), images/s."""
+    sweep: dict[str, dict[str, float]] = {name: {} for name in available_backends()}
+    for label, channels in (("gray+time", 1), ("RGB+time", 3)):
+        images = random_images(count, MAIN_SIZE, seed=3, channels=channels)
+        paths = transformed_paths(images, "time", np.dtype(np.float32))
+        tasks = {
+            name: (lambda f=backend_function(name), p=paths: f(p, MAIN_DEPTH, False))
+            for name in available_backends()
+        }
+        for name, rate in rates(best_times(tasks, repeats), count).items():
+            sweep[name][label] = rate["images_per_second"]
+    return sweep
+
+
+FIRST_CALL = """
+import sys, time
+started = time.perf_counter()
+import numpy as np
+from sigbench.signature.backends.lanes import signatures
+imported = time.perf_counter()
+paths = np.random.default_rng(0).random((64, 64, 3)).astype(np.float32)
+signatures(paths, 4, False)
+print(imported - started, time.perf_counter() - imported)
+"""
+
+
+def first_call() -> dict[str, dict[str, float]]:
+    """Seconds to import the lanes backend and to make its first call (64x64 RGB depth 4,
+    float32), in a fresh process with an empty kernel cache, then with the warm one."""
+    timings = {}
+    with tempfile.TemporaryDirectory() as cache:
+        for state in ("cold", "warm"):
+            done = subprocess.run(
+                [sys.executable, "-c", FIRST_CALL],
+                env={**os.environ, "NUMBA_CACHE_DIR": cache},
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            imported, called = map(float, done.stdout.split())
+            timings[state] = {"import_seconds": imported, "first_call_seconds": called}
+    return timings
 
 
 def depth_sweep(count: int, repeats: int) -> dict[str, dict[int, float]]:
@@ -222,6 +287,14 @@ def print_tables(console: Console, result: dict) -> None:
         )
     console.print(main)
 
+    channels = Table(title=f"{MAIN_SIZE}x{MAIN_SIZE}, depth {MAIN_DEPTH}, with a time channel")
+    channels.add_column("backend")
+    for label in ("gray+time", "RGB+time"):
+        channels.add_column(f"{label}, images/s", justify="right")
+    for name, by_label in result["channel_rows"].items():
+        channels.add_row(name, *(f"{rate:,.0f}" for rate in by_label.values()))
+    console.print(channels)
+
     sweep = Table(title=f"{SMALL_SIZE}x{SMALL_SIZE} RGB, images/s by depth")
     sweep.add_column("backend")
     for depth in DEPTHS:
@@ -231,6 +304,13 @@ def print_tables(console: Console, result: dict) -> None:
     console.print(sweep)
 
     ratio = result["ratios"]
+    console.print(
+        f"lanes / pysiglib at its best n_jobs ({ratio['pysiglib_best']}): "
+        f"{ratio['lanes_over_pysiglib_best']:.2f}x best against best, "
+        f"{ratio['lanes_over_pysiglib_best_median_round']:.2f}x median round; featurize with "
+        f"lanes / with pysiglib: {ratio['featurize_lanes_over_pysiglib']:.2f}x, "
+        f"{ratio['featurize_lanes_over_pysiglib_median_round']:.2f}x median round"
+    )
     console.print(
         f"featurize / fastest backend ({ratio['fastest_backend']}) on ready float paths: "
         f"{ratio['featurize_over_fastest_backend']:.2f}x best against best, "
@@ -249,6 +329,11 @@ def print_tables(console: Console, result: dict) -> None:
         f"{memory['feature_file_bytes'] / gib:.2f} GiB feature file is written, not mapped), "
         f"{memory['images_per_second']:,.0f} images/s"
     )
+    for state, seconds in result["first_call"].items():
+        console.print(
+            f"lanes, {state} kernel cache: import {seconds['import_seconds']:.1f} s, first call "
+            f"(64x64 RGB depth 4, float32) {seconds['first_call_seconds']:.2f} s"
+        )
     console.print(f"load average before / after: {result['load_before']} / {result['load_after']}")
 
 
@@ -265,9 +350,18 @@ def ratios(main: dict[str, dict]) -> dict:
     speed = {name: rate["images_per_second"] for name, rate in main.items()}
     backends = {k.removeprefix("backend "): v for k, v in speed.items() if k.startswith("backend ")}
     fastest = max(backends, key=backends.__getitem__)
-    featurize_name = "featurize (auto, cache miss)"
+    featurize_name = FEATURIZE["lanes"]
     end_to_end = speed[featurize_name]
+    pysiglib_runs = ["backend pysiglib", *(f"pysiglib n_jobs={jobs}" for jobs in PYSIGLIB_JOBS)]
+    pysiglib_best = max(pysiglib_runs, key=speed.__getitem__)
     return {
+        "pysiglib_best": pysiglib_best,
+        "lanes_over_pysiglib_best": speed["backend lanes"] / speed[pysiglib_best],
+        "lanes_over_pysiglib_best_median_round": round_ratio(main, "backend lanes", pysiglib_best),
+        "featurize_lanes_over_pysiglib": end_to_end / speed[FEATURIZE["pysiglib"]],
+        "featurize_lanes_over_pysiglib_median_round": round_ratio(
+            main, featurize_name, FEATURIZE["pysiglib"]
+        ),
         "fastest_backend": fastest,
         "featurize_over_fastest_backend": end_to_end / backends[fastest],
         "featurize_over_fastest_backend_median_round": round_ratio(
@@ -304,8 +398,12 @@ def main() -> None:
         tempfile.TemporaryDirectory() as root,
     ):
         result["main"] = main_comparison(1000, 100 if args.quick else 200, repeats, Path(root))
+    with console.status("64x64 depth 4 with a time channel, gray and RGB"):
+        result["channel_rows"] = channel_rows(500, max(1, repeats // 2))
     with console.status("32x32 depths 1..5"):
         result["depth_sweep"] = depth_sweep(1000, max(1, repeats // 2))
+    with console.status("the lanes kernel's first call, cold and warm"):
+        result["first_call"] = first_call()
     with console.status(f"peak memory featurizing {memory_images:,} images"):
         result["memory"] = peak_memory(memory_images)
     result["ratios"] = ratios(result["main"])

@@ -62,7 +62,7 @@ class SignatureConfig(_Section):
     two_direction: bool = False
     log_sig: bool = False
     path: Literal["none", "time", "lead_lag", "basepoint"] = "none"
-    backend: Literal["auto", "pysiglib", "signatory", "iisignature", "torch"] = "auto"
+    backend: Literal["auto", "lanes", "pysiglib", "signatory", "iisignature", "torch"] = "auto"
 
 
 class ModelConfig(_Section):

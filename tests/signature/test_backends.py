@@ -18,9 +18,9 @@ from sigbench.signature.backends import BACKENDS, resolve_backend
 ALL_BACKENDS = list(BACKENDS)
 
 
-def test_all_four_backends_are_installed() -> None:
+def test_all_five_backends_are_installed() -> None:
     # They are all project dependencies: a missing one is a broken install, not a skip.
-    assert available_backends() == ["pysiglib", "signatory", "torch", "iisignature"]
+    assert available_backends() == ["lanes", "pysiglib", "signatory", "torch", "iisignature"]
 
 
 @pytest.mark.parametrize("images", IMAGE_SETS)
@@ -51,11 +51,11 @@ def test_float32_stays_close_to_float64(backend: str) -> None:
 
 
 def test_auto_is_the_fastest_installed_backend() -> None:
-    assert resolve_backend("auto") == "pysiglib"
+    assert resolve_backend("auto") == "lanes"
 
 
 def test_unknown_backend_lists_the_valid_ones() -> None:
-    with pytest.raises(SigbenchError, match="choose auto or one of pysiglib, signatory, torch"):
+    with pytest.raises(SigbenchError, match="choose auto or one of lanes, pysiglib, signatory"):
         resolve_backend("gpu")
 
 
@@ -65,17 +65,17 @@ def test_missing_backend_lists_the_installed_ones(monkeypatch: pytest.MonkeyPatc
         backend_registry, "_load", lambda name: None if name == "signatory" else load(name)
     )
     with pytest.raises(
-        SigbenchError, match="not installed here; installed: pysiglib, torch, iisig"
+        SigbenchError, match="not installed here; installed: lanes, pysiglib, torch, iisig"
     ):
         resolve_backend("signatory")
-    assert available_backends() == ["pysiglib", "torch", "iisignature"]
+    assert available_backends() == ["lanes", "pysiglib", "torch", "iisignature"]
 
 
 def test_importing_the_engine_imports_no_backend_package() -> None:
     code = (
         "import sys, numpy as np\n"
         "from sigbench.signature import image_signatures\n"
-        "packages = {'signatory', 'iisignature', 'pysiglib'}\n"
+        "packages = {'signatory', 'iisignature', 'pysiglib', 'numba'}\n"
         "assert not packages & set(sys.modules)\n"
         "image_signatures(np.zeros((1, 2, 2, 3), np.uint8), 2, backend='torch')\n"
         "assert not packages & set(sys.modules)\n"

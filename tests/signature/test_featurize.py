@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sig_helpers import digits, random_images
 
-from sigbench.signature import SignatureSettings, featurize, image_signatures
+from sigbench.signature import SignatureSettings, featurize, image_signatures, resolve_backend
 
 IMAGES = random_images((20, 6, 5, 3))
 SETTINGS = SignatureSettings(depth=3, two_direction=True, path="time")
@@ -68,7 +68,8 @@ def test_second_identical_call_hits_the_cache(tmp_path: Path) -> None:
     assert second.array.dtype == np.float32 and second.array.shape == (20, 11, 84)
     np.testing.assert_array_equal(first.array, second.array)
     # "auto" and the backend it resolves to make the same features.
-    resolved = SignatureSettings(depth=3, two_direction=True, path="time", backend="pysiglib")
+    backend = resolve_backend("auto")
+    resolved = SignatureSettings(depth=3, two_direction=True, path="time", backend=backend)
     assert featurize(IMAGES, resolved, cache_dir=tmp_path).cache == "hit"
 
 

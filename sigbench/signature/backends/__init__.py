@@ -6,10 +6,10 @@ given tensors, pysiglib checks its output with multi-threaded torch ops, which c
 than the signatures themselves on small batches when the cores are busy.
 
 Every backend computes the signature without the leading 1 and the log-signature in the
-Lyndon basis, so all four are interchangeable.
+Lyndon basis, so all five are interchangeable.
 
 Backend modules, and the packages they wrap, are imported only when first used: importing
-``sigbench.signature`` pulls in none of signatory, iisignature or pysiglib.
+``sigbench.signature`` pulls in none of signatory, iisignature, pysiglib or numba.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ SignatureFunction = Callable[[np.ndarray, int, bool], np.ndarray]
 
 # Fastest first, as measured by scripts/bench_signature.py: "auto" takes the first that loads.
 BACKENDS: dict[str, str] = {
+    "lanes": "sigbench.signature.backends.lanes",
     "pysiglib": "sigbench.signature.backends.pysiglib_backend",
     "signatory": "sigbench.signature.backends.signatory_backend",
     "torch": "sigbench.signature.backends.torch_backend",

@@ -1,0 +1,51 @@
+"""lanes: sigbench's own CPU signatures, many paths side by side as SIMD lanes.
+
+Image rows are thousands of short paths of 2 to 4 channels: looping over one path's
+tensor coordinates leaves most of a vector unit idle. Here ``LANES`` paths are signed at
+once, each arithmetic statement one vector instruction across them (see ``layout``); the
+kernels are compiled by numba, release the GIL, and are cached on disk (``kernels``).
+Blocks of paths are shared out over as many threads as torch is set to use, as the other
+backends do. The log-signature is taken from the signature by the torch backend's tensor
+logarithm and Lyndon projection, so every backend reports the same coordinates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from sigbench.signature.backends.lanes.kernels import kernel_for
+from sigbench.signature.backends.lanes.layout import LANES, level_offsets, reciprocals
+from sigbench.signature.backends.torch_backend import log_signature
+from sigbench.signature.threads import single_threaded_workers
+
+PARTS_PER_THREAD = 4  # so that a thread slowed by other work holds up little
+
+
+def _split(count: int, threads: int) -> list[slice]:
+    """Whole blocks of LANES paths, in about PARTS_PER_THREAD parts per thread."""
+    blocks = -(-count // LANES)
+    parts = min(blocks, threads * PARTS_PER_THREAD)
+    if parts == 0:
+        return []
+    edges = [min(count, LANES * (blocks * i // parts)) for i in range(parts + 1)]
+    return [slice(a, b) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+
+
+def signatures(paths: np.ndarray, depth: int, log_sig: bool) -> np.ndarray:
+    count, _, channels = paths.shape
+    kernel = kernel_for(channels, depth)
+    inverse = reciprocals(depth, paths.dtype)
+    out = np.empty((count, level_offsets(channels, depth)[depth + 1]), paths.dtype)
+    threads = torch.get_num_threads()
+    parts = _split(count, threads)
+    if threads == 1 or len(parts) == 1:
+        kernel(paths, inverse, out)
+    else:
+        with single_threaded_workers(threads) as pool:
+            list(pool.map(lambda part: kernel(paths[part], inverse, out[part]), parts))
+    if not log_sig:
+        return out
+    sizes = [channels**k for k in range(1, depth + 1)]
+    with torch.no_grad():
+        return log_signature(list(torch.from_numpy(out).split(sizes, dim=1)), channels).numpy()
