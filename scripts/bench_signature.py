@@ -156,18 +156,26 @@ def main_comparison(count: int, reference_count: int, repeats: int, root: Path) 
     return result | rates(best_times(loops, max(1, repeats // 2)), reference_count)
 
 
+def backend_rates(paths: np.ndarray, depth: int, count: int, repeats: int) -> dict[str, float]:
+    """Images/s of every backend on the same paths (``count`` images' worth)."""
+    tasks = {
+        name: (lambda f=backend_function(name): f(paths, depth, False))
+        for name in available_backends()
+    }
+    return {
+        name: rate["images_per_second"]
+        for name, rate in rates(best_times(tasks, repeats), count).items()
+    }
+
+
 def channel_rows(count: int, repeats: int) -> dict[str, dict[str, float]]:
     """64x64 at depth 4 with a time channel: gray (2 channels) and RGB (4), images/s."""
     sweep: dict[str, dict[str, float]] = {name: {} for name in available_backends()}
     for label, channels in (("gray+time", 1), ("RGB+time", 3)):
         images = random_images(count, MAIN_SIZE, seed=3, channels=channels)
         paths = transformed_paths(images, "time", np.dtype(np.float32))
-        tasks = {
-            name: (lambda f=backend_function(name), p=paths: f(p, MAIN_DEPTH, False))
-            for name in available_backends()
-        }
-        for name, rate in rates(best_times(tasks, repeats), count).items():
-            sweep[name][label] = rate["images_per_second"]
+        for name, rate in backend_rates(paths, MAIN_DEPTH, count, repeats).items():
+            sweep[name][label] = rate
     return sweep
 
 
@@ -206,12 +214,8 @@ def depth_sweep(count: int, repeats: int) -> dict[str, dict[int, float]]:
     paths = row_paths(random_images(count, SMALL_SIZE, seed=1))
     sweep: dict[str, dict[int, float]] = {name: {} for name in available_backends()}
     for depth in DEPTHS:
-        tasks = {
-            name: (lambda f=backend_function(name), d=depth: f(paths, d, False))
-            for name in available_backends()
-        }
-        for name, rate in rates(best_times(tasks, repeats), count).items():
-            sweep[name][depth] = rate["images_per_second"]
+        for name, rate in backend_rates(paths, depth, count, repeats).items():
+            sweep[name][depth] = rate
     return sweep
 
 
