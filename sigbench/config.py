@@ -3,6 +3,19 @@
 An experiment spec is one YAML file; ``--set key.path=value`` overrides any key. Pydantic
 checks every key at load time, and :func:`load_config` turns its errors into one line that
 names the file, the key, the value and what is allowed.
+
+This is the bottom layer: it imports nothing of sigbench but ``errors`` and ``options``.
+The closed option lists (path transforms, backends, augmentations, sources, fine-tune
+modes) come from :mod:`sigbench.options`. Model kinds are an open set: each model family
+registers its kinds and their config classes here (through ``sigbench.models``), so a
+config names a kind's own keys and nothing else. Validating a config therefore needs
+``sigbench.models`` imported; everything that validates one (the CLI, sweeps, runs) does.
+
+Switching ``model.kind`` with ``--set`` or a grid axis: model keys the *file* sets carry
+over to the new kind where it uses them and are left out where it does not (they were
+written for the file's kind: a ``models`` sweep over a config with ``model.neurons``
+gives the heads that have a Dense(n) layer that width). Model keys given with ``--set``
+or by a grid axis must belong to the final kind.
 """
 
 from __future__ import annotations
@@ -10,26 +23,46 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from sigbench import options
 from sigbench.errors import SigbenchError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_KIND = "imagesig_fc"
+UNKNOWN_KIND = "unknown_model_kind"
+ModelInput = Literal["signature", "image"]
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-AugmentName = Literal[
-    "flip_horizontal", "flip_vertical", "brightness", "color", "rotate45", "noise"
-]
+# The closed option lists, as types (Literal of a tuple is Literal of its items).
+DataSource = Literal[options.DATA_SOURCES]
+Augmentation = Literal[options.AUGMENTATIONS]
+PathTransform = Literal[options.PATH_TRANSFORMS]
+Backend = Literal[(options.AUTO_BACKEND, *options.SIGNATURE_BACKENDS)]
+FinetuneMode = Literal[options.FINETUNE_MODES]
 
 
 class DataConfig(_Section):
-    source: Literal["builtin", "imagefolder", "labelfile", "csv"] = "builtin"
+    source: DataSource = "builtin"
     name: str | None = Field(None, description="built-in dataset: digits, lfw-faces, fashion-mnist")
     root: Path | None = Field(None, description="where a built-in dataset's files live")
     train: Path | None = Field(None, description="training images (folder, label file or CSV)")
@@ -41,7 +74,7 @@ class DataConfig(_Section):
     max_per_class: int | None = Field(None, ge=1, description="cap on training images per class")
     val_split: float = Field(0.1, ge=0.0, lt=1.0)
     test_split: float = Field(0.2, gt=0.0, lt=1.0, description="used when there is no test set")
-    augment: list[AugmentName] = Field(default_factory=list)
+    augment: list[Augmentation] = Field(default_factory=list)
     balance: Literal["none", "class_weights", "undersample", "oversample"] = Field(
         "none", description="class_weights: alpha_c = N / (K * N_c) in the loss (Table 1)"
     )
@@ -61,26 +94,48 @@ class SignatureConfig(_Section):
     depth: int = Field(4, ge=1, le=8)
     two_direction: bool = False
     log_sig: bool = False
-    path: Literal["none", "time", "lead_lag", "basepoint"] = "none"
-    backend: Literal["auto", "lanes", "pysiglib", "signatory", "iisignature", "torch"] = "auto"
+    path: PathTransform = "none"
+    backend: Backend = "auto"
 
 
 class ModelConfig(_Section):
-    kind: str = "imagesig_fc"
-    neurons: int = Field(50, ge=1, le=100_000)
-    dropout: float = Field(0.4, ge=0.0, lt=1.0)
-    standardize: bool = Field(
-        True, description="scale each feature by the training split's mean and std"
-    )
-    conv_channels: list[int] = Field(default_factory=lambda: [32, 64])
-    kernel_size: int = Field(3, ge=1)
-    pool_size: int = Field(3, ge=1)
-    transformer_layers: int = Field(2, ge=0, description="the paper used 50")
-    attention_heads: int = Field(8, ge=1)
-    key_dim: int = Field(64, ge=1)
-    mlp_units: list[int] = Field(default_factory=lambda: [64, 64])
-    weights: str = Field("none", description="baselines: imagenet, none or a file path")
-    weights_dir: Path | None = None
+    """The model section: ``kind`` plus exactly the keys that kind's builder reads.
+
+    Each model family (``sigbench.models``) subclasses this with its keys and registers the
+    class with its kinds. ``input`` says what the kind eats, signature features or image
+    pixels: an image model's run id leaves the ``signature`` section out.
+    """
+
+    input: ClassVar[ModelInput]
+    kind: str = Field(frozen=True, description="any registered model (sigbench.models)")
+
+
+_MODEL_CONFIGS: dict[str, type[ModelConfig]] = {}
+
+
+def register_model_config(kind: str, config: type[ModelConfig]) -> None:
+    """Validate ``kind``'s model section with ``config`` (called by ``register_model``)."""
+    _MODEL_CONFIGS[kind] = config
+
+
+def model_config_class(kind: object) -> type[ModelConfig]:
+    """The config class of ``kind``; a pydantic error naming the registered kinds if none."""
+    if not _MODEL_CONFIGS:
+        raise RuntimeError(
+            "no model kinds are registered: import sigbench.models before validating a config"
+        )
+    if not isinstance(kind, str) or kind not in _MODEL_CONFIGS:
+        raise PydanticCustomError(UNKNOWN_KIND, "not a known model", {"kind": kind})
+    return _MODEL_CONFIGS[kind]
+
+
+def unknown_kind_message(kind: object) -> str:
+    """The one line for a ``model.kind`` no family registered."""
+    return f"model.kind = {kind!r} is not a known model; choose one of: {', '.join(_MODEL_CONFIGS)}"
+
+
+def _default_model() -> ModelConfig:
+    return model_config_class(DEFAULT_MODEL_KIND)(kind=DEFAULT_MODEL_KIND)
 
 
 class TrainConfig(_Section):
@@ -94,7 +149,7 @@ class TrainConfig(_Section):
     label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
     patience: int | None = Field(None, ge=1, description="early stopping; None: never stop")
     monitor: Literal["val_acc", "val_loss"] = "val_acc"
-    finetune: Literal["head", "last_stage", "full"] = "head"
+    finetune: FinetuneMode = "head"
     device: Literal["cpu", "cuda"] = "cpu"
     num_threads: int | None = Field(None, ge=1)
     top_k: int = Field(5, ge=1, description="top-k accuracy, reported when classes exceed k")
@@ -105,7 +160,7 @@ class ExperimentConfig(_Section):
     seed: int = 0
     data: DataConfig = Field(default_factory=DataConfig)
     signature: SignatureConfig = Field(default_factory=SignatureConfig)
-    model: ModelConfig = Field(default_factory=ModelConfig)
+    model: SerializeAsAny[ModelConfig] = Field(default_factory=_default_model)
     train: TrainConfig = Field(default_factory=TrainConfig)
 
     @field_validator("name")
@@ -115,13 +170,28 @@ class ExperimentConfig(_Section):
             raise ValueError("must be a plain folder name (no '/', not starting with '.')")
         return value
 
+    @field_validator("model", mode="before")
+    @classmethod
+    def _model_of_its_kind(cls, value: Any) -> Any:
+        """Validate the section with its kind's own config class."""
+        if isinstance(value, ModelConfig):
+            if type(value) is _MODEL_CONFIGS.get(value.kind):
+                return value
+            value = value.model_dump()
+        if not isinstance(value, dict):
+            return value  # pydantic reports the wrong type
+        kind = value.get("kind", DEFAULT_MODEL_KIND)
+        return model_config_class(kind).model_validate({**value, "kind": kind})
+
     def fingerprint(self) -> str:
-        """A short hash of every setting: equal configs give equal run ids.
+        """A short hash of every setting the run uses: equal configs give equal run ids.
 
         ``data.split_seed`` counts only where it draws other splits than ``seed`` would, so
-        the first run of ``--seeds N`` is the plain run, and old run ids stay valid.
+        the first run of ``--seeds N`` is the plain run. An image model's run id leaves out
+        the ``signature`` section, which it never reads.
         """
-        settings = self.model_dump(mode="json")
+        unused = {"signature"} if self.model.input == "image" else set()
+        settings = self.model_dump(mode="json", exclude=unused)
         del settings["data"]["split_seed"]
         if self.data.splits_seed(self.seed) != self.seed:
             settings["data"]["split_seed"] = self.data.splits_seed(self.seed)
@@ -130,6 +200,89 @@ class ExperimentConfig(_Section):
 
     def run_id(self) -> str:
         return f"{self.name or 'run'}-{self.fingerprint()}"
+
+
+# --- dotted keys ---------------------------------------------------------------------------
+
+
+def walk_key(root: Any, key: str, step: Callable[[Any, str, str], Any]) -> tuple[Any, str]:
+    """Follow ``a.b.c`` from ``root``: ``step(node, part, path so far)`` goes one level down.
+
+    Returns the node holding the last part, and that part. Every dotted-key lookup (``--set``,
+    grid keys, report columns, error messages) goes through here.
+    """
+    *parents, leaf = key.split(".")
+    node = root
+    for depth, part in enumerate(parents):
+        node = step(node, part, ".".join(parents[: depth + 1]))
+    return node, leaf
+
+
+def _section_fields(section: type[BaseModel], kind: str | None = None) -> dict[str, Any]:
+    """A section's settings; the model section's are its kind's (any kind's if None)."""
+    if not issubclass(section, ModelConfig):
+        return dict(section.model_fields)
+    if kind in _MODEL_CONFIGS:
+        return dict(_MODEL_CONFIGS[kind].model_fields)
+    return {name: f for cls in _MODEL_CONFIGS.values() for name, f in cls.model_fields.items()}
+
+
+def _subsection(section: type[BaseModel], part: str) -> type[BaseModel] | None:
+    """The section ``part`` of ``section`` names; None for a setting (or nothing)."""
+    field = section.model_fields.get(part)
+    annotation = field.annotation if field is not None else None
+    is_section = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    return annotation if is_section else None
+
+
+class _NotInSchema(Exception):
+    """A dotted key that is not in the schema: ``path`` is how far it got."""
+
+    def __init__(self, path: str, section: type[BaseModel], known: bool) -> None:
+        super().__init__(path)
+        self.path, self.section, self.known = path, section, known
+
+
+def _schema_step(section: type[BaseModel], part: str, path: str) -> type[BaseModel]:
+    child = _subsection(section, part)
+    if child is None:
+        raise _NotInSchema(path, section, part in _section_fields(section))
+    return child
+
+
+def check_key(key: object, source: str) -> str:
+    """``key`` if it names one setting (not a section) of the schema, else a one-line error.
+
+    A model key is valid when some registered kind has it; the kind is checked later.
+    """
+    if not isinstance(key, str) or not key:
+        raise SigbenchError(f"{source}: grid key {key!r} must be a dotted config key")
+    try:
+        section, leaf = walk_key(ExperimentConfig, key, _schema_step)
+    except _NotInSchema as problem:
+        if problem.known:
+            raise SigbenchError(f"{source}: {problem.path!r} is not a section") from None
+        section, leaf = problem.section, ""
+    fields = _section_fields(section)
+    if leaf not in fields:
+        allowed = ", ".join(sorted(fields))
+        raise SigbenchError(f"{source}: unknown key {key!r}; allowed here: {allowed}")
+    child = _subsection(section, leaf)
+    if child is not None:
+        example = next(iter(_section_fields(child)))
+        raise SigbenchError(
+            f"{source}: {key!r} is a section; name one of its settings, e.g. {key}.{example}"
+        )
+    return key
+
+
+def get_setting(config: BaseModel, key: str, default: Any = None) -> Any:
+    """The value of dotted ``key`` in ``config``; ``default`` where its model kind lacks it."""
+    node, leaf = walk_key(config, key, lambda node, part, _: getattr(node, part))
+    return getattr(node, leaf, default)
+
+
+# --- overrides and validation --------------------------------------------------------------
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -149,51 +302,98 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str] | None) -> dict[st
     merged = copy.deepcopy(raw)
     for text in overrides or []:
         key, value = parse_override(text)
-        node = merged
-        *parents, leaf = key.split(".")
-        for part in parents:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise SigbenchError(f"--set {text!r}: {part!r} is not a section")
-            node = child
+        node, leaf = walk_key(merged, key, _dict_step(f"--set {text!r}"))
         node[leaf] = value
     return merged
 
 
-def _describe_error(source: str, error: dict[str, Any]) -> str:
+def _dict_step(where: str) -> Callable[[dict[str, Any], str, str], dict[str, Any]]:
+    """One level down a raw mapping, adding the section if it is missing."""
+
+    def step(node: dict[str, Any], part: str, _: str) -> dict[str, Any]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise SigbenchError(f"{where}: {part!r} is not a section")
+        return child
+
+    return step
+
+
+def _leave_out_other_kinds_keys(
+    raw: dict[str, Any], merged: dict[str, Any], overridden: set[str], every_kind: bool
+) -> None:
+    """Drop the file's model keys the final kind does not use, when the kind was switched.
+
+    ``every_kind``: drop them whatever the kind (a config sigbench wrote itself, from
+    before each kind had its own keys). Keys that overrides set are never dropped.
+    """
+    file_model, model = raw.get("model"), merged.get("model")
+    if not isinstance(file_model, dict) or not isinstance(model, dict) or "model" in overridden:
+        return
+    kind = model.get("kind", DEFAULT_MODEL_KIND)
+    switched = kind != file_model.get("kind", DEFAULT_MODEL_KIND)
+    if not (switched or every_kind) or not isinstance(kind, str) or kind not in _MODEL_CONFIGS:
+        return
+    used = _MODEL_CONFIGS[kind].model_fields
+    for key in [k for k in model if k not in used and k in file_model]:
+        if f"model.{key}" not in overridden:
+            log.info("model.%s: not used by model.kind %s; left out", key, kind)
+            del model[key]
+
+
+def _describe_error(source: str, error: dict[str, Any], merged: dict[str, Any]) -> str:
     key = ".".join(str(part) for part in error["loc"])
+    if error["type"] == UNKNOWN_KIND:
+        return f"{source}: {unknown_kind_message(error['ctx']['kind'])}"
     if error["type"] == "extra_forbidden":
-        section = error["loc"][:-1]
-        allowed = _allowed_keys(section)
-        return f"{source}: unknown key {key!r}; allowed here: {', '.join(allowed)}"
+        parent, _ = walk_key(ExperimentConfig, key, _schema_step)
+        kind = None
+        if issubclass(parent, ModelConfig):
+            kind = merged.get("model", {}).get("kind", DEFAULT_MODEL_KIND)
+        allowed = ", ".join(sorted(_section_fields(parent, kind)))
+        for_kind = f" for model.kind {kind!r}" if kind else ""
+        return f"{source}: unknown key {key!r}{for_kind}; allowed here: {allowed}"
     message = error["msg"].removeprefix("Value error, ")
     return f"{source}: {key} = {error.get('input')!r}: {message}"
 
 
-def _allowed_keys(section: tuple[Any, ...]) -> list[str]:
-    model: type[BaseModel] = ExperimentConfig
-    for part in section:
-        field = model.model_fields.get(str(part))
-        if field is None or not isinstance(field.annotation, type):
-            break
-        if issubclass(field.annotation, BaseModel):
-            model = field.annotation
-    return sorted(model.model_fields)
-
-
 def validate_config(
-    raw: dict[str, Any], source: str = "config", overrides: list[str] | None = None
+    raw: dict[str, Any],
+    source: str = "config",
+    overrides: list[str] | None = None,
+    *,
+    written_by_sigbench: bool = False,
 ) -> ExperimentConfig:
-    """Validate a raw mapping (plus overrides) or raise a one-line :class:`SigbenchError`."""
+    """Validate a raw mapping (plus overrides) or raise a one-line :class:`SigbenchError`.
+
+    ``written_by_sigbench``: ``raw`` is a run folder's resolved config, whose model section
+    may hold keys of other kinds (written before each kind had its own); they are left out.
+    """
     if not isinstance(raw, dict):
         raise SigbenchError(f"{source}: expected a mapping of sections, got {type(raw).__name__}")
     merged = apply_overrides(raw, overrides)
+    overridden = {parse_override(text)[0] for text in overrides or []}
+    _leave_out_other_kinds_keys(raw, merged, overridden, written_by_sigbench)
     try:
         return ExperimentConfig.model_validate(merged)
     except ValidationError as exc:
         first = exc.errors()[0]
         extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise SigbenchError(_describe_error(source, first) + extra) from None
+        raise SigbenchError(_describe_error(source, first, merged) + extra) from None
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def read_yaml(path: Path) -> Any:
+    """A YAML file's contents, or one line naming the file and the line that does not parse."""
+    try:
+        return yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise SigbenchError(f"{path}:{where}: YAML does not parse: {problem}") from None
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
@@ -201,14 +401,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Experim
     path = Path(path)
     if not path.is_file():
         raise SigbenchError(f"{path}: no such config file")
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise SigbenchError(f"{path}:{where}: YAML does not parse: {problem}") from None
-    config = validate_config(raw, str(path), overrides)
+    config = validate_config(read_yaml(path) or {}, str(path), overrides)
     if config.name is None:
         config.name = path.stem
     return config

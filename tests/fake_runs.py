@@ -9,14 +9,18 @@ from pathlib import Path
 
 import numpy as np
 
-from sigbench.config import ExperimentConfig, dump_config
+from sigbench.config import ExperimentConfig, dump_config, get_setting
 from sigbench.progress import Progress
 from sigbench.runs import rundir
 
 
+def _neurons(config: ExperimentConfig) -> int:
+    return get_setting(config, "model.neurons", 50)  # kinds without a Dense(n) head: 50
+
+
 def fake_accuracy(config: ExperimentConfig) -> float:
     """Depth and neurons help; each seed adds 0.1 points, so seeds spread a little."""
-    return 0.5 + 0.05 * config.signature.depth + config.model.neurons / 10_000 + config.seed / 1000
+    return 0.5 + 0.05 * config.signature.depth + _neurons(config) / 10_000 + config.seed / 1000
 
 
 FAKE_HALF_WIDTH = 0.01  # of every fake run's bootstrap interval of accuracy
@@ -32,7 +36,7 @@ def fake_predictions(accuracy: float) -> tuple[np.ndarray, np.ndarray]:
 
 def fake_params(config: ExperimentConfig, classes: int = 2) -> int:
     features = config.data.image_size * sum(3**k for k in range(1, config.signature.depth + 1))
-    return features * config.model.neurons + config.model.neurons * (classes + 1) + classes
+    return features * _neurons(config) + _neurons(config) * (classes + 1) + classes
 
 
 def fake_train(config: ExperimentConfig, results: Path, progress: Progress) -> Path:

@@ -3,9 +3,11 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
-from sigbench.config import ExperimentConfig, dump_config, load_config, validate_config
+from sigbench.config import ExperimentConfig, check_key, dump_config, load_config, validate_config
 from sigbench.errors import SigbenchError
+from sigbench.models import list_models, model_entry
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -16,7 +18,7 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name", ["demo", "fire_d4", "fashion_d4"])
+@pytest.mark.parametrize("name", ["demo", "fire_d4", "fashion_d4", "lfw_faces"])
 def test_shipped_configs_validate(name: str) -> None:
     config = load_config(REPO / "configs" / f"{name}.yaml")
     assert config.name == name
@@ -41,8 +43,6 @@ def test_run_id_follows_every_setting(tmp_path: Path) -> None:
 
 
 def test_resolved_config_round_trips(tmp_path: Path) -> None:
-    import yaml
-
     config = load_config(write(tmp_path, "train: {epochs: 3}\n"))
     again = validate_config(yaml.safe_load(dump_config(config)))
     assert again == config
@@ -59,6 +59,8 @@ def test_resolved_config_round_trips(tmp_path: Path) -> None:
         ("signature: {backend: gpu}\n", [], "'pysiglib'"),
         ("{}\n", ["signature.path=zigzag"], "signature.path = 'zigzag'"),
         ("{}\n", ["nosuch.key=1"], "unknown key 'nosuch'"),
+        ("{}\n", ["model.kind=[a, b]"], "model.kind = ['a', 'b'] is not a known model"),
+        ("model: {kind: vit, key_dim: 8}\n", [], "'model.key_dim' for model.kind 'vit'"),
     ],
 )
 def test_bad_values_give_one_line_naming_file_key_and_value(
@@ -100,3 +102,89 @@ def test_split_seed_takes_an_integer_or_the_word_seed(tmp_path: Path) -> None:
     path.write_text("data:\n  split_seed: often\n")
     with pytest.raises(SigbenchError, match="data.split_seed"):
         load_config(path)
+
+
+# --- per-kind model sections ----------------------------------------------------------------
+
+
+def keys_of(kind: str) -> list[str]:
+    return sorted(model_entry(kind).config.model_fields)
+
+
+@pytest.mark.parametrize("kind", list_models())
+def test_every_kind_round_trips_with_its_own_keys_only(tmp_path: Path, kind: str) -> None:
+    config = load_config(write(tmp_path, f"model: {{kind: {kind}}}\n"))
+    assert sorted(config.model.model_dump()) == keys_of(kind)
+    again = validate_config(yaml.safe_load(dump_config(config)))
+    assert again == config and again.run_id() == config.run_id()
+
+
+def test_a_key_the_kind_does_not_use_is_one_line_naming_the_kind_and_its_keys() -> None:
+    with pytest.raises(SigbenchError) as caught:
+        load_config(REPO / "configs" / "demo.yaml", ["model.kind=resnet18", "model.key_dim=32"])
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(str(REPO / "configs" / "demo.yaml"))
+    assert "unknown key 'model.key_dim' for model.kind 'resnet18'" in message
+    assert message.endswith(f"allowed here: {', '.join(keys_of('resnet18'))}")
+    assert "key_dim" not in keys_of("resnet18") and "key_dim" in keys_of("imagesig_attention")
+
+
+def test_a_file_setting_a_key_its_own_kind_does_not_use_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "model: {kind: logistic, neurons: 50}\n")
+    with pytest.raises(
+        SigbenchError, match="unknown key 'model.neurons' for model.kind 'logistic'"
+    ):
+        load_config(path)
+    with pytest.raises(SigbenchError, match="unknown key 'model.standardize' for model.kind 'vit'"):
+        load_config(write(tmp_path, "{}\n"), ["model.kind=vit", "model.standardize=false"])
+
+
+def test_switching_kind_keeps_the_files_keys_the_new_kind_uses(tmp_path: Path) -> None:
+    path = write(tmp_path, "model: {kind: imagesig_fc, neurons: 77, standardize: false}\n")
+    resnet = load_config(path, ["model.kind=resnet18"]).model
+    assert resnet.kind == "resnet18" and resnet.neurons == 77 and resnet.weights == "none"
+    assert not hasattr(resnet, "standardize")
+    assert load_config(path, ["model.kind=logistic"]).model.model_dump() == {
+        "kind": "logistic",
+        "weights": "none",
+    }
+
+
+def test_run_id_ignores_what_the_kind_does_not_use(tmp_path: Path) -> None:
+    plain = load_config(write(tmp_path, "model: {kind: resnet18}\n"))
+    via_imagesig = write(tmp_path, "model: {standardize: false, conv_channels: [8]}\n")
+    assert load_config(via_imagesig, ["model.kind=resnet18"]).run_id() == plain.run_id()
+    # An image model never reads the signature section.
+    resnet_depth5 = load_config(write(tmp_path, "model: {kind: resnet18}\n"), ["signature.depth=5"])
+    assert resnet_depth5.run_id() == plain.run_id()
+    fc = load_config(write(tmp_path, "{}\n"))
+    assert load_config(write(tmp_path, "{}\n"), ["signature.depth=5"]).run_id() != fc.run_id()
+    # What it does use still counts.
+    assert load_config(write(tmp_path, "model: {kind: resnet18, neurons: 51}\n")).run_id() != (
+        plain.run_id()
+    )
+
+
+def test_run_folder_configs_from_the_flat_schema_still_load() -> None:
+    flat = {
+        "kind": "resnet18", "neurons": 50, "dropout": 0.4, "standardize": True,
+        "conv_channels": [32, 64], "kernel_size": 3, "pool_size": 3, "transformer_layers": 2,
+        "attention_heads": 8, "key_dim": 64, "mlp_units": [64, 64], "weights": "none",
+        "weights_dir": None,
+    }  # fmt: skip
+    with pytest.raises(SigbenchError, match="for model.kind 'resnet18'"):
+        validate_config({"model": flat}, "config.yaml")
+    old = validate_config({"model": flat}, "config.yaml", written_by_sigbench=True)
+    assert old == validate_config({"model": {"kind": "resnet18"}})
+
+
+def test_unknown_kind_lists_the_registered_ones(tmp_path: Path) -> None:
+    with pytest.raises(SigbenchError) as caught:
+        load_config(write(tmp_path, "model: {kind: resnet9000}\n"))
+    assert f"is not a known model; choose one of: {', '.join(list_models())}" in str(caught.value)
+
+
+def test_grid_keys_are_checked_against_every_kinds_keys() -> None:
+    assert check_key("model.key_dim", "grid") == "model.key_dim"
+    with pytest.raises(SigbenchError, match="unknown key 'model.nope'; allowed here: attention_h"):
+        check_key("model.nope", "grid")

@@ -76,9 +76,10 @@ def train(
 
     With --seeds N, train it at N seeds and print each seed's scores and their mean and spread.
     """
+    import sigbench.models  # noqa: F401  (registers the model kinds the config is checked against)
     from sigbench.config import load_config
 
-    spec = load_config(config, overrides)  # before the heavy imports: bad specs fail fast
+    spec = load_config(config, overrides)  # before loading any data: bad specs fail fast
     if seeds is not None:
         _train_seeds(spec, seeds, results, analysis)
         return

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from sigbench.cli.output import console
+from sigbench.options import AUTO_BACKEND, PATH_TRANSFORMS, SIGNATURE_BACKENDS
 
 
 def signature(
@@ -16,9 +17,13 @@ def signature(
     size: int = typer.Option(64, "--size", min=2, help="Resize to this square first."),
     two_direction: bool = typer.Option(False, "--two-direction", help="Add the columns."),
     log_sig: bool = typer.Option(False, "--log-sig", help="Log-signature (Lyndon basis)."),
-    path: str = typer.Option("none", "--path", help="none | time | lead_lag | basepoint."),
+    path: str = typer.Option("none", "--path", help=f"{' | '.join(PATH_TRANSFORMS)}."),
     gray: bool = typer.Option(False, "--gray", help="Read the image as one channel."),
-    backend: str = typer.Option("auto", "--backend", help="Signature backend."),
+    backend: str = typer.Option(
+        AUTO_BACKEND,
+        "--backend",
+        help=f"Signature backend: {' | '.join((AUTO_BACKEND, *SIGNATURE_BACKENDS))}.",
+    ),
     npy: Path = typer.Option(None, "--npy", help="Also save the matrix as a .npy file."),
 ) -> None:
     """Draw the image, its row streams and its signature matrix as a heatmap."""
@@ -28,8 +33,8 @@ def signature(
     from sigbench.errors import SigbenchError
     from sigbench.reporting.signature_figure import draw_signature_figure, signature_matrix
 
-    if path not in ("none", "time", "lead_lag", "basepoint"):
-        raise SigbenchError(f"--path {path!r}: choose none, time, lead_lag or basepoint")
+    if path not in PATH_TRANSFORMS:
+        raise SigbenchError(f"--path {path!r}: choose {', '.join(PATH_TRANSFORMS)}")
     if not image.is_file():
         raise SigbenchError(f"{image}: no such image file")
     pixels = read_images([image], size, 1 if gray else 3)[0]

@@ -1,8 +1,30 @@
-"""Models: one registry, one :func:`create_model`, a module per family."""
+"""Models: one registry, one :func:`create_model`, a module per family.
 
-# Importing a family's module registers its kinds.
-from sigbench.models import cnn, imagesig, simple, vit  # noqa: F401
-from sigbench.models.registry import create_model, list_models, model_entry, register_model
+Importing a family's module registers its kinds, in the order the ``models`` grid lists
+them: the ImageSig heads, then the baselines, cheapest first. A new family is one module
+here plus its import below (where it belongs in that order).
+"""
+
+# isort: off
+from sigbench.models import imagesig, simple, vit, cnn  # noqa: F401
+
+# isort: on
+from sigbench.models.registry import (
+    ModelEntry,
+    create_model,
+    list_models,
+    model_config,
+    model_entry,
+    register_model,
+)
 from sigbench.models.transfer import apply_finetune
 
-__all__ = ["apply_finetune", "create_model", "list_models", "model_entry", "register_model"]
+__all__ = [
+    "ModelEntry",
+    "apply_finetune",
+    "create_model",
+    "list_models",
+    "model_config",
+    "model_entry",
+    "register_model",
+]

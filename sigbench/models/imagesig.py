@@ -11,6 +11,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from pydantic import Field
 from torch import nn
 
 from sigbench.config import ModelConfig
@@ -19,6 +20,39 @@ from sigbench.models.registry import register_model
 
 # Below this training std (pixels scaled to [0, 1]) a feature counts as constant.
 MIN_STD = 1e-3
+
+
+class DenseHeadConfig(ModelConfig):
+    """The paper's Dense(n) classifier, on every ImageSig head and transfer baseline."""
+
+    neurons: int = Field(50, ge=1, le=100_000, description="width of the dense layer")
+    dropout: float = Field(0.4, ge=0.0, lt=1.0, description="dropout before the output layer")
+
+
+class FcConfig(DenseHeadConfig):
+    """``imagesig_fc``: the signature matrix flattened into the dense head."""
+
+    input = "signature"
+    standardize: bool = Field(
+        True, description="scale each feature by the training split's mean and std"
+    )
+
+
+class ConvConfig(FcConfig):
+    """``imagesig_conv``: Conv1D + MaxPool1D blocks along the streams first."""
+
+    conv_channels: list[int] = Field(default_factory=lambda: [32, 64])
+    kernel_size: int = Field(3, ge=1)
+    pool_size: int = Field(3, ge=1)
+
+
+class AttentionConfig(ConvConfig):
+    """``imagesig_attention``: the conv block, then transformer layers and sequence pooling."""
+
+    transformer_layers: int = Field(2, ge=0, description="the paper used 50")
+    attention_heads: int = Field(8, ge=1)
+    key_dim: int = Field(64, ge=1)
+    mlp_units: list[int] = Field(default_factory=lambda: [64, 64])
 
 
 class FeatureStandardizer(nn.Module):
@@ -71,7 +105,7 @@ def _dense_block(in_features: int, neurons: int, dropout: float, num_classes: in
 class ConvBlock(nn.Module):
     """Conv1D(c, k, ReLU) + MaxPool1D(p) per entry of ``channels``, along the stream axis."""
 
-    def __init__(self, input_shape: tuple[int, int], config: ModelConfig) -> None:
+    def __init__(self, input_shape: tuple[int, int], config: ConvConfig) -> None:
         super().__init__()
         streams, length = input_shape
         layers: list[nn.Module] = []
@@ -120,7 +154,7 @@ class MultiHeadSelfAttention(nn.Module):
 class TransformerLayer(nn.Module):
     """Pre-norm transformer unit: LN, attention, residual, LN, GELU MLP, residual."""
 
-    def __init__(self, width: int, config: ModelConfig) -> None:
+    def __init__(self, width: int, config: AttentionConfig) -> None:
         super().__init__()
         if config.mlp_units[-1] != width:
             raise SigbenchError(
@@ -154,8 +188,8 @@ class SequencePooling(nn.Module):
         return (weights * x).sum(dim=1)
 
 
-@register_model("imagesig_fc", input="signature", description="flatten, Dense(n), Dense(K)")
-def imagesig_fc(input_shape: tuple[int, ...], num_classes: int, config: ModelConfig) -> nn.Module:
+@register_model("imagesig_fc", config=FcConfig, description="flatten, Dense(n), Dense(K)")
+def imagesig_fc(input_shape: tuple[int, ...], num_classes: int, config: FcConfig) -> nn.Module:
     head = nn.Sequential(
         nn.Flatten(),
         _dense_block(math.prod(input_shape), config.neurons, config.dropout, num_classes),
@@ -163,8 +197,8 @@ def imagesig_fc(input_shape: tuple[int, ...], num_classes: int, config: ModelCon
     return ImageSigClassifier(input_shape, head, config.standardize)
 
 
-@register_model("imagesig_conv", input="signature", description="two Conv1D blocks, Dense(n)")
-def imagesig_conv(input_shape: tuple[int, ...], num_classes: int, config: ModelConfig) -> nn.Module:
+@register_model("imagesig_conv", config=ConvConfig, description="two Conv1D blocks, Dense(n)")
+def imagesig_conv(input_shape: tuple[int, ...], num_classes: int, config: ConvConfig) -> nn.Module:
     conv = ConvBlock((input_shape[0], input_shape[1]), config)
     head = nn.Sequential(
         conv,
@@ -177,10 +211,12 @@ def imagesig_conv(input_shape: tuple[int, ...], num_classes: int, config: ModelC
 
 
 @register_model(
-    "imagesig_attention", input="signature", description="conv block, transformer layers, pooling"
+    "imagesig_attention",
+    config=AttentionConfig,
+    description="conv block, transformer layers, pooling",
 )
 def imagesig_attention(
-    input_shape: tuple[int, ...], num_classes: int, config: ModelConfig
+    input_shape: tuple[int, ...], num_classes: int, config: AttentionConfig
 ) -> nn.Module:
     conv = ConvBlock((input_shape[0], input_shape[1]), config)
     width = conv.out_channels

@@ -13,10 +13,9 @@ import math
 import torch
 from torch import nn
 
-from sigbench.config import ModelConfig
 from sigbench.models.registry import register_model
 from sigbench.models.transfer import PixelPreprocess
-from sigbench.models.weights import load_weights
+from sigbench.models.weights import WeightsConfig, load_weights
 
 CNN_CHANNELS = (16, 32, 64)
 CNN_POOLS = (2, 2, 4)
@@ -24,10 +23,17 @@ CNN_DENSE = 64
 CNN_MIN_SIZE = math.prod(CNN_POOLS)
 
 
+@register_model("logistic", config=WeightsConfig, description="logistic regression on the pixels")
+def logistic(input_shape: tuple[int, ...], num_classes: int, config: WeightsConfig) -> nn.Module:
+    model = nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), num_classes))
+    load_weights(model, config)
+    return model
+
+
 @register_model(
-    "simple_cnn", input="image", description="lecture CNN: Conv 16-32-64 + pools, Dense(64)"
+    "simple_cnn", config=WeightsConfig, description="lecture CNN: Conv 16-32-64 + pools, Dense(64)"
 )
-def simple_cnn(input_shape: tuple[int, ...], num_classes: int, config: ModelConfig) -> nn.Module:
+def simple_cnn(input_shape: tuple[int, ...], num_classes: int, config: WeightsConfig) -> nn.Module:
     channels, height, width = input_shape
     height, width = max(height, CNN_MIN_SIZE), max(width, CNN_MIN_SIZE)
     layers: list[nn.Module] = [PixelPreprocess((height, width), channels, (0.0,) * 3, (1.0,) * 3)]
@@ -47,10 +53,3 @@ def simple_cnn(input_shape: tuple[int, ...], num_classes: int, config: ModelConf
     )
     load_weights(model, config)
     return model.to(memory_format=torch.channels_last)
-
-
-@register_model("logistic", input="image", description="logistic regression on the pixels")
-def logistic(input_shape: tuple[int, ...], num_classes: int, config: ModelConfig) -> nn.Module:
-    model = nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), num_classes))
-    load_weights(model, config)
-    return model

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sigbench.config import ModelConfig
-from sigbench.models.imagesig import _dense_block
+from sigbench.config import FinetuneMode
+from sigbench.models.imagesig import DenseHeadConfig, _dense_block
+from sigbench.models.weights import WeightsConfig
 
 log = logging.getLogger(__name__)
 
-Finetune = Literal["head", "last_stage", "full"]
+
+class TransferConfig(WeightsConfig, DenseHeadConfig):
+    """A backbone from ``model.weights`` under the paper's Dense(n) head."""
 
 
 class PixelPreprocess(nn.Module):
@@ -64,7 +66,7 @@ class TransferNet(nn.Module):
         backbone: nn.Module,
         features: int,
         num_classes: int,
-        config: ModelConfig,
+        config: DenseHeadConfig,
         *,
         last_stage: Sequence[str],
         pretrained: bool,
@@ -75,7 +77,7 @@ class TransferNet(nn.Module):
         self.head = _dense_block(features, config.neurons, config.dropout, num_classes)
         self.last_stage = tuple(last_stage)
         self.pretrained = pretrained
-        self.finetune: Finetune = "full"
+        self.finetune: FinetuneMode = "full"
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         return self.head(self.backbone(self.preprocess(pixels)))
@@ -83,7 +85,7 @@ class TransferNet(nn.Module):
     def _stage_modules(self) -> list[nn.Module]:
         return [self.backbone.get_submodule(name) for name in self.last_stage]
 
-    def set_finetune(self, mode: Finetune) -> Finetune:
+    def set_finetune(self, mode: FinetuneMode) -> FinetuneMode:
         """Freeze what ``mode`` leaves untrained; returns the mode in effect."""
         self.finetune = mode if self.pretrained else "full"
         self.backbone.requires_grad_(self.finetune == "full")
@@ -104,7 +106,7 @@ class TransferNet(nn.Module):
         return self
 
 
-def apply_finetune(model: nn.Module, mode: Finetune) -> Finetune | None:
+def apply_finetune(model: nn.Module, mode: FinetuneMode) -> FinetuneMode | None:
     """Freeze a transfer model's layers as ``train.finetune`` says; None for other models."""
     if not isinstance(model, TransferNet):
         return None

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 
+from pydantic import Field
 from timm.models.vision_transformer import VisionTransformer
 from torch import nn
 
-from sigbench.config import ModelConfig
 from sigbench.errors import SigbenchError
 from sigbench.models.registry import register_model
-from sigbench.models.transfer import PixelPreprocess, TransferNet
+from sigbench.models.transfer import PixelPreprocess, TransferConfig, TransferNet
 from sigbench.models.weights import load_weights
 
 WIDTH = 64
@@ -26,18 +26,23 @@ DROPOUT = 0.1
 MEAN, STD = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)  # timm's ViT defaults
 
 
+class VitConfig(TransferConfig):
+    """``vit``: how deep the transformer is and how many heads each block has."""
+
+    transformer_layers: int = Field(2, ge=1, description="transformer blocks")
+    attention_heads: int = Field(8, ge=1, description=f"must divide the width {WIDTH}")
+
+
 def patch_size(side: int) -> int:
     """A power of two between 2 and 16 giving about :data:`PATCHES_PER_SIDE` patches a side."""
     return min(16, max(2, 2 ** round(math.log2(side / PATCHES_PER_SIDE))))
 
 
 @register_model(
-    "vit", input="image", description=f"small ViT from scratch (width {WIDTH}), Dense(n) head"
+    "vit", config=VitConfig, description=f"small ViT from scratch (width {WIDTH}), Dense(n) head"
 )
-def vit(input_shape: tuple[int, ...], num_classes: int, config: ModelConfig) -> nn.Module:
+def vit(input_shape: tuple[int, ...], num_classes: int, config: VitConfig) -> nn.Module:
     channels, height, width = input_shape
-    if config.transformer_layers < 1:
-        raise SigbenchError("model.transformer_layers = 0: a ViT needs at least one; try 6")
     if WIDTH % config.attention_heads:
         raise SigbenchError(
             f"model.attention_heads = {config.attention_heads}: the ViT's width {WIDTH} must "

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import torch
+from pydantic import Field
 from torch import nn
 
 from sigbench.config import ModelConfig
@@ -27,6 +28,13 @@ NONE = "none"
 MAX_TRAILING_TENSORS = 2
 STRIPPED_PREFIXES = ("module.", "backbone.")
 WRAPPER_KEYS = ("state_dict", "model", "state_dict_ema")
+
+
+class WeightsConfig(ModelConfig):
+    """What every image baseline reads: the weights it starts from."""
+
+    input = "image"
+    weights: str = Field("none", description="imagenet, none or a state dict file")
 
 
 @dataclass(frozen=True)
@@ -147,11 +155,15 @@ def find_imagenet_file(files: ImagenetFiles, weights_dir: Path | None) -> Path:
 
 
 def load_weights(
-    module: nn.Module, config: ModelConfig, imagenet: ImagenetFiles | None = None
+    module: nn.Module,
+    config: WeightsConfig,
+    imagenet: ImagenetFiles | None = None,
+    weights_dir: Path | None = None,
 ) -> bool:
     """Fill ``module`` as ``config.weights`` says; True when it now holds trained weights.
 
-    ``imagenet`` is None for models that have no ImageNet weights (they accept files only).
+    ``imagenet`` is None for models that have no ImageNet weights (they accept files only);
+    ``weights_dir`` is where to look for those first.
     """
     if config.weights == NONE:
         return False
@@ -161,7 +173,7 @@ def load_weights(
                 f"model.weights = 'imagenet': model.kind = {config.kind!r} is trained from "
                 "scratch and has no ImageNet weights; use none or a state dict file"
             )
-        path = find_imagenet_file(imagenet, config.weights_dir)
+        path = find_imagenet_file(imagenet, weights_dir)
     else:
         path = Path(config.weights).expanduser()
     load_matching(module, read_state_dict(path), str(path), config.kind)

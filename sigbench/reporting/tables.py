@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from sigbench.config import ExperimentConfig
+from sigbench.config import ExperimentConfig, get_setting
 from sigbench.reporting.paper import PAPER_TABLES, paper_figures
 from sigbench.runs import rundir
 from sigbench.runs.grid_records import GridRecord
@@ -74,9 +74,7 @@ class GridTable:
 
 
 def _setting(config: ExperimentConfig, key: str) -> Any:
-    node: Any = config
-    for part in key.split("."):
-        node = getattr(node, part)
+    node = get_setting(config, key)  # None where the run's model kind has no such key
     return node if isinstance(node, int | float | str | bool) or node is None else str(node)
 
 

@@ -80,8 +80,8 @@ def load_run(run: Path) -> LoadedRun:
         checkpoint["kind"],
         input_shape=tuple(checkpoint["input_shape"]),
         num_classes=len(checkpoint["classes"]),
-        # The checkpoint holds every weight: no ImageNet file is needed to reload a run.
-        config=config.model.model_copy(update={"weights": "none"}),
+        config=config.model,
+        pretrained=False,  # the checkpoint holds every weight: no ImageNet file is needed
     )
     model.load_state_dict(checkpoint["state_dict"])
     model.eval()

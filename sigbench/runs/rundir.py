@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 import torch
-import yaml
 
-from sigbench.config import ExperimentConfig, validate_config
+import sigbench.models  # noqa: F401  (registers the model kinds a run's config is checked against)
+from sigbench.config import ExperimentConfig, read_yaml, validate_config
 from sigbench.errors import SigbenchError
 
 CONFIG_FILE = "config.yaml"
@@ -148,6 +148,10 @@ def read_metrics(run: Path) -> dict[str, Any]:
 
 
 def read_config(run: Path) -> ExperimentConfig:
-    """The resolved config a run folder stores, validated as any spec is."""
+    """The resolved config a run folder stores, validated as any spec is.
+
+    A config written before each model kind had its own keys still loads: the keys its
+    kind does not use are left out.
+    """
     path = Path(run) / CONFIG_FILE
-    return validate_config(yaml.safe_load(path.read_text()) or {}, str(path))
+    return validate_config(read_yaml(path) or {}, str(path), written_by_sigbench=True)

@@ -19,8 +19,7 @@ import numpy as np
 import torch
 
 from sigbench.errors import SigbenchError
-
-PATH_TRANSFORMS: tuple[str, ...] = ("none", "time", "lead_lag", "basepoint")
+from sigbench.options import PATH_TRANSFORMS
 
 
 def check_path(path: str) -> str:

@@ -12,27 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel
-
-from sigbench.config import ExperimentConfig
+from sigbench.config import check_key, read_yaml
 from sigbench.errors import SigbenchError
+from sigbench.models import list_models
 from sigbench.sweeps.seeds import check_seeds
-
-# What the ``models`` grid compares: the ImageSig heads, then the baselines, cheapest first.
-# Baselines take model.weights / train.finetune from the base config (default: from scratch).
-MODEL_KINDS: list[str] = [
-    "imagesig_fc",
-    "imagesig_conv",
-    "imagesig_attention",
-    "logistic",
-    "simple_cnn",
-    "vit",
-    "mobilenetv2",
-    "efficientnet_lite0",
-    "resnet18",
-    "resnet50",
-]
 
 
 @dataclass(frozen=True)
@@ -62,35 +45,11 @@ BUILTIN_GRIDS: dict[str, Grid] = {
             paper_table="table4",
         ),
         Grid("resolution", {"data.image_size": [16, 32, 64]}),
-        Grid("models", {"model.kind": MODEL_KINDS}),
+        # Every registered kind, in registry order: the ImageSig heads, then the baselines,
+        # cheapest first. Baselines take model.weights / train.finetune from the base config.
+        Grid("models", {"model.kind": list_models()}),
     )
 }
-
-
-def _check_key(key: object, source: str) -> str:
-    """``key`` if it names a setting (not a section) of :class:`ExperimentConfig`."""
-    if not isinstance(key, str) or not key:
-        raise SigbenchError(f"{source}: grid key {key!r} must be a dotted config key")
-    model: type[BaseModel] = ExperimentConfig
-    parts = key.split(".")
-    for depth, part in enumerate(parts):
-        field = model.model_fields.get(part)
-        if field is None:
-            allowed = ", ".join(sorted(model.model_fields))
-            raise SigbenchError(f"{source}: unknown key {key!r}; allowed here: {allowed}")
-        annotation = field.annotation
-        is_section = isinstance(annotation, type) and issubclass(annotation, BaseModel)
-        last = depth == len(parts) - 1
-        if is_section and last:
-            example = next(iter(annotation.model_fields))
-            raise SigbenchError(
-                f"{source}: {key!r} is a section; name one of its settings, e.g. {key}.{example}"
-            )
-        if not is_section and not last:
-            raise SigbenchError(f"{source}: {'.'.join(parts[: depth + 1])!r} is not a section")
-        if is_section:
-            model = annotation
-    return key
 
 
 def _check_values(key: str, values: object, source: str) -> list[Any]:
@@ -117,7 +76,7 @@ def grid_from_mapping(name: str, raw: object, source: str) -> Grid:
             "e.g. 'signature.depth: [3, 4]'"
         )
     axes = {
-        _check_key(key, source): _check_values(key, values, source) for key, values in axes.items()
+        check_key(key, source): _check_values(key, values, source) for key, values in axes.items()
     }
     return Grid(name, axes, source=source, seeds=seeds)
 
@@ -132,10 +91,4 @@ def load_grid(spec: str) -> Grid:
             f"--grid {spec!r}: not a built-in grid ({', '.join(BUILTIN_GRIDS)}) "
             "nor an existing YAML file"
         )
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise SigbenchError(f"{path}:{where}: YAML does not parse") from None
-    return grid_from_mapping(path.stem, raw, str(path))
+    return grid_from_mapping(path.stem, read_yaml(path), str(path))

@@ -21,7 +21,6 @@ from typing import Any
 
 from sigbench.config import ExperimentConfig, validate_config
 from sigbench.errors import SigbenchError
-from sigbench.models import list_models
 from sigbench.progress import SILENT, Progress
 from sigbench.runs import rundir
 from sigbench.runs.grid_records import GridRecord, write_grid_record
@@ -51,11 +50,6 @@ def expand_grid(base: ExperimentConfig, grid: Grid, seeds: int | None = None) ->
         values = dict(zip(grid.axes, combination, strict=True))
         overrides = [f"{key}={json.dumps(value)}" for key, value in values.items()]
         config = validate_config(raw, source, overrides)
-        if config.model.kind not in list_models():
-            raise SigbenchError(
-                f"{source}: model.kind = {config.model.kind!r} is not a known model; "
-                f"choose one of: {', '.join(list_models())}"
-            )
         for point in seed_points(config, grid.seeds if seeds is None else seeds, values):
             points.setdefault(point.run_id, point)
     return list(points.values())

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from sigbench.config import ModelConfig, TrainConfig, load_config
+from sigbench.config import TrainConfig, load_config
 from sigbench.models import create_model
 from sigbench.training.inputs import FeatureInputs
 from sigbench.training.loop import fit
@@ -24,7 +24,7 @@ def losses(config: TrainConfig, class_weights: np.ndarray | None) -> list[float]
     features = rng.normal(size=(300, 4, 3)).astype(np.float32)
     features[:, 0, 0] += 1.5 * labels
     torch.manual_seed(0)
-    model = create_model("imagesig_fc", input_shape=(4, 3), num_classes=2, config=ModelConfig())
+    model = create_model("imagesig_fc", input_shape=(4, 3), num_classes=2)
     result = fit(
         model, FeatureInputs(features), labels, None, None, config, class_weights=class_weights
     )

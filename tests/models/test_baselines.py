@@ -9,26 +9,18 @@ import timm
 import torch
 from torch import nn
 
-from sigbench.config import ModelConfig
 from sigbench.errors import SigbenchError
-from sigbench.models import create_model, model_entry
+from sigbench.models import create_model, list_models, model_config, model_entry
 from sigbench.models.cnn import FAMILIES
 from sigbench.models.transfer import TransferNet, apply_finetune
+from sigbench.options import FINETUNE_MODES
 
-BASELINES = [
-    "resnet18",
-    "resnet50",
-    "mobilenetv2",
-    "efficientnet_lite0",
-    "vit",
-    "simple_cnn",
-    "logistic",
-]
+BASELINES = [kind for kind in list_models() if model_entry(kind).input == "image"]
 
 
 def build(kind: str, shape=(3, 16, 16), classes: int = 3, **settings) -> nn.Module:
     return create_model(
-        kind, input_shape=shape, num_classes=classes, config=ModelConfig(kind=kind, **settings)
+        kind, input_shape=shape, num_classes=classes, config=model_config(kind, **settings)
     )
 
 
@@ -91,12 +83,15 @@ def test_finetune_modes_freeze_what_they_say(resnet18_file: Path) -> None:
     head = {n for n, _ in model.named_parameters() if n.startswith("head.")}
     layer4 = {n for n, _ in model.named_parameters() if n.startswith("backbone.layer4.")}
 
-    assert apply_finetune(model, "head") == "head"
-    assert trainable(model) == head
-    assert apply_finetune(model, "last_stage") == "last_stage"
-    assert trainable(model) == head | layer4
-    assert apply_finetune(model, "full") == "full"
-    assert trainable(model) == {n for n, _ in model.named_parameters()}
+    expected = {
+        "head": head,
+        "last_stage": head | layer4,
+        "full": set(dict(model.named_parameters())),
+    }
+    assert list(expected) == list(FINETUNE_MODES)
+    for mode in FINETUNE_MODES:
+        assert apply_finetune(model, mode) == mode
+        assert trainable(model) == expected[mode]
 
 
 def test_frozen_batchnorm_keeps_its_statistics_in_training_mode(resnet18_file: Path) -> None:

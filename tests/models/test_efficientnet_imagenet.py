@@ -8,8 +8,7 @@ import torch
 import torch.nn.functional as F
 from skimage import data
 
-from sigbench.config import ModelConfig
-from sigbench.models import create_model
+from sigbench.models import create_model, model_config
 from sigbench.models.cnn import imagenet_files
 from sigbench.models.weights import find_imagenet_file, load_matching, read_state_dict
 
@@ -45,7 +44,7 @@ def test_imagenet_option_gives_the_same_backbone(classifier: torch.nn.Module) ->
         "efficientnet_lite0",
         input_shape=(3, 32, 32),
         num_classes=2,
-        config=ModelConfig(kind="efficientnet_lite0", weights="imagenet"),
+        config=model_config("efficientnet_lite0", weights="imagenet"),
     )
     assert model.pretrained
     expected = classifier.state_dict()

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sigbench.config import ModelConfig
 from sigbench.errors import SigbenchError
-from sigbench.models import create_model
+from sigbench.models import create_model, model_config
 from sigbench.models.imagesig import MIN_STD, FeatureStandardizer
 from sigbench.reporting.paper import PAPER_TABLES
 from sigbench.training.costs import count_parameters
@@ -16,7 +15,7 @@ RGB_DEPTH4 = 3 + 9 + 27 + 81  # 120 signature terms per stream
 
 
 def build(kind: str, streams: int, length: int = RGB_DEPTH4, classes: int = 2, **settings):
-    config = ModelConfig(kind=kind, **settings)
+    config = model_config(kind, **settings)
     return create_model(kind, input_shape=(streams, length), num_classes=classes, config=config)
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from sigbench.config import load_config
 from sigbench.errors import SigbenchError
-from sigbench.sweeps.grids import BUILTIN_GRIDS, MODEL_KINDS, load_grid
+from sigbench.models import list_models, model_entry
+from sigbench.sweeps.grids import BUILTIN_GRIDS, load_grid
 from sigbench.sweeps.scheduler import expand_grid
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,7 +27,22 @@ def test_builtin_grids_have_the_paper_table_sizes(name: str, size: int) -> None:
 
 def test_models_grid_covers_every_listed_head() -> None:
     points = expand_grid(load_config(DEMO), BUILTIN_GRIDS["models"])
-    assert [p.config.model.kind for p in points] == MODEL_KINDS
+    assert [p.config.model.kind for p in points] == list_models()
+
+
+@pytest.mark.parametrize("name", ["demo", "lfw_faces", "fashion_d4", "fire_d4"])
+def test_models_grid_expands_over_the_shipped_configs(name: str) -> None:
+    base = load_config(DEMO.parent / f"{name}.yaml")
+    points = expand_grid(base, BUILTIN_GRIDS["models"])
+    assert [p.config.model.kind for p in points] == list_models()
+    assert len({p.run_id for p in points}) == len(points)
+    # The file's model keys carry over to each kind that uses them (fire_d4's standardize:
+    # false to the ImageSig heads, every file's neurons to each Dense(n) head).
+    for point in points:
+        used = model_entry(point.config.model.kind).config.model_fields
+        model = point.config.model.model_dump()
+        carried = {k: v for k, v in base.model.model_dump().items() if k in used and k != "kind"}
+        assert all(model[k] == v for k, v in carried.items())
 
 
 def test_points_are_the_product_in_key_order_with_train_run_ids() -> None:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from sigbench.config import ModelConfig, TrainConfig
-from sigbench.models import create_model
+from sigbench.config import TrainConfig
+from sigbench.models import create_model, model_config
 from sigbench.training.inputs import FeatureInputs
 from sigbench.training.loop import fit, predict_proba
 from sigbench.training.losses import FocalLoss
@@ -24,7 +24,10 @@ def train(config: TrainConfig, seed: int = 0):
     val_features, val_labels = blobs(60, 2)
     torch.manual_seed(seed)
     model = create_model(
-        "imagesig_fc", input_shape=(4, 3), num_classes=2, config=ModelConfig(neurons=8)
+        "imagesig_fc",
+        input_shape=(4, 3),
+        num_classes=2,
+        config=model_config("imagesig_fc", neurons=8),
     )
     result = fit(
         model,
@@ -82,7 +85,10 @@ def test_val_loss_is_the_training_criterion_not_plain_nll() -> None:
     features, labels = blobs(200, 1)
     val_features, val_labels = blobs(60, 2)
     model = create_model(
-        "imagesig_fc", input_shape=(4, 3), num_classes=2, config=ModelConfig(neurons=8)
+        "imagesig_fc",
+        input_shape=(4, 3),
+        num_classes=2,
+        config=model_config("imagesig_fc", neurons=8),
     )
     config = TrainConfig(epochs=1, batch_size=50, loss="focal", focal_gamma=2.0)
     weights = np.array([0.25, 4.0])

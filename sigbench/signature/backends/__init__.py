@@ -21,10 +21,12 @@ from functools import cache
 import numpy as np
 
 from sigbench.errors import SigbenchError
+from sigbench.options import AUTO_BACKEND
 
 SignatureFunction = Callable[[np.ndarray, int, bool], np.ndarray]
 
-# Fastest first, as measured by scripts/bench_signature.py: "auto" takes the first that loads.
+# The module of each name in sigbench.options.SIGNATURE_BACKENDS (fastest first, as measured
+# by scripts/bench_signature.py): "auto" takes the first that loads.
 BACKENDS: dict[str, str] = {
     "lanes": "sigbench.signature.backends.lanes",
     "pysiglib": "sigbench.signature.backends.pysiglib_backend",
@@ -50,7 +52,7 @@ def available_backends() -> list[str]:
 
 def resolve_backend(name: str) -> str:
     """``auto`` -> the fastest installed backend; any other name is checked to be usable."""
-    if name == "auto":
+    if name == AUTO_BACKEND:
         return next(backend for backend in BACKENDS if _load(backend) is not None)
     if name not in BACKENDS:
         raise SigbenchError(

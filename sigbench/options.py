@@ -1,0 +1,37 @@
+"""The closed option lists of the experiment schema, each written once.
+
+The config schema (the bottom layer) turns each list into a ``Literal`` type; the module
+named beside it implements exactly these names and reads them from here (a test checks
+each implementation covers its list); CLI help and the tests read them from here too. This
+module imports nothing, so the signature engine, the data layer and the config can all
+use it without depending on each other.
+
+Model kinds are not here: they are an open set, registered by the model family modules
+(:func:`sigbench.models.register_model`), each with its own config class.
+"""
+
+from __future__ import annotations
+
+# sigbench.signature.streams: what each stream becomes before its signature is taken.
+PATH_TRANSFORMS: tuple[str, ...] = ("none", "time", "lead_lag", "basepoint")
+
+# sigbench.signature.backends, fastest first as measured by scripts/bench_signature.py:
+# ``auto`` takes the first that loads.
+SIGNATURE_BACKENDS: tuple[str, ...] = ("lanes", "pysiglib", "signatory", "torch", "iisignature")
+AUTO_BACKEND = "auto"
+
+# sigbench.data.augment: offline copies for ImageSig, online per batch for image models.
+AUGMENTATIONS: tuple[str, ...] = (
+    "flip_horizontal",
+    "flip_vertical",
+    "brightness",
+    "color",
+    "rotate45",
+    "noise",
+)
+
+# sigbench.data.sources: where images come from.
+DATA_SOURCES: tuple[str, ...] = ("builtin", "imagefolder", "labelfile", "csv")
+
+# sigbench.models.transfer: what a pretrained baseline trains.
+FINETUNE_MODES: tuple[str, ...] = ("head", "last_stage", "full")

@@ -1,0 +1,51 @@
+"""Each option list is written once (sigbench.options); the schema, the implementations and
+the CLI help all follow it."""
+
+from __future__ import annotations
+
+import importlib.util
+import typing
+
+import pytest
+from typer.testing import CliRunner
+
+from sigbench import options
+from sigbench.cli import app
+from sigbench.config import DataConfig, SignatureConfig, TrainConfig
+from sigbench.data.augment import AUGMENTATIONS
+from sigbench.data.sources import OPENERS
+from sigbench.signature.backends import BACKENDS
+
+
+def literal_values(section: type, key: str) -> tuple[str, ...]:
+    annotation = section.model_fields[key].annotation
+    if typing.get_origin(annotation) is list:
+        (annotation,) = typing.get_args(annotation)
+    return typing.get_args(annotation)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "names"),
+    [
+        (SignatureConfig, "path", options.PATH_TRANSFORMS),
+        (SignatureConfig, "backend", (options.AUTO_BACKEND, *options.SIGNATURE_BACKENDS)),
+        (DataConfig, "augment", options.AUGMENTATIONS),
+        (DataConfig, "source", options.DATA_SOURCES),
+        (TrainConfig, "finetune", options.FINETUNE_MODES),
+    ],
+)
+def test_the_schema_takes_exactly_each_list(section: type, key: str, names: tuple) -> None:
+    assert literal_values(section, key) == names
+
+
+def test_every_listed_name_has_an_implementation() -> None:
+    assert tuple(AUGMENTATIONS) == options.AUGMENTATIONS
+    assert set(OPENERS) == set(options.DATA_SOURCES)
+    assert tuple(BACKENDS) == options.SIGNATURE_BACKENDS
+    assert all(importlib.util.find_spec(module) for module in BACKENDS.values())
+
+
+def test_cli_help_lists_the_paths_and_backends() -> None:
+    shown = CliRunner().invoke(app, ["signature", "--help"], terminal_width=200).output
+    for name in (*options.PATH_TRANSFORMS, options.AUTO_BACKEND, *options.SIGNATURE_BACKENDS):
+        assert name in shown
