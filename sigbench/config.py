@@ -79,6 +79,12 @@ class DataConfig(_Section):
         "none", description="class_weights: alpha_c = N / (K * N_c) in the loss (Table 1)"
     )
     strict: bool = Field(False, description="unreadable images are an error, not skipped")
+    cache: bool = Field(
+        True, description="keep decoded pixels in results/cache/pixels for every later run"
+    )
+    jpeg_draft: bool = Field(
+        False, description="decode JPEGs at reduced scale first (faster; pixels differ)"
+    )
     split_seed: int | Literal["seed"] | None = Field(
         None,
         description="seeds the test/val splits and max_per_class; None: the run's seed, shared "
@@ -187,12 +193,16 @@ class ExperimentConfig(_Section):
         """A short hash of every setting the run uses: equal configs give equal run ids.
 
         ``data.split_seed`` counts only where it draws other splits than ``seed`` would, so
-        the first run of ``--seeds N`` is the plain run. An image model's run id leaves out
-        the ``signature`` section, which it never reads.
+        the first run of ``--seeds N`` is the plain run; for the same reason (old run ids
+        stay valid) ``data.jpeg_draft`` counts only when on. ``data.cache`` only says where
+        pixels come from, so it never counts. An image model's run id leaves out the
+        ``signature`` section, which it never reads.
         """
         unused = {"signature"} if self.model.input == "image" else set()
         settings = self.model_dump(mode="json", exclude=unused)
-        del settings["data"]["split_seed"]
+        del settings["data"]["split_seed"], settings["data"]["cache"]
+        if not self.data.jpeg_draft:
+            del settings["data"]["jpeg_draft"]
         if self.data.splits_seed(self.seed) != self.seed:
             settings["data"]["split_seed"] = self.data.splits_seed(self.seed)
         blob = json.dumps(settings, sort_keys=True)

@@ -39,8 +39,9 @@ AnalysisOption = typer.Option(
 SUMMARY_KEYS = (
     "accuracy", "accuracy_ci95", "f1_macro", "f1_macro_ci95", "hter", "hter_ci95", "far", "frr",
     "threshold", "hter_val_threshold", "eer", "roc_auc", "ece", "params",
-    "weights_kb", "checkpoint_kb", "flops_per_image", "train_seconds", "featurize_seconds",
-    "feature_cache", "epochs_run", "best_epoch", "n_train", "n_val", "n_test",
+    "weights_kb", "checkpoint_kb", "flops_per_image", "train_seconds", "decode_seconds",
+    "pixel_cache", "featurize_seconds", "feature_cache", "epochs_run", "best_epoch", "n_train",
+    "n_val", "n_test",
 )  # fmt: skip
 SeedsOption = typer.Option(
     None,

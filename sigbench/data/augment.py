@@ -17,12 +17,13 @@ every training image. Only the training split is ever augmented.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 from scipy import ndimage
 
-from sigbench.data.imageset import ImageSet
+from sigbench.arraycache import release, row_chunks
+from sigbench.data.imageset import Allocate, ImageSet, in_memory
 from sigbench.data.splits import rng_for
 from sigbench.progress import SILENT, Progress
 
@@ -31,9 +32,6 @@ log = logging.getLogger(__name__)
 NOISE_SIGMA = 10.0  # about 4% of the 0..255 range: visible, and the class stays recognisable
 BRIGHTNESS_STEPS = (40, 80)
 CHUNK = 1024  # images per float32 batch, to bound memory on large training sets
-
-Copies = Iterator[tuple[str, np.ndarray]]
-"""(name suffix, uint8 images) for each copy an augmentation makes."""
 
 
 def _per_chunk(pixels: np.ndarray, transform: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
@@ -69,68 +67,76 @@ def rotate(pixels: np.ndarray, degrees: float) -> np.ndarray:
     )
 
 
-def _flip_horizontal(pixels: np.ndarray, rng: np.random.Generator) -> Copies:
-    yield "flip_horizontal", pixels[:, :, ::-1]
-
-
-def _flip_vertical(pixels: np.ndarray, rng: np.random.Generator) -> Copies:
-    yield "flip_vertical", pixels[:, ::-1]
-
-
-def _brightness(pixels: np.ndarray, rng: np.random.Generator) -> Copies:
-    for delta in BRIGHTNESS_STEPS:
-        yield f"brightness+{delta}", add_brightness(pixels, delta)
-
-
-def _color(pixels: np.ndarray, rng: np.random.Generator) -> Copies:
-    yield "color", pixels[..., ::-1]
-
-
-def _rotate45(pixels: np.ndarray, rng: np.random.Generator) -> Copies:
-    yield "rotate45", rotate(pixels, 45.0)
-
-
 def add_noise(pixels: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Gaussian noise with ``sigma`` on the 0..255 scale, rounded and clipped."""
     return _per_chunk(pixels, lambda x: x + rng.normal(0.0, sigma, x.shape).astype(np.float32))
 
 
-def _noise(pixels: np.ndarray, rng: np.random.Generator) -> Copies:
-    yield "noise", add_noise(pixels, NOISE_SIGMA, rng)
+Copy = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+"""One copy's transform of a batch of at most :data:`CHUNK` originals, in order (the noise
+draws continue from batch to batch, as they would over the whole array)."""
 
 
-AUGMENTATIONS: dict[str, Callable[[np.ndarray, np.random.Generator], Copies]] = {
-    "flip_horizontal": _flip_horizontal,
-    "flip_vertical": _flip_vertical,
-    "brightness": _brightness,
-    "color": _color,
-    "rotate45": _rotate45,
-    "noise": _noise,
+def _unchanged(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return pixels
+
+
+def _brightness(delta: int) -> Copy:
+    return lambda pixels, rng: add_brightness(pixels, delta)
+
+
+AUGMENTATIONS: dict[str, dict[str, Copy]] = {
+    "flip_horizontal": {"flip_horizontal": lambda pixels, rng: pixels[:, :, ::-1]},
+    "flip_vertical": {"flip_vertical": lambda pixels, rng: pixels[:, ::-1]},
+    "brightness": {f"brightness+{delta}": _brightness(delta) for delta in BRIGHTNESS_STEPS},
+    "color": {"color": lambda pixels, rng: pixels[..., ::-1]},
+    "rotate45": {"rotate45": lambda pixels, rng: rotate(pixels, 45.0)},
+    "noise": {"noise": lambda pixels, rng: add_noise(pixels, NOISE_SIGMA, rng)},
 }
+"""Each augmentation's copies: {name suffix: transform}."""
 
 
 def augment(
-    train: ImageSet, names: list[str], seed: int, progress: Progress = SILENT
+    train: ImageSet,
+    names: list[str],
+    seed: int,
+    progress: Progress = SILENT,
+    allocate: Allocate = in_memory,
 ) -> tuple[ImageSet, list[str], list[str]]:
     """The originals followed by every copy, the augmentations applied, and notes on skips.
 
-    Each augmentation transforms the originals (never another augmentation's copies).
+    Each augmentation transforms the originals (never another augmentation's copies). The
+    output is written :data:`CHUNK` images at a time into ``allocate``'s array (a memory
+    map for large sets), so only one batch of copies is ever in memory.
     """
-    parts = [train]
     applied: list[str] = []
     notes: list[str] = []
-    unique = list(dict.fromkeys(names))
-    with progress.task("augmenting training images", total=len(unique)) as task:
-        for name in unique:
+    for name in dict.fromkeys(names):
+        if name == "color" and train.images.shape[-1] == 1:
+            message = "data.augment: 'color' swaps RGB channels; skipped for grayscale images"
+            log.warning(message)
+            notes.append(message)
+            continue
+        applied.append(name)
+    if not applied:
+        return train, applied, notes
+    rngs = {name: rng_for(seed, f"augment.{name}") for name in applied}
+    copies = [
+        (suffix, copy, rngs[name])
+        for name in applied
+        for suffix, copy in AUGMENTATIONS[name].items()
+    ]
+    count = len(train)
+    out = allocate((count * (1 + len(copies)), *train.images.shape[1:]))
+    parts = [("", _unchanged, rngs[applied[0]]), *copies]  # the originals come first
+    with progress.task("augmenting training images", total=len(parts)) as task:
+        for n, (_, copy, rng) in enumerate(parts):
+            for start, originals in row_chunks(train.images, CHUNK):
+                at = n * count + start
+                out[at : at + len(originals)] = copy(originals, rng)
+                release(out)
             task.advance(1)
-            if name == "color" and train.images.shape[-1] == 1:
-                message = "data.augment: 'color' swaps RGB channels; skipped for grayscale images"
-                log.warning(message)
-                notes.append(message)
-                continue
-            rng = rng_for(seed, f"augment.{name}")
-            for suffix, images in AUGMENTATIONS[name](train.images, rng):
-                copy_names = [f"{n}#{suffix}" for n in train.names]
-                parts.append(ImageSet(images, train.labels, copy_names))
-            applied.append(name)
-    return ImageSet.concat(parts), applied, notes
+    names_out = list(train.names)
+    for suffix, _, _ in copies:
+        names_out.extend(f"{n}#{suffix}" for n in train.names)
+    return ImageSet(out, np.tile(train.labels, 1 + len(copies)), names_out), applied, notes

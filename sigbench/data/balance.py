@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sigbench.data.imageset import ImageSet
+from sigbench.data.imageset import Allocate, ImageSet
 from sigbench.data.splits import rng_for
 
 
@@ -27,28 +27,33 @@ def _members(labels: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(labels == c) for c in np.unique(labels)]
 
 
-def undersample(train: ImageSet, seed: int) -> ImageSet:
+def undersample(train: ImageSet, seed: int, allocate: Allocate | None = None) -> ImageSet:
     """Every class down to the smallest class's count, images chosen at random (seeded)."""
     rng = rng_for(seed, "undersample")
     groups = _members(train.labels)
     target = min(len(g) for g in groups)
     chosen = [rng.choice(g, target, replace=False) for g in groups]
-    return train.take(np.sort(np.concatenate(chosen)))
+    return train.take(np.sort(np.concatenate(chosen)), allocate)
 
 
-def oversample(train: ImageSet, seed: int) -> ImageSet:
+def oversample(train: ImageSet, seed: int, allocate: Allocate | None = None) -> ImageSet:
     """Every class up to the largest class's count: all originals, then random repeats."""
     rng = rng_for(seed, "oversample")
     groups = _members(train.labels)
     target = max(len(g) for g in groups)
     extra = [rng.choice(g, target - len(g), replace=True) for g in groups]
-    return train.take(np.concatenate([np.arange(len(train)), *extra]))
+    return train.take(np.concatenate([np.arange(len(train)), *extra]), allocate)
 
 
-def rebalance(train: ImageSet, method: str, seed: int) -> ImageSet:
-    """Apply ``data.balance``; ``none`` and ``class_weights`` leave the images alone."""
+def rebalance(
+    train: ImageSet, method: str, seed: int, allocate: Allocate | None = None
+) -> ImageSet:
+    """Apply ``data.balance``; ``none`` and ``class_weights`` leave the images alone.
+
+    ``allocate`` receives the resampled images batch by batch (see :meth:`ImageSet.take`).
+    """
     if method == "undersample":
-        return undersample(train, seed)
+        return undersample(train, seed, allocate)
     if method == "oversample":
-        return oversample(train, seed)
+        return oversample(train, seed, allocate)
     return train

@@ -6,26 +6,14 @@ demo capped at 50 images per class decodes 50 images per class, not the whole fo
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from sigbench.data.fetcher import Fetched, Fetcher
 from sigbench.data.imageset import ImageSet
-
-
-@dataclass
-class Fetched:
-    """Pixels for some catalog entries: ``kept`` marks which entries could be read."""
-
-    images: np.ndarray
-    kept: np.ndarray
-    skipped: list[str] = field(default_factory=list)
-    upsampled: int = 0
-
-
-Fetcher = Callable[[np.ndarray], Fetched]
-"""Given keys (indices into the source's own storage), return their pixels."""
+from sigbench.data.pixel_cache import fetch_pixels
 
 
 @dataclass
@@ -52,9 +40,12 @@ class Catalog:
             self.fetcher,
         )
 
-    def fetch(self) -> tuple[ImageSet, Fetched]:
-        """Decode every entry; unreadable ones are dropped from the returned set."""
-        fetched = self.fetcher(self.keys)
+    def fetch(self, cache_dir: Path | None = None) -> tuple[ImageSet, Fetched]:
+        """Decode every entry, or map them from the pixel cache in ``cache_dir``; unreadable
+        ones are dropped from the returned set."""
+        fetched = fetch_pixels(self.fetcher, self.keys, cache_dir)
+        if fetched.kept.all():  # the usual case: the (memory-mapped) pixels as they are
+            return ImageSet(fetched.images, self.labels, list(self.names)), fetched
         kept = np.flatnonzero(fetched.kept)
         images = ImageSet(fetched.images[kept], self.labels[kept], [self.names[i] for i in kept])
         return images, fetched

@@ -20,17 +20,20 @@ way whether it is a training image or one handed to ``sigbench predict``:
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
-from sigbench.data.catalog import Fetched
+from sigbench.data.fetcher import Decoded, Fetched, Write
 from sigbench.errors import SigbenchError
 from sigbench.progress import SILENT, Progress
 
+DECODE_RULES = 1  # bump when a rule above changes the pixels: it keys the pixel cache
+DECODE_BATCH = 64  # files per task: cheap to hand over, small enough to keep memory flat
 _HIGH_BIT_DEPTH_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N"}
 _ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
 
@@ -78,13 +81,24 @@ def resize_pixels(pixels: np.ndarray, size: int) -> tuple[np.ndarray, bool]:
     return np.asarray(resized).reshape(size, size, channels), upsampled
 
 
-def decode_image(path: Path, size: int, channels: int) -> tuple[np.ndarray, bool]:
+def _workers() -> int:
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+def decode_image(
+    path: Path, size: int, channels: int, *, draft: bool = False
+) -> tuple[np.ndarray, bool]:
     """One file as uint8 (size, size, channels), and whether it was upsampled.
 
+    ``draft`` lets libjpeg decode a JPEG at 1/2, 1/4 or 1/8 scale (the smallest that keeps
+    both sides at least ``size``) before the same area resize: faster, not identical
+    (docs/pixel-cache.md has the measured differences). Other formats ignore it.
     Raises :class:`UnreadableImage` for anything that is not a decodable image.
     """
     try:
         with Image.open(path) as opened:
+            if draft and opened.format == "JPEG":
+                opened.draft(opened.mode, (size, size))
             opened.load()
             image = _to_l_or_rgb(ImageOps.exif_transpose(opened))
     except Exception as exc:  # PIL raises many types on corrupt bytes; all mean "unreadable"
@@ -94,16 +108,77 @@ def decode_image(path: Path, size: int, channels: int) -> tuple[np.ndarray, bool
     return np.asarray(resized).reshape(size, size, channels), upsampled
 
 
-def _workers() -> int:
-    return max(1, min(8, os.cpu_count() or 1))
+def _decode_batch(
+    paths: Sequence[Path], size: int, channels: int, draft: bool
+) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+    """Pixels (zeros where unreadable), upsampled flags and the reason each file failed."""
+    pixels = np.zeros((len(paths), size, size, channels), dtype=np.uint8)
+    upsampled = np.zeros(len(paths), dtype=bool)
+    reasons: list[str | None] = []
+    for i, path in enumerate(paths):
+        try:
+            pixels[i], upsampled[i] = decode_image(path, size, channels, draft=draft)
+            reasons.append(None)
+        except UnreadableImage as exc:
+            reasons.append(str(exc))
+    return pixels, upsampled, reasons
 
 
-def _try_decode(path: Path, size: int, channels: int) -> tuple[np.ndarray | None, bool, str | None]:
-    try:
-        pixels, upsampled = decode_image(path, size, channels)
-    except UnreadableImage as exc:
-        return None, False, str(exc)
-    return pixels, upsampled, None
+def decode_stream(
+    paths: Sequence[Path],
+    size: int,
+    channels: int,
+    write: Write,
+    *,
+    strict: bool,
+    strict_hint: str = "",
+    draft: bool = False,
+    description: str = "decoding images",
+    progress: Progress = SILENT,
+) -> Decoded:
+    """Decode files batch by batch on a thread pool, handing each batch to ``write`` in order.
+
+    At most two batches per worker are in flight, so memory stays bounded whatever the
+    number of files. Unreadable files are left as zeros and named in ``skipped``; with
+    ``strict`` the first one in list order raises :class:`SigbenchError` instead
+    (``strict_hint`` is appended to it).
+    """
+    decoded = Decoded(np.zeros(len(paths), dtype=bool))
+    workers = _workers()
+    with (
+        progress.task(description, total=len(paths)) as task,
+        ThreadPoolExecutor(max_workers=workers) as executor,
+    ):
+        pending: deque[tuple[int, Future]] = deque()
+
+        def write_oldest() -> None:
+            start, future = pending.popleft()
+            pixels, upsampled, reasons = future.result()
+            for i, reason in enumerate(reasons):
+                if reason is not None:
+                    path = paths[start + i]
+                    if strict:
+                        raise SigbenchError(f"{path}: not a readable image ({reason}){strict_hint}")
+                    decoded.skipped.append(str(path))
+            decoded.kept[start : start + len(reasons)] = [r is None for r in reasons]
+            decoded.upsampled += int(upsampled.sum())
+            write(start, pixels)
+            task.advance(len(reasons))
+
+        try:
+            for start in range(0, len(paths), DECODE_BATCH):
+                batch = paths[start : start + DECODE_BATCH]
+                pending.append(
+                    (start, executor.submit(_decode_batch, batch, size, channels, draft))
+                )
+                if len(pending) > 2 * workers:
+                    write_oldest()
+            while pending:
+                write_oldest()
+        finally:
+            for _, future in pending:
+                future.cancel()
+    return decoded
 
 
 def decode_files(
@@ -116,33 +191,23 @@ def decode_files(
     description: str = "decoding images",
     progress: Progress = SILENT,
 ) -> Fetched:
-    """Decode files on a thread pool (PIL releases the GIL while decoding).
-
-    Unreadable files are left out and named in ``skipped``; with ``strict`` the first one in
-    list order raises :class:`SigbenchError` instead (``strict_hint`` is appended to it).
-    """
+    """Decode files into one in-memory array (see :func:`decode_stream`)."""
     images = np.zeros((len(paths), size, size, channels), dtype=np.uint8)
-    kept = np.zeros(len(paths), dtype=bool)
-    result = Fetched(images, kept)
-    executor = ThreadPoolExecutor(max_workers=_workers())
-    try:
-        with progress.task(description, total=len(paths)) as task:
-            outcomes = executor.map(lambda p: _try_decode(p, size, channels), paths)
-            for i, (path, (pixels, upsampled, reason)) in enumerate(
-                zip(paths, outcomes, strict=True)
-            ):
-                task.advance(1)
-                if pixels is None:
-                    if strict:
-                        raise SigbenchError(f"{path}: not a readable image ({reason}){strict_hint}")
-                    result.skipped.append(str(path))
-                    continue
-                images[i] = pixels
-                kept[i] = True
-                result.upsampled += upsampled
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
-    return result
+
+    def keep(start: int, pixels: np.ndarray) -> None:
+        images[start : start + len(pixels)] = pixels
+
+    decoded = decode_stream(
+        paths,
+        size,
+        channels,
+        keep,
+        strict=strict,
+        strict_hint=strict_hint,
+        description=description,
+        progress=progress,
+    )
+    return Fetched.of(images, decoded)
 
 
 def read_images(paths: Sequence[Path], image_size: int, channels: int) -> np.ndarray:

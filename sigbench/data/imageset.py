@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from sigbench.arraycache import release
+
+TAKE_CHUNK = 4096  # images copied at a time by ImageSet.take into an allocated array
+
+Allocate = Callable[[tuple[int, ...]], np.ndarray]
+"""A writable uint8 array of the given shape: in memory, or a memory map of a scratch file."""
+
+
+def in_memory(shape: tuple[int, ...]) -> np.ndarray:
+    return np.empty(shape, dtype=np.uint8)
 
 
 @dataclass
@@ -23,20 +35,19 @@ class ImageSet:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def take(self, indices: np.ndarray) -> ImageSet:
-        """The images at ``indices``, in that order (repeats allowed)."""
+    def take(self, indices: np.ndarray, allocate: Allocate | None = None) -> ImageSet:
+        """The images at ``indices``, in that order (repeats allowed); with ``allocate`` they
+        are copied into its array a batch at a time (memory maps stay bounded)."""
         indices = np.asarray(indices, dtype=np.int64)
-        return ImageSet(
-            self.images[indices], self.labels[indices], [self.names[i] for i in indices]
-        )
-
-    @staticmethod
-    def concat(parts: list[ImageSet]) -> ImageSet:
-        return ImageSet(
-            np.concatenate([p.images for p in parts]),
-            np.concatenate([p.labels for p in parts]),
-            [name for p in parts for name in p.names],
-        )
+        names = [self.names[i] for i in indices]
+        if allocate is None:
+            return ImageSet(self.images[indices], self.labels[indices], names)
+        out = allocate((len(indices), *self.images.shape[1:]))
+        for start in range(0, len(indices), TAKE_CHUNK):
+            out[start : start + TAKE_CHUNK] = self.images[indices[start : start + TAKE_CHUNK]]
+            release(out)
+            release(self.images)
+        return ImageSet(out, self.labels[indices], names)
 
 
 @dataclass
@@ -45,7 +56,8 @@ class DataReport:
 
     ``class_counts`` maps a stage (``train_before_balance``, ``train``, ``val``, ``test``) to
     ``{class name: count}``; it is plain JSON. ``skipped_names`` keeps the first few of the
-    ``skipped`` unreadable files.
+    ``skipped`` unreadable files. ``pixel_cache`` maps each split to where its pixels came
+    from (``hit``, ``miss``, ``rebuilt`` or ``off``); ``decode_seconds`` is the time it took.
     """
 
     class_counts: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -53,6 +65,8 @@ class DataReport:
     skipped_names: list[str] = field(default_factory=list)
     augmentations: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    pixel_cache: dict[str, str] = field(default_factory=dict)
+    decode_seconds: float = 0.0
 
 
 @dataclass

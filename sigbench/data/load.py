@@ -1,27 +1,38 @@
 """``load_splits``: one config in, train / val / test images and a report of what was done.
 
 Order matters and is fixed: choose classes, split off a test set (only when the source has
-none), cap training images per class, decode, split off validation, augment the training
+none), cap training images per class, split off validation, decode, augment the training
 split, balance it. The test set is never augmented or balanced, so scores stay comparable.
+
+With a ``cache_dir`` (and ``data.cache`` on) each split's pixels come from the pixel cache
+(:mod:`sigbench.data.pixel_cache`) as read-only memory maps, and the augmented or
+resampled training images are written batch by batch to scratch memory maps beside it, so
+no split is held in this process's memory, let alone twice.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
+from pathlib import Path
 
+from sigbench.arraycache import scratch_array
 from sigbench.config import DataConfig
 from sigbench.data.augment import augment
 from sigbench.data.balance import rebalance
-from sigbench.data.catalog import Catalog, Fetched
-from sigbench.data.imageset import DataReport, DatasetSplits, ImageSet, count_classes
+from sigbench.data.catalog import Catalog
+from sigbench.data.fetcher import Fetched
+from sigbench.data.imageset import DataReport, DatasetSplits, ImageSet, count_classes, in_memory
+from sigbench.data.pixel_cache import PIXEL_DIR
 from sigbench.data.sources import open_source
-from sigbench.data.splits import cap_per_class, select_classes, split_catalog, stratified_split
+from sigbench.data.splits import cap_per_class, select_classes, split_catalog
 from sigbench.errors import SigbenchError
 from sigbench.progress import SILENT, Progress
 
 log = logging.getLogger(__name__)
 
 MAX_SKIPPED_NAMES = 5
+SCRATCH_DIR = f"{PIXEL_DIR}/scratch"  # unnamed files for augmented and resampled images
 
 
 def _record_fetches(
@@ -48,21 +59,35 @@ def _record_fetches(
         )
 
 
-def _decode(catalog: Catalog, key: str) -> tuple[ImageSet, Fetched]:
-    images, fetched = catalog.fetch()
+def _decode(
+    catalog: Catalog, key: str, cache_dir: Path | None, report: DataReport, split: str
+) -> tuple[ImageSet, Fetched]:
+    images, fetched = catalog.fetch(cache_dir)
     if len(catalog) and not len(images):
         raise SigbenchError(f"{key}: none of its {len(catalog)} images could be read")
+    if len(catalog):
+        report.pixel_cache[split] = fetched.cache
+        report.decode_seconds += fetched.seconds
     return images, fetched
 
 
-def load_splits(cfg: DataConfig, seed: int, *, progress: Progress = SILENT) -> DatasetSplits:
+def load_splits(
+    cfg: DataConfig,
+    seed: int,
+    *,
+    progress: Progress = SILENT,
+    cache_dir: Path | None = None,
+) -> DatasetSplits:
     """Read ``cfg``'s images and make the splits a run trains, validates and tests on.
 
     The splits and the per-class cap are drawn with ``cfg.splits_seed(seed)``, so runs that
     differ only in ``seed`` can share their test images; augmentation and rebalancing are
-    training randomness and follow ``seed``.
+    training randomness and follow ``seed``. ``cache_dir`` (a results folder's ``cache/``)
+    holds the pixel cache; without one, or with ``data.cache: false``, the pixels are
+    decoded into memory.
     """
     split_seed = cfg.splits_seed(seed)
+    cache_dir = cache_dir if cfg.cache else None
     source = open_source(cfg, progress)
     report = DataReport()
     train_catalog, test_catalog, classes = source.train, source.test, source.classes
@@ -88,16 +113,26 @@ def load_splits(cfg: DataConfig, seed: int, *, progress: Progress = SILENT) -> D
                 f"(at most {cfg.max_per_class} per class)"
             )
 
-    train, train_fetch = _decode(train_catalog, "data.train")
-    test, test_fetch = _decode(test_catalog, "data.test")
-    _record_fetches([train_fetch, test_fetch], len(train_catalog) + len(test_catalog), cfg, report)
+    total = len(train_catalog) + len(test_catalog)
+    train_catalog, val_catalog = split_catalog(
+        train_catalog, cfg.val_split, split_seed, "data.val_split"
+    )
+    train, train_fetch = _decode(train_catalog, "data.train", cache_dir, report, "train")
+    val, val_fetch = _decode(val_catalog, "data.train", cache_dir, report, "val")
+    test, test_fetch = _decode(test_catalog, "data.test", cache_dir, report, "test")
+    _record_fetches([train_fetch, val_fetch, test_fetch], total, cfg, report)
 
-    kept, held = stratified_split(train.labels, cfg.val_split, split_seed, "data.val_split")
-    train, val = train.take(kept), train.take(held)
-    train, report.augmentations, augment_notes = augment(train, cfg.augment, seed, progress)
+    allocate = (
+        in_memory
+        if cache_dir is None
+        else partial(scratch_array, directory=cache_dir / SCRATCH_DIR)
+    )
+    train, report.augmentations, augment_notes = augment(
+        train, cfg.augment, seed, progress, allocate
+    )
     report.notes.extend(augment_notes)
     report.class_counts["train_before_balance"] = count_classes(train.labels, classes)
-    train = rebalance(train, cfg.balance, seed)
+    train = rebalance(train, cfg.balance, seed, allocate)
     if cfg.balance in ("undersample", "oversample"):
         report.notes.append(
             f"data.balance: {cfg.balance}d the training split to {len(train)} images"

@@ -74,7 +74,9 @@ def evaluate_run(
     needed = {"test": splits.test}
     if len(loaded.classes) == 2:
         needed["val"] = splits.val
-    prepared = prepare_inputs(config, needed, cache_dir=None, progress=progress)
+    prepared = prepare_inputs(
+        config, needed, cache_dir=rundir.run_cache_dir(loaded.path), progress=progress
+    )
     evaluation = evaluate_model(loaded.model, prepared, splits, loaded.classes)
     metrics = score(evaluation, config.train.top_k)
     metrics["n_test"] = len(splits.test.labels)

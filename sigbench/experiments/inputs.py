@@ -12,11 +12,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from sigbench.arraycache import row_chunks
 from sigbench.config import DataConfig, ExperimentConfig
 from sigbench.data import DatasetSplits, ImageSet, load_splits
 from sigbench.errors import SigbenchError
 from sigbench.models import model_entry
 from sigbench.progress import SILENT, Progress
+from sigbench.runs import rundir
 from sigbench.runs.checkpoint import LoadedRun
 from sigbench.signature import SignatureSettings, featurize
 from sigbench.training.image_inputs import ImageInputs
@@ -119,8 +121,8 @@ def feature_statistics(features: np.ndarray, chunk: int = 4096) -> tuple[np.ndar
     """Per-feature mean and std in float64, a chunk at a time (features may exceed RAM)."""
     total = np.zeros(features.shape[1:], dtype=np.float64)
     squares = np.zeros_like(total)
-    for start in range(0, len(features), chunk):
-        block = np.asarray(features[start : start + chunk], dtype=np.float64)
+    for _, rows in row_chunks(features, chunk):
+        block = np.asarray(rows, dtype=np.float64)
         total += block.sum(axis=0)
         squares += np.square(block).sum(axis=0)
     count = max(len(features), 1)
@@ -132,11 +134,13 @@ def feature_statistics(features: np.ndarray, chunk: int = 4096) -> tuple[np.ndar
 def run_splits(
     loaded: LoadedRun, test_data: Path | None = None, progress: Progress = SILENT
 ) -> DatasetSplits:
-    """The splits a run was trained on (same seed), or its test split taken from ``test_data``."""
+    """The splits a run was trained on (same seed), or its test split taken from ``test_data``;
+    their pixels come from the pixel cache of the results folder the run is in."""
     config = loaded.config
     if test_data is not None:
         config.data.test = Path(test_data)
-    splits = load_splits(data_settings(config), config.seed, progress=progress)
+    cache_dir = rundir.run_cache_dir(loaded.path)
+    splits = load_splits(data_settings(config), config.seed, progress=progress, cache_dir=cache_dir)
     if splits.classes != loaded.classes:
         raise SigbenchError(
             f"{test_data or config.data.test}: classes {splits.classes} differ from the "

@@ -60,10 +60,9 @@ def train_run(
     ``analysis`` also draws the error-analysis pictures into the run's ``analysis/`` folder.
     """
     _seed_and_threads(config)
-    splits = load_splits(data_settings(config), config.seed, progress=progress)
-    prepared = prepare_inputs(
-        config, _split_map(splits), cache_dir=rundir.cache_dir(results), progress=progress
-    )
+    cache_dir = rundir.cache_dir(results)
+    splits = load_splits(data_settings(config), config.seed, progress=progress, cache_dir=cache_dir)
+    prepared = prepare_inputs(config, _split_map(splits), cache_dir=cache_dir, progress=progress)
     model, finetune = _build(config, prepared, splits)
     weights = _class_weight_vector(config, splits)
     fitted = _fit(config, model, prepared, splits, weights, progress)
@@ -163,6 +162,8 @@ def _cost_figures(
         "flops_per_image": flops_per_sample(model, example),
         **inference_speed(inference_pipeline(config, model), splits.test.images),
         "train_seconds": round(fitted.seconds, 3),
+        "decode_seconds": round(splits.report.decode_seconds, 3),
+        "pixel_cache": _cache_summary(splits.report.pixel_cache),
         "featurize_seconds": round(prepared.featurize_seconds, 3),
         "feature_cache": _cache_summary(prepared.feature_cache),
     }

@@ -37,6 +37,13 @@ def cache_dir(results: Path) -> Path:
     return Path(results) / "cache"
 
 
+def run_cache_dir(run: Path) -> Path | None:
+    """The cache of the results folder holding ``results/runs/<run-id>``; None for a run
+    folder kept anywhere else."""
+    runs = Path(run).resolve().parent
+    return cache_dir(runs.parent) if runs.name == "runs" else None
+
+
 def tables_dir(results: Path) -> Path:
     return Path(results) / "tables"
 

@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from sigbench.arraycache import ArrayCache, cache_key, release
 from sigbench.progress import SILENT, Progress
 from sigbench.signature.backends import resolve_backend
-from sigbench.signature.cache import FeatureCache, cache_key
 from sigbench.signature.compute import SignaturePlan, as_nhwc, signature_length
 from sigbench.signature.streams import stream_count
 from sigbench.signature.threads import single_threaded_workers
@@ -89,7 +89,8 @@ def _run(
 
     Each worker converts and signs whole batches on one core; this thread consumes the
     finished ones in order while the workers go on, with at most one batch per worker
-    waiting, so memory stays bounded whatever the dataset's size.
+    waiting, so memory stays bounded whatever the dataset's size (memory-mapped pixels are
+    released as they are signed).
     """
 
     def sign(start: int) -> np.ndarray:
@@ -106,6 +107,7 @@ def _run(
             start, future = pending.popleft()
             features = future.result()
             consume(start, features)
+            release(images)  # a memory map's pixels already signed leave resident memory
             task.advance(len(features))
 
         for start in range(0, len(images), batch_size):
@@ -151,8 +153,9 @@ def featurize(
         "image_dtype": str(images.dtype),
         "dtype": "float32",
     }
-    cache = FeatureCache(Path(cache_dir), cache_key(description, images), description)
-    cached, damaged = cache.load(shape)
+    key = cache_key(description, images)
+    cache = ArrayCache(Path(cache_dir), key, description, np.dtype(np.float32), "feature cache")
+    cached, _, damaged = cache.load(shape)
     if cached is not None:
         return Features(cached, "hit", time.perf_counter() - started)
     with cache.writer(shape) as writer:

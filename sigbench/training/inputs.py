@@ -11,6 +11,8 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from sigbench.arraycache import release
+
 
 class ModelInputs(Protocol):
     """A dataset of model inputs addressed by index."""
@@ -36,4 +38,6 @@ class FeatureInputs:
         return tuple(self.features.shape[1:])
 
     def take(self, indices: np.ndarray, *, train: bool) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(self.features[indices], dtype=np.float32))
+        batch = np.ascontiguousarray(self.features[indices], dtype=np.float32)
+        release(self.features)  # epochs over a memory map would otherwise map all of it
+        return torch.from_numpy(batch)

@@ -6,17 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from sigbench.arraycache import cache_key
 from sigbench.config import DataConfig
-from sigbench.data.catalog import Catalog, Fetched, Fetcher
-from sigbench.data.decode import resize_pixels
+from sigbench.data.catalog import Catalog
+from sigbench.data.decode import DECODE_RULES, resize_pixels
+from sigbench.data.fetcher import Decoded, Fetcher, Write
 from sigbench.data.sources.base import Source
 from sigbench.data.sources.idx import read_idx
 from sigbench.errors import SigbenchError
 from sigbench.progress import Progress
 
+RESIZE_BATCH = 1024  # images handed to the pixel cache at a time
 FASHION_MNIST_ROOT = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = [
     "t-shirt/top",
@@ -106,25 +110,46 @@ BUILTINS: dict[str, Callable[[DataConfig], Builtin]] = {
 }
 
 
-def _array_fetcher(images: np.ndarray, size: int, progress: Progress, what: str) -> Fetcher:
-    """Resize chosen images exactly as files are resized; arrays are never unreadable."""
+class ArrayFetcher(Fetcher):
+    """Resizes chosen images of a grayscale (N, H, W) array exactly as files are resized;
+    arrays are never unreadable, and their content keys the pixel cache."""
 
-    def fetch(keys: np.ndarray) -> Fetched:
-        out = np.empty((len(keys), size, size, 1), dtype=np.uint8)
+    def __init__(self, images: np.ndarray, size: int, progress: Progress, what: str) -> None:
+        self.images, self.size, self.progress, self.what = images, size, progress, what
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return (self.size, self.size, 1)
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "source": "array",
+            "image_size": self.size,
+            "channels": 1,
+            "decode_rules": DECODE_RULES,
+        }
+
+    def fingerprint(self, keys: np.ndarray) -> str:
+        shape = {"shape": list(self.images.shape), "dtype": str(self.images.dtype)}
+        return cache_key(shape, self.images, np.asarray(keys, dtype=np.int64))
+
+    def decode(self, keys: np.ndarray, write: Write) -> Decoded:
         upsampled = 0
-        with progress.task(f"resizing {what}", total=len(keys)) as task:
-            for i, key in enumerate(keys):
-                out[i], grew = resize_pixels(images[key][..., None], size)
-                upsampled += grew
-                task.advance(1)
-        return Fetched(out, np.ones(len(keys), dtype=bool), upsampled=upsampled)
-
-    return fetch
+        with self.progress.task(f"resizing {self.what}", total=len(keys)) as task:
+            for start in range(0, len(keys), RESIZE_BATCH):
+                chosen = keys[start : start + RESIZE_BATCH]
+                out = np.empty((len(chosen), *self.image_shape), dtype=np.uint8)
+                for i, key in enumerate(chosen):
+                    out[i], grew = resize_pixels(self.images[key][..., None], self.size)
+                    upsampled += grew
+                write(start, out)
+                task.advance(len(chosen))
+        return Decoded(np.ones(len(keys), dtype=bool), upsampled=upsampled)
 
 
 def _catalog(split: ArraySplit, cfg: DataConfig, progress: Progress) -> Catalog:
     names = [f"{split.prefix}[{i}]" for i in range(len(split.labels))]
-    fetcher = _array_fetcher(split.images, cfg.image_size, progress, split.prefix)
+    fetcher = ArrayFetcher(split.images, cfg.image_size, progress, split.prefix)
     return Catalog.of(names, split.labels, fetcher)
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import xxhash
 
 from sigbench.config import DataConfig
-from sigbench.data.catalog import Catalog, Fetched, Fetcher
-from sigbench.data.decode import decode_files
+from sigbench.data.catalog import Catalog
+from sigbench.data.decode import DECODE_RULES, decode_stream
+from sigbench.data.fetcher import Decoded, Fetcher, Write
 from sigbench.data.sources.base import Source
 from sigbench.errors import SigbenchError
 from sigbench.progress import Progress
@@ -47,23 +51,53 @@ def ordered_classes(values: set[str]) -> list[str]:
     return sorted(values)
 
 
-def file_fetcher(
-    paths: list[Path], cfg: DataConfig, progress: Progress, description: str
-) -> Fetcher:
-    """A fetcher that decodes ``paths[key]`` as RGB at ``cfg.image_size``."""
+class FileFetcher(Fetcher):
+    """Decodes ``paths[key]`` as RGB at ``cfg.image_size``; a file is known by its absolute
+    path, size and modification time."""
 
-    def fetch(keys: np.ndarray) -> Fetched:
-        return decode_files(
-            [paths[k] for k in keys],
-            cfg.image_size,
+    def __init__(
+        self, paths: list[Path], cfg: DataConfig, progress: Progress, description: str
+    ) -> None:
+        self.paths, self.cfg, self.progress, self.description = paths, cfg, progress, description
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return (self.cfg.image_size, self.cfg.image_size, RGB)
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "source": "files",
+            "image_size": self.cfg.image_size,
+            "channels": RGB,
+            "decode_rules": DECODE_RULES,
+            "jpeg_draft": self.cfg.jpeg_draft,
+            "strict": self.cfg.strict,  # a strict run must meet the unreadable file itself
+        }
+
+    def fingerprint(self, keys: np.ndarray) -> str:
+        digest = xxhash.xxh3_128()
+        for key in keys:
+            path = os.path.abspath(self.paths[key])
+            try:
+                stat = os.stat(path)
+                size, mtime = stat.st_size, stat.st_mtime_ns
+            except OSError:
+                size, mtime = -1, -1  # gone: decoding will say so
+            digest.update(f"{path}\0{size}\0{mtime}\n".encode(errors="surrogateescape"))
+        return digest.hexdigest()
+
+    def decode(self, keys: np.ndarray, write: Write) -> Decoded:
+        return decode_stream(
+            [self.paths[k] for k in keys],
+            self.cfg.image_size,
             RGB,
-            strict=cfg.strict,
+            write,
+            strict=self.cfg.strict,
             strict_hint=STRICT_HINT,
-            description=description,
-            progress=progress,
+            draft=self.cfg.jpeg_draft,
+            description=self.description,
+            progress=self.progress,
         )
-
-    return fetch
 
 
 def require_two_classes(classes: list[str], where: str) -> None:
@@ -91,7 +125,7 @@ def labelled_source(
 
     def catalog(pairs: tuple[list[Path], list[str]], what: str) -> Catalog:
         paths, labels = pairs
-        fetcher = file_fetcher(paths, cfg, progress, f"decoding {what} images")
+        fetcher = FileFetcher(paths, cfg, progress, f"decoding {what} images")
         return Catalog.of([str(p) for p in paths], np.array([index[v] for v in labels]), fetcher)
 
     if test is not None:

@@ -10,7 +10,7 @@ import numpy as np
 from sigbench.config import DataConfig
 from sigbench.data.catalog import Catalog
 from sigbench.data.sources.base import Source
-from sigbench.data.sources.files import file_fetcher, is_hidden, require_path, require_two_classes
+from sigbench.data.sources.files import FileFetcher, is_hidden, require_path, require_two_classes
 from sigbench.errors import SigbenchError
 from sigbench.progress import Progress
 
@@ -57,7 +57,7 @@ def _catalog(
 ) -> Catalog:
     paths = [path for name in found for path in found[name]]
     labels = np.array([classes.index(name) for name in found for _ in found[name]])
-    fetcher = file_fetcher(paths, cfg, progress, f"decoding {what} images")
+    fetcher = FileFetcher(paths, cfg, progress, f"decoding {what} images")
     return Catalog.of([str(p) for p in paths], labels, fetcher)
 
 
