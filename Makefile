@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench data paper clean
+.PHONY: install demo test lint bench bench-pipeline data paper clean
 
 install: $(STAMP)
 
@@ -31,6 +31,13 @@ test: lint
 
 bench: install
 	$(BIN)/python scripts/bench_signature.py
+
+# The pipeline at scale: decode / featurize / train seconds and peak RSS of one train and a
+# 10-point depth grid on a fire-sized folder, and of one train on 100,000 images. The two
+# workloads are generated once under $(BENCH_ROOT) (a few minutes) and reused.
+BENCH_ROOT ?= /tmp/sigbench-bench
+bench-pipeline: install
+	$(BIN)/python scripts/bench_pipeline.py --root $(BENCH_ROOT)
 
 # Fashion-MNIST as IDX files, from Debian's package (only when it is not there already).
 FASHION_MNIST := /usr/share/datasets/fashion-mnist

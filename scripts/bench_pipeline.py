@@ -239,6 +239,25 @@ def child(probe: Path, argv: list[str]) -> None:
     main()
 
 
+def draft_difference(root: Path, count: int, size: int = 64) -> dict:
+    """Pixel differences between draft and full decoding on ``count`` fire-folder JPEGs."""
+    from sigbench.data.decode import decode_image
+
+    paths = sorted((root / "fire").rglob("*.jpg"))
+    chosen = [paths[i] for i in np.linspace(0, len(paths) - 1, count).astype(int)]
+    full = np.stack([decode_image(p, size, 3)[0] for p in chosen]).astype(np.int16)
+    draft = np.stack([decode_image(p, size, 3, draft=True)[0] for p in chosen]).astype(np.int16)
+    difference = np.abs(draft - full)
+    return {
+        "images": count,
+        "image_size": size,
+        "max": int(difference.max()),
+        "mean": round(float(difference.mean()), 3),
+        "p99": float(np.percentile(difference, 99)),
+        "share_over_8": round(float((difference > 8).mean()), 5),
+    }
+
+
 def table(rows: list[dict]) -> str:
     head = "| stage | runs | wall s | decode s | featurize s | train s | other s | peak RSS MB |"
     lines = [head, "|" + "---|" * 8]
@@ -262,12 +281,18 @@ def main() -> None:
     parser.add_argument("--stages", default=",".join(STAGES))
     parser.add_argument("--grid-epochs", type=int, default=2)
     parser.add_argument("--generate-only", action="store_true")
+    parser.add_argument(
+        "--draft-check", type=int, metavar="N", help="only compare draft and full decoding of N"
+    )
     args = parser.parse_args()
     args.root.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     make_fire(args.root)
     make_big(args.root)
     print(f"workloads ready under {args.root} ({time.perf_counter() - started:.0f} s)", flush=True)
+    if args.draft_check:
+        print(json.dumps(draft_difference(args.root, args.draft_check)))
+        return
     if args.generate_only:
         return
     rows = []

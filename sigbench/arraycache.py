@@ -18,6 +18,7 @@ reading it again costs a minor page fault rather than a disk read.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import mmap
@@ -126,6 +127,18 @@ class ArrayCache:
         self.description = description
         self.dtype = np.dtype(dtype)
         self.what = what
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the entry's lock (``.<key>.lock``, a blocking ``flock``) so that processes
+        wanting the same entry make it once: the first builds it, the others then hit it.
+        The kernel drops the lock when its holder dies."""
+        fd = os.open(self.directory / f".{self.array_path.stem}.lock", os.O_RDWR | os.O_CREAT)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
     def load(self, shape: tuple[int, ...]) -> tuple[np.ndarray | None, dict[str, Any], bool]:
         """(the cached array, the extras committed with it, False) when the entry is valid,

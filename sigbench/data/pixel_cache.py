@@ -54,16 +54,17 @@ def _cached(fetcher: Fetcher, keys: np.ndarray, directory: Path) -> Fetched:
     description = {**fetcher.settings(), "entries": fetcher.fingerprint(keys), "count": len(keys)}
     key = cache_key(description)
     cache = ArrayCache(directory, key, description, np.dtype(np.uint8), "pixel cache")
-    images, extras, damaged = cache.load(shape)
-    if images is not None:
-        try:
-            return Fetched.of(images, _decoded(extras, len(keys)), "hit")
-        except (KeyError, TypeError, ValueError, IndexError):
-            damaged = True  # a sidecar that checks out but lacks what decoding found
-    with cache.writer(shape) as writer:
-        decoded = fetcher.decode(keys, writer.write)
-        images = writer.commit(_extras(decoded))
-    return Fetched.of(images, decoded, "rebuilt" if damaged else "miss")
+    with cache.exclusive():  # grid points decoding the same files at once: one decodes
+        images, extras, damaged = cache.load(shape)
+        if images is not None:
+            try:
+                return Fetched.of(images, _decoded(extras, len(keys)), "hit")
+            except (KeyError, TypeError, ValueError, IndexError):
+                damaged = True  # a sidecar that checks out but lacks what decoding found
+        with cache.writer(shape) as writer:
+            decoded = fetcher.decode(keys, writer.write)
+            images = writer.commit(_extras(decoded))
+        return Fetched.of(images, decoded, "rebuilt" if damaged else "miss")
 
 
 def fetch_pixels(fetcher: Fetcher, keys: np.ndarray, cache_dir: Path | None) -> Fetched:
