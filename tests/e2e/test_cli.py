@@ -85,3 +85,35 @@ def test_bad_config_value_is_one_line_without_traceback(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
     assert "signature.depth = 0" in done.stderr
+
+
+def test_later_runs_and_eval_map_the_pixels_the_first_run_decoded(
+    rgb_folder: Path, tmp_path: Path
+) -> None:
+    def train(*sets: str) -> dict:
+        done = sigbench(
+            "train", "configs/fire_d4.yaml",
+            "--set", f"data.train={rgb_folder / 'training_set'}",
+            "--set", f"data.test={rgb_folder / 'test_set'}",
+            "--set", "data.image_size=16", "--set", "train.epochs=1",
+            *(arg for value in sets for arg in ("--set", value)),
+            "--results", tmp_path,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        runs = sorted((tmp_path / "runs").iterdir(), key=lambda p: p.stat().st_mtime)
+        return metrics_of(runs[-1])
+
+    first = train()
+    second = train("model.neurons=10")  # another run, the same pixels
+    off = train("model.neurons=5", "data.cache=false")
+    assert (first["pixel_cache"], second["pixel_cache"], off["pixel_cache"]) == (
+        "miss", "hit", "off",
+    )  # fmt: skip
+    assert all(m["decode_seconds"] >= 0 for m in (first, second, off))
+    entries = sorted((tmp_path / "cache" / "pixels").glob("*.npy"))
+    assert len(entries) == 3  # train, validation and test splits
+    before = [p.stat().st_mtime_ns for p in entries]
+    run = next(p for p in (tmp_path / "runs").iterdir() if not p.name.startswith("."))
+    assert sigbench("eval", run, "--tta", "hflip").returncode == 0
+    assert [p.stat().st_mtime_ns for p in entries] == before  # read, never rewritten
+    assert len(sorted((tmp_path / "cache" / "pixels").glob("*.npy"))) == 3

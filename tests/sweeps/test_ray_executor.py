@@ -36,7 +36,10 @@ from sigbench.sweeps.scheduler import GridPoint, expand_grid, run_grid
 REPO = Path(__file__).resolve().parents[2]
 DEMO = str(REPO / "configs" / "demo.yaml")
 # Measured, not trained: they differ from one run of the same config to the next.
-TIMINGS = {"latency_ms", "images_per_s", "train_seconds", "featurize_seconds", "feature_cache"}
+TIMINGS = {
+    "latency_ms", "images_per_s", "train_seconds", "featurize_seconds", "feature_cache",
+    "decode_seconds", "pixel_cache",
+}  # fmt: skip
 
 pytestmark = pytest.mark.ray
 
