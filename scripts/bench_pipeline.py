@@ -194,11 +194,16 @@ def run_stage(stage: str, root: Path, label: str, code: Path, grid_epochs: int) 
         code_ = subprocess.call(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=code)
     if code_ != 0:
         raise SystemExit(f"{stage} failed (exit {code_}); see {log}")
-    text = timing.read_text()
+    return collect(stage, results, "sigbench " + " ".join(command[command.index("--") + 1 :]))
+
+
+def collect(stage: str, results: Path, command: str = "") -> dict:
+    """One stage's row from what its child left in ``results``."""
+    text = (results / "time-v.txt").read_text()
     runs = sorted((results / "runs").glob("*/metrics.json"))
     metrics = [json.loads(p.read_text()) for p in runs]
     wall = _wall_seconds(text)
-    decode = json.loads(probe.read_text())["seconds"]
+    decode = json.loads((results / "decode-probe.json").read_text())["seconds"]
     featurize = sum(m.get("featurize_seconds", 0.0) for m in metrics)
     train = sum(m.get("train_seconds", 0.0) for m in metrics)
     return {
@@ -213,7 +218,7 @@ def run_stage(stage: str, root: Path, label: str, code: Path, grid_epochs: int) 
         "pixel_cache": [m.get("pixel_cache", "-") for m in metrics],
         "run_decode_seconds": [m.get("decode_seconds") for m in metrics],
         "accuracy": [m.get("accuracy") for m in metrics],
-        "command": "sigbench " + " ".join(command[command.index("--") + 1 :]),
+        "command": command,
     }
 
 
@@ -285,6 +290,9 @@ def main() -> None:
     parser.add_argument("--grid-epochs", type=int, default=1)
     parser.add_argument("--generate-only", action="store_true")
     parser.add_argument(
+        "--collect", action="store_true", help="only re-read the stages' finished results"
+    )
+    parser.add_argument(
         "--draft-check", type=int, metavar="N", help="only compare draft and full decoding of N"
     )
     args = parser.parse_args()
@@ -300,7 +308,10 @@ def main() -> None:
         return
     rows = []
     for stage in args.stages.split(","):
-        rows.append(run_stage(stage, args.root, args.label, args.code, args.grid_epochs))
+        if args.collect:
+            rows.append(collect(stage, args.root / f"results-{args.label}" / stage))
+        else:
+            rows.append(run_stage(stage, args.root, args.label, args.code, args.grid_epochs))
         print(json.dumps(rows[-1]), flush=True)
     out = args.root / f"pipeline-{args.label}.json"
     out.write_text(
