@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from sigbench.arraycache import release
 from sigbench.data.augment import AUGMENTATIONS
 from sigbench.data.splits import rng_for
 
@@ -45,6 +46,7 @@ class ImageInputs:
 
     def take(self, indices: np.ndarray, *, train: bool) -> torch.Tensor:
         batch = self.images[indices]
+        release(self.images)  # memory-mapped pixels: epochs would otherwise map all of them
         if train and self.augment:
             batch = self.augmented(batch)
         pixels = torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2)
@@ -58,7 +60,7 @@ class ImageInputs:
             rows = np.flatnonzero(choice == slot)
             if not len(rows):
                 continue
-            copies = [images for _, images in AUGMENTATIONS[name](batch[rows], self.rng)]
+            copies = [copy(batch[rows], self.rng) for copy in AUGMENTATIONS[name].values()]
             pick = self.rng.integers(len(copies), size=len(rows))
             for k, images in enumerate(copies):
                 out[rows[pick == k]] = images[pick == k]
