@@ -3,6 +3,10 @@
 The file is self-contained: weights inside, the batch axis free, and the
 :class:`~sigbench.export.graph.ExportInfo` as JSON under the ``sigbench`` key of the model's
 ``metadata_props``. Per-node debugging metadata (stack traces with local paths) is dropped.
+
+An ImageSig file is two graphs joined: the image signature built node by node
+(:mod:`~sigbench.export.signature_graph`, several times faster in onnxruntime than the
+exporter's rendering of the torch layer) feeding the exported standardizer and head.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ from pathlib import Path
 import numpy as np
 import onnx
 import torch
-from onnx import helper, numpy_helper
+from onnx import compose, helper, numpy_helper
+from torch import nn
 
+from sigbench.export import signature_graph
 from sigbench.export.graph import (
     INPUT_NAME,
     OUTPUT_NAME,
@@ -24,26 +30,39 @@ from sigbench.export.graph import (
     PixelClassifier,
     example_images,
 )
+from sigbench.export.signature_graph import SignatureSpec, signature_model
 from sigbench.runs import rundir
 
 METADATA_KEY = "sigbench"
 OPSET = 18
 # Ops whose weight (input 1) int8 dynamic quantization stores as int8: the dense layers and
-# convolutions. Activation-by-activation products (inside the signature) stay float.
+# convolutions of the head or CNN. The signature graph stays float: its constants are exact
+# (a 0/1 prefix-sum matrix, factorials) and its products of activations have no weight.
 QUANTIZED_OPS = ("MatMul", "Conv")
 
 
-def export_onnx(model: PixelClassifier, info: ExportInfo, path: Path) -> None:
-    """Write ``model`` as ONNX to ``path`` (atomically), with ``info`` in its metadata."""
+class _Probabilities(nn.Module):
+    """Signature features (N, streams, length) -> probabilities: an ImageSig file's head."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.model(features).softmax(dim=-1)
+
+
+def _exported(module: nn.Module, example: torch.Tensor, input_name: str) -> onnx.ModelProto:
+    """``module`` through torch's exporter, batch axis free, node metadata dropped."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # exporter chatter about deprecated internals
         program = torch.onnx.export(
-            model,
-            (example_images(info),),
+            module,
+            (example,),
             dynamo=True,
-            input_names=[INPUT_NAME],
+            input_names=[input_name],
             output_names=[OUTPUT_NAME],
-            dynamic_shapes={"images": {0: torch.export.Dim("batch", min=1)}},
+            dynamic_shapes=({0: torch.export.Dim("batch", min=1)},),
             opset_version=OPSET,
             external_data=False,
             verbose=False,
@@ -51,6 +70,42 @@ def export_onnx(model: PixelClassifier, info: ExportInfo, path: Path) -> None:
     proto = program.model_proto
     for node in proto.graph.node:
         del node.metadata_props[:]
+    return proto
+
+
+def signature_spec(model: PixelClassifier, info: ExportInfo) -> SignatureSpec:
+    layer = model.signature
+    assert layer is not None
+    return SignatureSpec(
+        info.image_size, info.channels, layer.depth, layer.two_direction, layer.log_sig, layer.path
+    )
+
+
+def _imagesig_proto(model: PixelClassifier, info: ExportInfo) -> onnx.ModelProto:
+    """The signature graph joined to the exported head (standardizer, head, softmax)."""
+    spec = signature_spec(model, info)
+    features = torch.zeros(2, spec.streams, spec.length)
+    head = _exported(_Probabilities(model.model), features, signature_graph.OUTPUT)
+    signature = signature_model(spec)
+    signature.ir_version = head.ir_version
+    joined = compose.merge_models(
+        signature,
+        head,
+        io_map=[(signature_graph.OUTPUT, signature_graph.OUTPUT)],
+        producer_name=head.producer_name,
+    )
+    opsets = {(o.domain, o.version): o for o in joined.opset_import}  # merging lists both
+    del joined.opset_import[:]
+    joined.opset_import.extend(opsets.values())
+    return joined
+
+
+def export_onnx(model: PixelClassifier, info: ExportInfo, path: Path) -> None:
+    """Write ``model`` as ONNX to ``path`` (atomically), with ``info`` in its metadata."""
+    if model.signature is not None:
+        proto = _imagesig_proto(model, info)
+    else:
+        proto = _exported(model, example_images(info), INPUT_NAME)
     _save(proto, info, path)
 
 
@@ -112,8 +167,8 @@ def _no_preprocessing_advice(record: logging.LogRecord) -> bool:
 def quantize_onnx(source: Path, target: Path, info: ExportInfo) -> None:
     """int8 dynamic quantization (weights int8, activations quantized per call) of ``source``.
 
-    Only nodes whose weight is a constant are quantized, so the signature's own products keep
-    full precision.
+    Only the head's (or CNN's) nodes with a constant weight are quantized: the signature graph
+    keeps full precision.
     """
     # Imported only when int8 is asked for; float exports never need it.
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -124,7 +179,9 @@ def quantize_onnx(source: Path, target: Path, info: ExportInfo) -> None:
     nodes = [
         node.name
         for node in proto.graph.node
-        if node.op_type in QUANTIZED_OPS and node.input[1] in constants
+        if node.op_type in QUANTIZED_OPS
+        and node.input[1] in constants
+        and not node.name.startswith(signature_graph.PREFIX)
     ]
     with tempfile.TemporaryDirectory() as scratch:
         plain, quantized = Path(scratch) / "plain.onnx", Path(scratch) / "int8.onnx"
