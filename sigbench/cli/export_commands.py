@@ -11,7 +11,7 @@ from sigbench.cli.run_commands import RunArg
 
 SHOWN = (
     "model", "variant", "file_kb", "decode_ms", "latency_p50_ms", "latency_p95_ms",
-    "images_per_s", "load_1m",
+    "model_p50_ms", "model_p95_ms", "images_per_s", "load_1m",
 )  # fmt: skip
 bench_app = typer.Typer(help="Benchmarks of finished runs.", no_args_is_help=True)
 
@@ -56,15 +56,19 @@ def inference(
         None, "--out", "-o", help="CSV to write; default <results>/tables/inference.csv."
     ),
 ) -> None:
-    """Latency (one image, file to class, one thread: p50/p95) and batch throughput of each
-    run's torch model and of every export in its export/ folder."""
+    """Latency (one image on one thread, p50/p95: from its file, and from decoded pixels
+    through the model alone) and batch throughput of each run's torch model and of every
+    export in its export/ folder, all timed side by side."""
     from sigbench.experiments.exports import bench_runs
     from sigbench.export.bench import default_table_path, write_table
 
     rows = bench_runs(runs, threads=threads, progress=RichProgress())
     path = write_table(rows, out or default_table_path(runs[0]))
     shown = [{k: _cell(k, v) for k, v in row.items() if k in SHOWN} for row in rows]
-    title = f"inference, ms per image from file on 1 thread; images/s at batch 256 on {threads}"
+    title = (
+        "inference: ms per image on 1 thread (latency_: from the file, model_: from decoded "
+        f"pixels); images/s at batch 256 on {threads}"
+    )
     console.print(records_table(title, shown))
     console.print(f"wrote {path}")
 

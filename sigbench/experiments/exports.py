@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sigbench.experiments.inputs import inference_pipeline, run_inputs, run_splits
-from sigbench.export.bench import bench_run
+from sigbench.export.bench import bench_many
 from sigbench.export.pipeline import ExportResult, check_export, export_target, write_export
 from sigbench.progress import SILENT, Progress
 from sigbench.runs.checkpoint import load_run
@@ -40,11 +40,11 @@ def export_run(
 def bench_runs(
     runs: list[Path], *, threads: int = 1, progress: Progress = SILENT
 ) -> list[dict[str, Any]]:
-    """:func:`sigbench.export.bench.bench_run`'s rows for every run, each on its test split."""
-    rows = []
+    """:func:`sigbench.export.bench.bench_many`'s rows for the runs, side by side, each on its
+    test split."""
+    subjects = []
     for run in runs:
         loaded = load_run(run)
         test = run_splits(loaded, progress=progress).test
-        pipeline = inference_pipeline(loaded.config, loaded.model)
-        rows += bench_run(loaded, test, pipeline, threads=threads, progress=progress)
-    return rows
+        subjects.append((loaded, test, inference_pipeline(loaded.config, loaded.model)))
+    return bench_many(subjects, threads=threads, progress=progress)

@@ -1,18 +1,22 @@
-"""``sigbench bench inference``: what one image costs from file to class, per model variant.
+"""``sigbench bench inference``: what one image costs, from its file and from decoded pixels.
 
 For each run, the torch model (the run's own pipeline: its signature backend and head, or
 its baseline) and every export found in the run's ``export/`` folder are timed the same way:
 
-- ``latency_p50_ms`` / ``latency_p95_ms``: one image end to end on one thread: decode the
-  file, resize, then the model (signature and head, or the CNN). The files are the run's
-  test files, or its test images written as PNG when the data set is built in.
-- ``decode_ms``: the decode-and-resize part of that (the median), the same for every
-  variant.
+- ``latency_p50_ms`` / ``latency_p95_ms``: one image from its file on one thread: decode,
+  resize, then the model (signature and head, or the CNN). The files are the run's test
+  files, or its test images written as PNG when the data set is built in.
+- ``model_p50_ms`` / ``model_p95_ms``: one already decoded uint8 image through the model
+  alone on one thread: what the model itself costs.
+- ``decode_ms``: the decode-and-resize part (the median), the same for every variant.
 - ``file_kb``: the export's file, or the torch model's weights (``torch.save`` of them).
 - ``images_per_s``: batches of :data:`BATCH` decoded images through the model alone, on
   ``threads`` threads (decoding is left to a loader pool in a deployment).
-- ``load_1m``: the machine's one-minute load average when the variant was timed: on a
-  shared machine, compare rows taken at similar load.
+- ``load_1m``: the machine's one-minute load average at the end of the timing.
+
+All variants of all the runs given are timed in :data:`ROUNDS` interleaved rounds, each
+taking its share of every figure's samples, so that load from other processes on a shared
+machine falls on all of them alike and the rows of one command can be compared.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import os
 import statistics
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from itertools import cycle
 from pathlib import Path
@@ -46,7 +50,8 @@ BATCH = 256
 FILES = 64  # distinct files cycled through for the latency figures
 LATENCY_REPEATS = 300
 THROUGHPUT_REPEATS = 10
-BUDGET_S = 5.0  # per figure
+BUDGET_S = 5.0  # per figure and variant, spread over the rounds
+ROUNDS = 5
 
 Predict = Callable[[np.ndarray], object]
 
@@ -98,23 +103,115 @@ def _percentile(times: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(times), q))
 
 
-def _seconds(
-    variant: Variant, files: list[Path], size: int, channels: int, batch: np.ndarray, threads: int
-) -> tuple[list[float], list[float]]:
-    """End-to-end one-image times on one thread, and batch times on ``threads``."""
-    one = cycle(files)
+@dataclass
+class _Subject:
+    """One run being timed: its variants, files, decoded images and the samples so far."""
+
+    loaded: LoadedRun
+    files: list[Path]
+    images: np.ndarray  # decoded test images, cycled through for the model-alone figures
+    batch: np.ndarray
+    variants: list[Variant]
+    decode: list[float]
+    samples: list[dict[str, list[float]]]
+
+
+def _sample(
+    variant: Variant, subject: _Subject, samples: dict[str, list[float]], threads: int, share: float
+) -> None:
+    """``share`` of each figure's samples for ``variant``."""
+    size, channels = subject.loaded.config.data.image_size, subject.loaded.channels
+    repeats, budget = max(3, round(LATENCY_REPEATS * share)), BUDGET_S * share
+    files, images = cycle(subject.files), cycle(subject.images)
     with torch_threads(1):
-        latency = call_seconds(
-            lambda: variant.single(decode_image(next(one), size, channels)[0][None]),
-            LATENCY_REPEATS,
-            BUDGET_S,
+        samples["file"] += call_seconds(
+            lambda: variant.single(decode_image(next(files), size, channels)[0][None]),
+            repeats,
+            budget,
+        )
+        samples["model"] += call_seconds(
+            lambda: variant.single(next(images)[None]), repeats, budget
         )
     with torch_threads(threads):
-        per_batch = call_seconds(lambda: variant.batched(batch), THROUGHPUT_REPEATS, BUDGET_S)
-    return latency, per_batch
+        batches = max(1, round(THROUGHPUT_REPEATS * share))
+        samples["batch"] += call_seconds(lambda: variant.batched(subject.batch), batches, budget)
+
+
+def _subject(
+    loaded: LoadedRun, test: ImageSet, pipeline: Predict, files: list[Path], threads: int
+) -> _Subject:
+    """A run ready to time, its decoding already timed."""
+    size, channels = loaded.config.data.image_size, loaded.channels
+    decode = cycle(files)
+    with torch_threads(1):
+        decode_times = call_seconds(
+            lambda: decode_image(next(decode), size, channels), LATENCY_REPEATS, BUDGET_S
+        )
+    variants = _variants(loaded, pipeline, threads)
+    return _Subject(
+        loaded,
+        files,
+        test.images[:FILES],
+        test.images[np.arange(BATCH) % len(test.images)],
+        variants,
+        decode_times,
+        [{"file": [], "model": [], "batch": []} for _ in variants],
+    )
+
+
+def _rows(subject: _Subject, threads: int) -> list[dict[str, Any]]:
+    loaded = subject.loaded
+    ms = lambda times, q: round(1000 * _percentile(times, q), 3)  # noqa: E731
+    return [
+        {
+            "run_id": Path(loaded.path).resolve().name,
+            "model": loaded.config.model.kind,
+            "image_size": loaded.config.data.image_size,
+            "variant": variant.name,
+            "file_kb": round(variant.file_kb, 1),
+            "decode_ms": round(1000 * statistics.median(subject.decode), 3),
+            "latency_p50_ms": ms(samples["file"], 50),
+            "latency_p95_ms": ms(samples["file"], 95),
+            "model_p50_ms": ms(samples["model"], 50),
+            "model_p95_ms": ms(samples["model"], 95),
+            "images_per_s": round(BATCH / statistics.median(samples["batch"]), 1),
+            "threads": threads,
+            "load_1m": round(os.getloadavg()[0], 2),
+        }
+        for variant, samples in zip(subject.variants, subject.samples, strict=True)
+    ]
 
 
 @torch.inference_mode()
+def bench_many(
+    runs: list[tuple[LoadedRun, ImageSet, Predict]],
+    *,
+    threads: int = 1,
+    progress: Progress = SILENT,
+) -> list[dict[str, Any]]:
+    """One row per variant of each run (see the module doc for the columns), all variants
+    timed in interleaved rounds; each run comes with its ``test`` split and its own torch
+    inference path (uint8 images in)."""
+    with ExitStack() as stack:
+        subjects = [
+            _subject(
+                loaded,
+                test,
+                pipeline,
+                stack.enter_context(sample_files(test.names, test.images)),
+                threads,
+            )
+            for loaded, test, pipeline in runs
+        ]
+        with progress.task("timing", total=ROUNDS * len(subjects)) as task:
+            for _ in range(ROUNDS):
+                for subject in subjects:
+                    for variant, samples in zip(subject.variants, subject.samples, strict=True):
+                        _sample(variant, subject, samples, threads, 1 / ROUNDS)
+                    task.advance(1)
+        return [row for subject in subjects for row in _rows(subject, threads)]
+
+
 def bench_run(
     loaded: LoadedRun,
     test: ImageSet,
@@ -123,39 +220,8 @@ def bench_run(
     threads: int = 1,
     progress: Progress = SILENT,
 ) -> list[dict[str, Any]]:
-    """One row per variant of a run (see the module doc for the columns), timed on its
-    ``test`` split; ``pipeline`` is the run's own torch inference path (uint8 images in)."""
-    run = loaded.path
-    size, channels = loaded.config.data.image_size, loaded.channels
-    batch = test.images[np.arange(BATCH) % len(test.images)]
-    rows = []
-    with sample_files(test.names, test.images) as files:
-        decode = cycle(files)
-        with torch_threads(1):
-            decode_times = call_seconds(
-                lambda: decode_image(next(decode), size, channels), LATENCY_REPEATS, BUDGET_S
-            )
-        variants = _variants(loaded, pipeline, threads)
-        with progress.task(f"timing {Path(run).name}", total=len(variants)) as task:
-            for variant in variants:
-                latency, per_batch = _seconds(variant, files, size, channels, batch, threads)
-                rows.append(
-                    {
-                        "run_id": Path(run).resolve().name,
-                        "model": loaded.config.model.kind,
-                        "image_size": size,
-                        "variant": variant.name,
-                        "file_kb": round(variant.file_kb, 1),
-                        "decode_ms": round(1000 * statistics.median(decode_times), 3),
-                        "latency_p50_ms": round(1000 * _percentile(latency, 50), 3),
-                        "latency_p95_ms": round(1000 * _percentile(latency, 95), 3),
-                        "images_per_s": round(BATCH / statistics.median(per_batch), 1),
-                        "threads": threads,
-                        "load_1m": round(os.getloadavg()[0], 2),
-                    }
-                )
-                task.advance(1)
-    return rows
+    """:func:`bench_many` for one run."""
+    return bench_many([(loaded, test, pipeline)], threads=threads, progress=progress)
 
 
 def default_table_path(run: Path) -> Path:

@@ -18,16 +18,19 @@ def quick(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bench, "BATCH", 16)
 
 
-def test_bench_times_the_torch_model_and_every_export(
-    rgb_sig_run: Path, tmp_path: Path, quick: None
+def test_bench_times_the_torch_model_and_every_export_of_each_run(
+    rgb_sig_run: Path, rgb_cnn_run: Path, tmp_path: Path, quick: None
 ) -> None:
     export_run(rgb_sig_run, "onnx")
     export_run(rgb_sig_run, "torchscript")
-    rows = bench_runs([rgb_sig_run])
+    export_run(rgb_cnn_run, "onnx")
+    rows = bench_runs([rgb_sig_run, rgb_cnn_run])
     assert [r["variant"] for r in rows][:1] == ["torch"]
     assert {"onnx", "torchscript"} <= {r["variant"] for r in rows}
+    assert [r["model"] for r in rows if r["variant"] == "onnx"] == ["imagesig_fc", "simple_cnn"]
     for row in rows:
         assert 0 < row["decode_ms"] <= row["latency_p50_ms"] <= row["latency_p95_ms"]
+        assert 0 < row["model_p50_ms"] <= row["model_p95_ms"]
         assert row["images_per_s"] > 0 and row["file_kb"] > 0
     path = bench.write_table(rows, bench.default_table_path(rgb_sig_run))
     assert path == rgb_sig_run.parent.parent / "tables" / "inference.csv"
