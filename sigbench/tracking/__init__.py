@@ -1,0 +1,113 @@
+"""Experiment tracking: finished runs logged to MLflow and TensorBoard, as an output only.
+
+Trackers read finished run folders (:mod:`sigbench.tracking.record`) and never touch a run's
+config, id or metrics. :class:`Tracking` opens the trackers one command asked for, logs each
+run as it finishes, and can be handed the same run twice: every tracker skips what it has.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+
+from sigbench.errors import SigbenchError
+from sigbench.tracking.mlflow_tracker import MlflowTracker
+from sigbench.tracking.record import TrackedRun, TrackedSweep, read_tracked_run
+from sigbench.tracking.tensorboard_tracker import TensorBoardTracker
+
+TRACKERS = ("mlflow", "tensorboard")
+LOCK_FILE = ".tracking.lock"
+
+__all__ = ["TRACKERS", "TrackedSweep", "Tracking", "check_trackers"]
+
+
+class Tracker(Protocol):
+    name: str
+
+    def log(self, run: TrackedRun) -> bool: ...
+
+    def close(self) -> None: ...
+
+    def summary(self) -> str: ...
+
+
+def check_trackers(names: Iterable[str], source: str = "--track") -> list[str]:
+    """``names`` without repeats, in order, or a one-line error naming the unknown one."""
+    chosen: list[str] = []
+    for name in names:
+        if name not in TRACKERS:
+            raise SigbenchError(
+                f"{source} {name!r}: not a tracker; choose from {', '.join(TRACKERS)}"
+            )
+        if name not in chosen:
+            chosen.append(name)
+    return chosen
+
+
+@contextmanager
+def _locked(results: Path) -> Iterator[None]:
+    """One process at a time logs a results folder's runs (search-then-log stays atomic)."""
+    Path(results).mkdir(parents=True, exist_ok=True)
+    fd = os.open(Path(results) / LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+class Tracking:
+    """The trackers one command logs to; a sweep's runs go under one parent run."""
+
+    def __init__(
+        self,
+        names: Iterable[str],
+        results: Path,
+        *,
+        uri: str | None = None,
+        sweep: TrackedSweep | None = None,
+    ) -> None:
+        self.results = Path(results)
+        self.trackers: list[Tracker] = []
+        for name in check_trackers(names):
+            if name == "mlflow":
+                self.trackers.append(MlflowTracker(self.results, uri, sweep))
+            else:
+                self.trackers.append(TensorBoardTracker())
+
+    def log(self, run_dir: Path) -> None:
+        """Log one finished run folder to every tracker that does not have it yet."""
+        if not self.trackers:
+            return
+        run = read_tracked_run(run_dir)
+        with _locked(self.results):
+            for tracker in self.trackers:
+                tracker.log(run)
+
+    def log_all(self, run_dirs: Iterable[Path]) -> None:
+        for run_dir in run_dirs:
+            self.log(run_dir)
+
+    def close(self) -> None:
+        with _locked(self.results):
+            for tracker in self.trackers:
+                tracker.close()
+
+    def summaries(self) -> list[str]:
+        return [tracker.summary() for tracker in self.trackers]
+
+    def __enter__(self) -> Tracking:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
