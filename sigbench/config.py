@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL_KIND = "imagesig_fc"
 UNKNOWN_KIND = "unknown_model_kind"
 ModelInput = Literal["signature", "image"]
+# Top-level keys that say where results go, not what is computed: not part of the run id.
+OUTPUT_KEYS = {"track"}
 
 
 class _Section(BaseModel):
@@ -168,6 +170,11 @@ class ExperimentConfig(_Section):
     signature: SignatureConfig = Field(default_factory=SignatureConfig)
     model: SerializeAsAny[ModelConfig] = Field(default_factory=_default_model)
     train: TrainConfig = Field(default_factory=TrainConfig)
+    track: list[Literal["mlflow", "tensorboard"]] = Field(
+        default_factory=list,
+        description="also log each finished run to these trackers; an output only, so it is "
+        "left out of the run id",
+    )
 
     @field_validator("name")
     @classmethod
@@ -195,11 +202,11 @@ class ExperimentConfig(_Section):
         ``data.split_seed`` counts only where it draws other splits than ``seed`` would, so
         the first run of ``--seeds N`` is the plain run; for the same reason (old run ids
         stay valid) ``data.jpeg_draft`` counts only when on. ``data.cache`` only says where
-        pixels come from, so it never counts. An image model's run id leaves out the
-        ``signature`` section, which it never reads.
+        pixels come from, so it never counts, nor do output keys (``track``). An image
+        model's run id leaves out the ``signature`` section, which it never reads.
         """
         unused = {"signature"} if self.model.input == "image" else set()
-        settings = self.model_dump(mode="json", exclude=unused)
+        settings = self.model_dump(mode="json", exclude=unused | OUTPUT_KEYS)
         del settings["data"]["split_seed"], settings["data"]["cache"]
         if not self.data.jpeg_draft:
             del settings["data"]["jpeg_draft"]

@@ -17,6 +17,14 @@ from sigbench.cli.output import (
     key_value_table,
     records_table,
 )
+from sigbench.cli.track_options import (
+    TrackerName,
+    TrackOption,
+    TrackUriOption,
+    open_tracking,
+    show_tracking,
+)
+from sigbench.errors import SigbenchError
 
 if TYPE_CHECKING:
     from sigbench.config import ExperimentConfig
@@ -72,6 +80,8 @@ def train(
     results: Path = ResultsOption,
     analysis: bool = AnalysisOption,
     seeds: int | None = SeedsOption,
+    track: list[TrackerName] = TrackOption,
+    track_uri: str = TrackUriOption,
 ) -> None:
     """Train one experiment and write results/runs/<run-id>/: config, metrics, history, model.
 
@@ -82,17 +92,25 @@ def train(
 
     spec = load_config(config, overrides)  # before loading any data: bad specs fail fast
     if seeds is not None:
+        if track or spec.track:
+            raise SigbenchError(
+                "--track with --seeds: not wired yet; log the runs afterwards with "
+                "sigbench report --track"
+            )
         _train_seeds(spec, seeds, results, analysis)
         return
     from sigbench.experiments.evaluate import analysis_dir
     from sigbench.experiments.train import train_run
 
-    outcome = train_run(spec, results, progress=RichProgress(), analysis=analysis)
-    for note in outcome.notes:
-        console.print(f"[dim]note:[/] {note}")
-    console.print(key_value_table(f"run {outcome.run_dir}", metrics_summary(outcome.metrics)))
-    if analysis:
-        console.print(f"analysis pictures in {analysis_dir(outcome.run_dir)}")
+    with open_tracking(track, spec.track, results, track_uri) as tracking:
+        outcome = train_run(spec, results, progress=RichProgress(), analysis=analysis)
+        for note in outcome.notes:
+            console.print(f"[dim]note:[/] {note}")
+        console.print(key_value_table(f"run {outcome.run_dir}", metrics_summary(outcome.metrics)))
+        if analysis:
+            console.print(f"analysis pictures in {analysis_dir(outcome.run_dir)}")
+        tracking.log(outcome.run_dir)
+    show_tracking(tracking)
 
 
 def _train_seeds(spec: ExperimentConfig, seeds: int, results: Path, analysis: bool) -> None:

@@ -11,6 +11,13 @@ import typer
 
 from sigbench.cli.output import SharedProgress, console, errors, records_table
 from sigbench.cli.run_commands import AnalysisOption, ResultsOption, SeedsOption, SetOption
+from sigbench.cli.track_options import (
+    TrackerName,
+    TrackOption,
+    TrackUriOption,
+    open_tracking,
+    show_tracking,
+)
 from sigbench.errors import SigbenchError
 
 DEFAULT_CONFIG = Path("configs/demo.yaml")
@@ -81,6 +88,8 @@ def ablate(
     ),
     analysis: bool = AnalysisOption,
     seeds: int | None = SeedsOption,
+    track: list[TrackerName] = TrackOption,
+    track_uri: str = TrackUriOption,
 ) -> None:
     """Train every point of a grid (skipping finished runs), then write the report tables."""
     from sigbench.config import load_config
@@ -88,12 +97,14 @@ def ablate(
     from sigbench.sweeps.executors import make_executor
     from sigbench.sweeps.grids import load_grid
     from sigbench.sweeps.scheduler import expand_grid, record_grid, run_grid
+    from sigbench.tracking.results import track_grid
 
     if address is not None and executor_kind is not ExecutorKind.ray:
         raise SigbenchError("--address names a Ray cluster: add --executor ray")
     spec = load_grid(grid)
     base = load_config(config, overrides)
     points = expand_grid(base, spec, seeds)
+    tracking = open_tracking(track, base.track, results, track_uri)
     record_grid(results, spec, points, config=str(config), overrides=overrides)
     jobs = min(jobs, len(points))
     threads = base.train.num_threads
@@ -121,6 +132,8 @@ def ablate(
             outcome = run_grid(points, results, executor, progress, name=spec.name)
     except KeyboardInterrupt:
         _show_report(results)  # the tables keep every run that finished
+        with tracking:
+            track_grid(tracking, spec.name)
         errors.print(
             "[yellow]interrupted[/]: finished runs are kept; run the same command to resume"
         )
@@ -132,13 +145,30 @@ def ablate(
     for run_id, message in outcome.failed.items():
         errors.print(f"[red]failed[/] {run_id}: {message}", highlight=False, soft_wrap=True)
     _show_report(results)
+    with tracking, SharedProgress() as progress:
+        track_grid(tracking, spec.name, progress)
+    show_tracking(tracking)
     if outcome.failed:
         raise typer.Exit(1)
 
 
-def report(results: Path = ResultsOption) -> None:
-    """Rebuild every sweep's table (CSV, Markdown) and plots in results/tables from its runs."""
+def report(
+    results: Path = ResultsOption,
+    track: list[TrackerName] = TrackOption,
+    track_uri: str = TrackUriOption,
+) -> None:
+    """Rebuild every sweep's table (CSV, Markdown) and plots in results/tables from its runs.
+
+    With --track, also log every finished run the trackers lack (runs that finished before
+    tracking was switched on): a sweep's runs under its parent run, as ablate logs them.
+    """
     _show_report(results)
+    if track:
+        from sigbench.tracking.results import track_results
+
+        with open_tracking(track, [], results, track_uri) as tracking, SharedProgress() as bar:
+            track_results(tracking, bar)
+        show_tracking(tracking)
 
 
 def register(app: typer.Typer) -> None:

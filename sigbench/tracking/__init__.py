@@ -29,7 +29,7 @@ __all__ = ["TRACKERS", "TrackedSweep", "Tracking", "check_trackers"]
 class Tracker(Protocol):
     name: str
 
-    def log(self, run: TrackedRun) -> bool: ...
+    def log(self, run: TrackedRun, sweep: TrackedSweep | None = None) -> bool: ...
 
     def close(self) -> None: ...
 
@@ -62,36 +62,29 @@ def _locked(results: Path) -> Iterator[None]:
 
 
 class Tracking:
-    """The trackers one command logs to; a sweep's runs go under one parent run."""
+    """The trackers one command logs to, opened (and their packages imported) up front."""
 
-    def __init__(
-        self,
-        names: Iterable[str],
-        results: Path,
-        *,
-        uri: str | None = None,
-        sweep: TrackedSweep | None = None,
-    ) -> None:
+    def __init__(self, names: Iterable[str], results: Path, *, uri: str | None = None) -> None:
         self.results = Path(results)
         self.trackers: list[Tracker] = []
         for name in check_trackers(names):
             if name == "mlflow":
-                self.trackers.append(MlflowTracker(self.results, uri, sweep))
+                self.trackers.append(MlflowTracker(self.results, uri))
             else:
                 self.trackers.append(TensorBoardTracker())
 
-    def log(self, run_dir: Path) -> None:
-        """Log one finished run folder to every tracker that does not have it yet."""
+    def log(self, run_dir: Path, sweep: TrackedSweep | None = None) -> None:
+        """Log one finished run folder (of ``sweep``) to every tracker that lacks it."""
         if not self.trackers:
             return
         run = read_tracked_run(run_dir)
         with _locked(self.results):
             for tracker in self.trackers:
-                tracker.log(run)
+                tracker.log(run, sweep)
 
-    def log_all(self, run_dirs: Iterable[Path]) -> None:
+    def log_all(self, run_dirs: Iterable[Path], sweep: TrackedSweep | None = None) -> None:
         for run_dir in run_dirs:
-            self.log(run_dir)
+            self.log(run_dir, sweep)
 
     def close(self) -> None:
         with _locked(self.results):

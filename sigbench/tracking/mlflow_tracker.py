@@ -64,13 +64,11 @@ def _quoted(value: str) -> str:
 
 
 class MlflowTracker:
-    """Logs finished runs to one MLflow store, under a sweep's parent run when given one."""
+    """Logs finished runs to one MLflow store, a sweep's runs under the sweep's parent run."""
 
     name = "mlflow"
 
-    def __init__(
-        self, results: Path, uri: str | None = None, sweep: TrackedSweep | None = None
-    ) -> None:
+    def __init__(self, results: Path, uri: str | None = None) -> None:
         try:
             # An optional heavy dependency: imported only when --track mlflow asks for it.
             from mlflow.entities import Metric, Param, RunTag
@@ -86,8 +84,7 @@ class MlflowTracker:
         if self._artifact_root is not None:
             Path(results).mkdir(parents=True, exist_ok=True)
         self.client = MlflowClient(tracking_uri=self.uri)
-        self.sweep = sweep
-        self._parent: str | None = None
+        self._parents: dict[str, str] = {}  # sweep key -> its parent's MLflow run id
         self.logged = 0
         self.already = 0
 
@@ -111,27 +108,30 @@ class MlflowTracker:
         )
         return found[0] if found else None
 
-    def _parent_run(self, experiment: str) -> str:
-        if self._parent is None:
-            sweep = self.sweep
-            assert sweep is not None
+    def _parent_run(self, experiment: str, sweep: TrackedSweep) -> str:
+        """The sweep's parent run: found by its key, else started (and given its params)."""
+        if sweep.key not in self._parents:
             found = self._find(experiment, SWEEP_TAG, sweep.key)
             if found is not None:
-                self._parent = found.info.run_id
+                self._parents[sweep.key] = found.info.run_id
             else:
                 tags = _with_git(
                     {SWEEP_TAG: sweep.key, f"sigbench.{sweep.kind}": sweep.name, **source_tags()}
                 )
                 parent = self.client.create_run(experiment, tags=tags, run_name=sweep.name)
-                self._parent = parent.info.run_id
-                self._log_batch(self._parent, params=_params(sweep.params))
-        return self._parent
+                self._parents[sweep.key] = parent.info.run_id
+                self._log_batch(parent.info.run_id, params=_params(sweep.params))
+        return self._parents[sweep.key]
 
     # --- logging ----------------------------------------------------------------------
 
-    def log(self, run: TrackedRun) -> bool:
-        """Log ``run`` unless it is logged already; True when it was logged now."""
-        experiment = self.experiment_id(self.sweep.name if self.sweep else run.experiment)
+    def log(self, run: TrackedRun, sweep: TrackedSweep | None = None) -> bool:
+        """Log ``run`` unless it is logged already; True when it was logged now.
+
+        A sweep's runs go to the experiment named after the sweep, under its parent run;
+        any other run goes to the experiment named after its config.
+        """
+        experiment = self.experiment_id(sweep.name if sweep else run.experiment)
         existing = self._find(experiment, RUN_ID_TAG, run.run_id)
         if existing is not None and existing.info.status == "FINISHED":
             self.already += 1
@@ -139,9 +139,9 @@ class MlflowTracker:
         if existing is not None:  # a crash left it half logged
             self.client.delete_run(existing.info.run_id)
         tags = _with_git({**run.tags, **run.text_metrics})
-        if self.sweep is not None:
-            tags[PARENT_TAG] = self._parent_run(experiment)
-            tags[f"sigbench.{self.sweep.kind}"] = self.sweep.name
+        if sweep is not None:
+            tags[PARENT_TAG] = self._parent_run(experiment, sweep)
+            tags[f"sigbench.{sweep.kind}"] = sweep.name
         created = self.client.create_run(
             experiment, start_time=_ms(run.started_at), tags=tags, run_name=run.run_id
         )
@@ -180,12 +180,14 @@ class MlflowTracker:
             self.client.log_batch(run_id, metrics=chunk)
 
     def close(self) -> None:
-        """Mark the sweep's parent finished as of now (it is reused by the next re-run)."""
-        if self._parent is not None:
-            self.client.set_terminated(self._parent, "FINISHED", end_time=_ms(time.time()))
+        """Mark the sweeps' parents finished as of now (a re-run finds and reuses them)."""
+        for parent in self._parents.values():
+            self.client.set_terminated(parent, "FINISHED", end_time=_ms(time.time()))
 
     def summary(self) -> str:
-        return f"mlflow: logged {self.logged} runs, {self.already} already there ({self.uri})"
+        served = self.uri.startswith(("http://", "https://", "databricks"))
+        where = self.uri if served else f"browse: mlflow ui --backend-store-uri {self.uri}"
+        return f"mlflow: logged {self.logged} runs, {self.already} already there ({where})"
 
 
 def _name(key: str) -> str:

@@ -17,14 +17,13 @@ from typing import Any
 import yaml
 
 import sigbench
-from sigbench.experiments import rundir
+from sigbench.config import OUTPUT_KEYS
+from sigbench.runs import rundir
 
 TENSORBOARD_DIR = "tensorboard"
 # Not artifacts: the checkpoint (the run folder keeps it) and what trackers write themselves.
 NOT_ARTIFACTS = {rundir.CHECKPOINT_FILE, TENSORBOARD_DIR}
 MAX_ARTIFACT_BYTES = 20 * 1024 * 1024
-# Config keys that say where results go, not what the experiment is.
-NOT_PARAMS = {"track"}
 GIT_COMMIT_TAG = "sigbench.git_commit"
 HISTORY_STEP = "epoch"
 HISTORY_CLOCK = "seconds"  # seconds since training started, per epoch
@@ -136,7 +135,7 @@ def read_tracked_run(run: Path) -> TrackedRun:
         params={
             key: param_value(value)
             for key, value in flatten(config).items()
-            if key.split(".")[0] not in NOT_PARAMS
+            if key.split(".")[0] not in OUTPUT_KEYS
         },
         metrics={k: float(v) for k, v in scalars.items() if not isinstance(v, str)},
         text_metrics={k: v for k, v in scalars.items() if isinstance(v, str)},

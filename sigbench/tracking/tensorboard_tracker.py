@@ -22,6 +22,7 @@ from sigbench.tracking.record import (
     HISTORY_STEP,
     TENSORBOARD_DIR,
     TrackedRun,
+    TrackedSweep,
 )
 
 INSTALL_HINT = "pip install 'sigbench[tensorboard]'"
@@ -45,8 +46,12 @@ class TensorBoardTracker:
         self.already = 0
         self.root: Path | None = None
 
-    def log(self, run: TrackedRun) -> bool:
-        """Write ``run``'s event file unless it has one; True when written now."""
+    def log(self, run: TrackedRun, sweep: TrackedSweep | None = None) -> bool:
+        """Write ``run``'s event file unless it has one; True when written now.
+
+        ``tensorboard --logdir`` over the runs folder shows a sweep's runs side by side
+        already, so ``sweep`` adds nothing here.
+        """
         final = run.path / TENSORBOARD_DIR
         self.root = run.path.parent
         if final.is_dir():

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from sigbench.config import dump_config, validate_config
-from sigbench.experiments import rundir
+from sigbench.runs import rundir
 
 MakeRun = Callable[..., Path]
 HISTORY = "epoch,train_loss,train_acc,val_loss,val_acc,seconds\n"
