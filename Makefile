@@ -3,10 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install demo test lint bench bench-pipeline data paper clean
+.PHONY: install install-dev demo test lint bench bench-pipeline data paper clean
 
+# install: what sigbench itself needs (demo, bench, paper); install-dev adds the test tools
+# and every optional integration the tests exercise. The split keeps a fresh-clone `make demo`
+# from paying for packages it never imports (README: "Installing").
 install: $(STAMP)
+install-dev: $(DEV_STAMP)
 
 # torch first (pinned, from the local wheel store), then the two signature packages that
 # compile against numpy/torch and so need --no-build-isolation, then the package itself.
@@ -15,13 +20,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip setuptools wheel
 	$(BIN)/pip install -q torch==2.14.1 torchvision==0.29.1 numpy
 	$(BIN)/pip install -q --no-build-isolation iisignature signatory
-	$(BIN)/pip install -q --no-build-isolation -e '.[dev,ray]'
+	$(BIN)/pip install -q --no-build-isolation -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/pip install -q --no-build-isolation -e '.[dev,ray,mlflow,tensorboard]'
+	touch $(DEV_STAMP)
 
 demo: install
 	$(BIN)/sigbench train configs/demo.yaml
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check sigbench tests scripts
 	$(BIN)/ruff format --check sigbench tests scripts
 	$(BIN)/lint-imports

@@ -65,8 +65,8 @@ def test_logging_again_adds_nothing_and_a_sweep_nests_under_one_parent(
     results = runs[0].parents[1]
     seed_store(results / "mlflow.db")
     for _ in range(2):  # the same sweep twice: the second finds everything
-        with Tracking(["mlflow"], results, sweep=GRID) as tracking:
-            tracking.log_all(runs)
+        with Tracking(["mlflow"], results) as tracking:
+            tracking.log_all(runs, GRID)
     assert tracking.summaries()[0].startswith("mlflow: logged 0 runs, 3 already there")
     logged = _runs(results, "depth")
     parents = [r for r in logged if "mlflow.parentRunId" not in r.data.tags]
@@ -93,6 +93,7 @@ def test_the_environment_and_track_uri_name_other_stores(
     make_run: MakeRun, seed_store: SeedStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run = make_run()
+    monkeypatch.chdir(tmp_path)  # MLflow puts other stores' artifacts in ./mlruns
     elsewhere = seed_store(tmp_path / "env.db")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", elsewhere)
     with Tracking(["mlflow"], run.parents[1]) as tracking:
@@ -101,6 +102,7 @@ def test_the_environment_and_track_uri_name_other_stores(
     with Tracking(["mlflow"], run.parents[1], uri=explicit) as tracking:
         tracking.log(run)
     assert not (run.parents[1] / "mlflow.db").exists()
+    assert (tmp_path / "mlruns").is_dir()
     for uri in (elsewhere, explicit):
         client = MlflowClient(uri)
         experiment = client.get_experiment_by_name("toy")

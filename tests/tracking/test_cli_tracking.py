@@ -1,0 +1,148 @@
+"""``--track`` end to end: the real CLI trains, MLflow's client, MLflow's UI in headless
+Chromium and TensorBoard's reader check what it logged."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from sigbench.config import load_config
+
+from .mlflow_ui import chromium, experiment_url, mlflow_server, open_sweep
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+DEPTHS = [1, 2, 3]
+EPOCHS = 2
+QUICK = ["--set", f"train.epochs={EPOCHS}"]
+
+
+def sigbench(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200", "PYTHONWARNINGS": "ignore"}
+    env.pop("MLFLOW_TRACKING_URI", None)  # the default store under --results
+    done = subprocess.run(
+        [sys.executable, "-m", "sigbench", *map(str, args)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+def _client(results: Path) -> MlflowClient:
+    return MlflowClient(f"sqlite:///{results / 'mlflow.db'}")
+
+
+def _all_runs(results: Path) -> list:
+    client = _client(results)
+    return [r for e in client.search_experiments() for r in client.search_runs([e.experiment_id])]
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """A 3-point depth grid swept twice with --track mlflow; the second sweep's output."""
+    folder = tmp_path_factory.mktemp("grid")
+    spec = folder / "depth3.yaml"
+    spec.write_text(f"signature.depth: {json.dumps(DEPTHS)}\n")
+    command = ["ablate", "--grid", spec, "--config", "configs/demo.yaml", *QUICK]
+    command += ["--track", "mlflow", "--results", folder / "results"]
+    first = sigbench(*command)
+    assert "mlflow: logged 3 runs, 0 already there" in first.stdout
+    again = sigbench(*command)
+    return folder / "results", [first.stdout, again.stdout]
+
+
+def test_a_sweep_is_one_parent_with_a_child_per_point_and_a_rerun_adds_none(
+    grid: tuple[Path, list[str]],
+) -> None:
+    results, (_, again) = grid
+    assert "trained 0, already finished 3" in again
+    assert "mlflow: logged 0 runs, 3 already there" in again
+    runs = _all_runs(results)
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert len(parents) == 1 and len(children) == len(DEPTHS)
+    assert parents[0].info.run_name == "depth3"
+    assert sorted(int(r.data.params["signature.depth"]) for r in children) == DEPTHS
+    client = _client(results)
+    for child in children:
+        assert child.data.params["train.batch_size"] == "256"
+        assert 0 <= child.data.metrics["accuracy"] <= 1
+        history = client.get_metric_history(child.info.run_id, "val_acc")
+        assert [m.step for m in history] == list(range(1, EPOCHS + 1))
+        folder = results / "runs" / child.data.tags["sigbench.run_id"]
+        metrics = json.loads((folder / "metrics.json").read_text())
+        assert child.data.metrics["accuracy"] == metrics["accuracy"]
+
+
+def test_the_mlflow_ui_lists_the_sweeps_runs(grid: tuple[Path, list[str]], tmp_path: Path) -> None:
+    results, _ = grid
+    run_ids = sorted(p.name for p in (results / "runs").iterdir() if not p.name.startswith("."))
+    assert len(run_ids) == len(DEPTHS)
+    experiment = _client(results).get_experiment_by_name("depth3").experiment_id
+    uri = f"sqlite:///{results / 'mlflow.db'}"
+    with (
+        mlflow_server(uri, tmp_path / "server.log") as base,
+        chromium(tmp_path / "profile") as browser,
+    ):
+        url = experiment_url(base, experiment)
+        browser.open(url)
+        folded = browser.wait_for("document.querySelector('.ag-root')?.innerText")
+        assert "depth3" in folded
+        assert not any(run_id in folded for run_id in run_ids)  # children folded away
+        table = open_sweep(browser, url)
+    for run_id in run_ids:
+        assert run_id in table, f"{run_id} not listed in the MLflow UI:\n{table}"
+
+
+def test_train_tracks_to_both_and_keeps_the_run_id(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    done = sigbench(
+        "train", "configs/demo.yaml", *QUICK, "--set", "track=[tensorboard]",
+        "--track", "mlflow", "--results", results, "--analysis",
+    )  # fmt: skip
+    plain = load_config(REPO / "configs/demo.yaml", [f"train.epochs={EPOCHS}"]).run_id()
+    run = results / "runs" / plain  # the same folder as without tracking
+    assert run.is_dir(), list((results / "runs").iterdir())
+    assert "mlflow: logged 1 runs" in done.stdout and "tensorboard: wrote 1 runs" in done.stdout
+
+    (logged,) = _all_runs(results)
+    client = _client(results)
+    assert logged.data.params["signature.depth"] == "4"
+    assert "track" not in logged.data.params
+    assert len(client.get_metric_history(logged.info.run_id, "train_loss")) == EPOCHS
+    top = {a.path for a in client.list_artifacts(logged.info.run_id)}
+    assert {"config.yaml", "metrics.json", "history.csv", "analysis"} <= top
+    assert "model.pt" not in top
+    pictures = {a.path for a in client.list_artifacts(logged.info.run_id, "analysis")}
+    assert "analysis/confusion_matrix.png" in pictures
+    stored = Path(logged.info.artifact_uri.removeprefix("file://")) / "metrics.json"
+    assert stored.read_bytes() == (run / "metrics.json").read_bytes()
+
+    events = EventAccumulator(str(run / "tensorboard"))
+    events.Reload()
+    assert [s.step for s in events.Scalars("val_acc")] == list(range(1, EPOCHS + 1))
+
+
+def test_report_tracks_runs_that_finished_before_tracking(
+    grid: tuple[Path, list[str]],
+) -> None:
+    results, _ = grid
+    done = sigbench("report", "--results", results, "--track", "tensorboard", "--track", "mlflow")
+    assert "tensorboard: wrote 3 runs, 0 already there" in done.stdout
+    assert "mlflow: logged 0 runs, 3 already there" in done.stdout  # under the same parent
+    assert len(_all_runs(results)) == 1 + len(DEPTHS)
+    runs = [p for p in (results / "runs").iterdir() if not p.name.startswith(".")]
+    assert len(runs) == len(DEPTHS)
+    assert all((run / "tensorboard").is_dir() for run in runs)
