@@ -33,6 +33,7 @@ RUN_ID_TAG = "sigbench.run_id"
 SWEEP_TAG = "sigbench.sweep"
 PARENT_TAG = "mlflow.parentRunId"  # what the MLflow UI nests runs by
 GIT_TAG = "mlflow.source.git.commit"  # the UI shows it on the run page
+KIND_TAG = "mlflow.experimentKind"
 STORE_FILE = "mlflow.db"
 ARTIFACTS_DIR = "mlartifacts"
 BATCH_PARAMS = 100  # MLflow's per-call limits for log_batch
@@ -97,7 +98,10 @@ class MlflowTracker:
             location = (
                 (self._artifact_root / name).as_uri() if self._artifact_root is not None else None
             )
-            return self.client.create_experiment(name, artifact_location=location)
+            # The kind tag makes MLflow's UI show a training experiment's runs, not GenAI traces.
+            return self.client.create_experiment(
+                name, artifact_location=location, tags={KIND_TAG: "custom_model_development"}
+            )
         if experiment.lifecycle_stage == "deleted":
             self.client.restore_experiment(experiment.experiment_id)
         return experiment.experiment_id

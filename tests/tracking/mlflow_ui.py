@@ -206,6 +206,34 @@ def open_sweep(browser: Chromium, url: str) -> str:
     return browser.evaluate("document.querySelector('.ag-root')?.innerText || ''")
 
 
+# The columns menu's entries, matched by their text; clicking one toggles its column.
+TOGGLE_ENTRIES = """(() => {
+  const wanted = %s;
+  const menu = document.querySelector('[role=dialog]');
+  const clicked = [];
+  for (const node of menu ? menu.querySelectorAll('*') : []) {
+    const text = node.textContent.trim();
+    if (node.children.length === 0 && wanted.includes(text)) { node.click(); clicked.push(text); }
+  }
+  return clicked;
+})()"""
+SCREENSHOT_COLUMNS = ["Dataset", "Source", "Models", "accuracy", "params", "signature.depth"]
+SCREENSHOT_COLUMNS += ["train.batch_size"]
+
+
+def toggle_columns(browser: Chromium, names: list[str]) -> list[str]:
+    """Close the assistant panel and toggle the named columns, as a user would."""
+    close = 'button[data-component-id="mlflow.assistant.chat_panel.close"]'
+    browser.evaluate(f"document.querySelector('{close}')?.click()")
+    browser.evaluate("document.querySelector('[data-testid=column-selection-dropdown]').click()")
+    browser.wait_for("document.querySelector('[role=dialog]') !== null")
+    clicked = browser.evaluate(TOGGLE_ENTRIES % json.dumps(names))
+    for kind in ("keyDown", "keyUp"):  # Escape closes the menu
+        browser.call("Input.dispatchKeyEvent", type=kind, key="Escape", windowsVirtualKeyCode=27)
+    time.sleep(1)
+    return clicked
+
+
 def main(results: str, experiment: str, out: str) -> None:
     from mlflow.tracking import MlflowClient
 
@@ -217,9 +245,10 @@ def main(results: str, experiment: str, out: str) -> None:
         scratch_dir = Path(scratch)
         with (
             mlflow_server(uri, scratch_dir / "server.log") as base,
-            chromium(scratch_dir / "profile", size=(1600, 900)) as browser,
+            chromium(scratch_dir / "profile", size=(1500, 720)) as browser,
         ):
             open_sweep(browser, experiment_url(base, found.experiment_id))
+            toggle_columns(browser, SCREENSHOT_COLUMNS)
             browser.screenshot(Path(out))
     print(f"wrote {out}")
 
