@@ -97,7 +97,7 @@ def ablate(
     from sigbench.sweeps.executors import make_executor
     from sigbench.sweeps.grids import load_grid
     from sigbench.sweeps.scheduler import expand_grid, record_grid, run_grid
-    from sigbench.tracking.results import track_grid
+    from sigbench.tracking.results import GridTracking
 
     if address is not None and executor_kind is not ExecutorKind.ray:
         raise SigbenchError("--address names a Ray cluster: add --executor ray")
@@ -106,6 +106,7 @@ def ablate(
     points = expand_grid(base, spec, seeds)
     tracking = open_tracking(track, base.track, results, track_uri)
     record_grid(results, spec, points, config=str(config), overrides=overrides)
+    tracked = GridTracking(tracking, spec.name)  # each run logged as it is trained
     jobs = min(jobs, len(points))
     threads = base.train.num_threads
     if executor_kind is ExecutorKind.local and threads and jobs * threads > available_cores():
@@ -129,11 +130,18 @@ def ablate(
                 address=address,
             ) as executor,
         ):
-            outcome = run_grid(points, results, executor, progress, name=spec.name)
+            outcome = run_grid(
+                points,
+                results,
+                executor,
+                progress,
+                name=spec.name,
+                on_trained=lambda point: tracked.trained(point.run_id),
+            )
     except KeyboardInterrupt:
         _show_report(results)  # the tables keep every run that finished
         with tracking:
-            track_grid(tracking, spec.name)
+            tracked.finish()
         errors.print(
             "[yellow]interrupted[/]: finished runs are kept; run the same command to resume"
         )
@@ -146,7 +154,7 @@ def ablate(
         errors.print(f"[red]failed[/] {run_id}: {message}", highlight=False, soft_wrap=True)
     _show_report(results)
     with tracking, SharedProgress() as progress:
-        track_grid(tracking, spec.name, progress)
+        tracked.finish(progress)
     show_tracking(tracking)
     if outcome.failed:
         raise typer.Exit(1)

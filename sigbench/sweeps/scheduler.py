@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,14 +122,18 @@ def _claim(results: Path, point: GridPoint, outcome: GridOutcome) -> RunLock | N
     return lock
 
 
-def _settle(future: Future, point: GridPoint, outcome: GridOutcome) -> None:
-    """A user error fails one point (e.g. a head too big for the image); a bug stops the grid."""
+def _settle(future: Future, point: GridPoint, outcome: GridOutcome) -> bool:
+    """A user error fails one point (e.g. a head too big for the image); a bug stops the grid.
+
+    True when the point trained.
+    """
     try:
         future.result()
     except SigbenchError as exc:
         outcome.failed[point.run_id] = str(exc)
-    else:
-        outcome.trained.append(point.run_id)
+        return False
+    outcome.trained.append(point.run_id)
+    return True
 
 
 def run_grid(
@@ -139,8 +143,12 @@ def run_grid(
     progress: Progress = SILENT,
     *,
     name: str = "grid",
+    on_trained: Callable[[GridPoint], object] | None = None,
 ) -> GridOutcome:
     """Train every point not finished yet, ``executor.slots`` at a time, each under its lock.
+
+    ``on_trained(point)`` is called in this process as each point's run is published (the
+    CLI logs it to the trackers there and then).
 
     On Ctrl-C or an unexpected error (a bug, which would repeat at every point) the executor
     abandons its runs (their partial folders are redone next time), the locks are released
@@ -171,7 +179,8 @@ def run_grid(
                 for future in done:
                     point, lock = running.pop(future)
                     lock.release()
-                    _settle(future, point, outcome)
+                    if _settle(future, point, outcome) and on_trained is not None:
+                        on_trained(point)
                     bar.advance()
         except BaseException:
             executor.stop()

@@ -10,9 +10,8 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from types import TracebackType
 from typing import Protocol
 
 from sigbench.errors import SigbenchError
@@ -61,7 +60,7 @@ def _locked(results: Path) -> Iterator[None]:
         os.close(fd)
 
 
-class Tracking:
+class Tracking(AbstractContextManager):
     """The trackers one command logs to, opened (and their packages imported) up front."""
 
     def __init__(self, names: Iterable[str], results: Path, *, uri: str | None = None) -> None:
@@ -87,6 +86,8 @@ class Tracking:
             self.log(run_dir, sweep)
 
     def close(self) -> None:
+        if not self.trackers:
+            return  # no lock file in a results folder nothing was tracked from
         with _locked(self.results):
             for tracker in self.trackers:
                 tracker.close()
@@ -94,13 +95,5 @@ class Tracking:
     def summaries(self) -> list[str]:
         return [tracker.summary() for tracker in self.trackers]
 
-    def __enter__(self) -> Tracking:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()

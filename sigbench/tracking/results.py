@@ -1,16 +1,17 @@
-"""Logging the runs of a results folder: a sweep's at its end, or all of them at once.
+"""Logging the runs of a results folder: a sweep's as it goes, or all of them at once.
 
-``ablate --track`` logs its grid's finished runs under the grid's parent run (those trained
-now and those skipped as finished alike); ``report --track`` logs every finished run, each
-recorded sweep's under its parent and the others on their own, so runs that finished before
-tracking was switched on are logged afterwards. Runs a tracker has already are left as they
-are: either can be run any number of times.
+``ablate --track`` logs each run under the grid's parent run as it is trained, then every
+finished point of the grid (those skipped as finished too). ``report --track`` logs every
+finished run, each recorded sweep's under its parent and the others on their own, so runs
+that finished before tracking was switched on are logged afterwards. Runs a tracker has
+already are left as they are: either can be run any number of times.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 
 from sigbench.errors import SigbenchError
@@ -19,6 +20,8 @@ from sigbench.runs import rundir
 from sigbench.runs.grid_records import GridRecord, read_grid_records
 from sigbench.tracking import Tracking
 from sigbench.tracking.record import TrackedSweep
+
+logger = logging.getLogger(__name__)
 
 
 def grid_sweep(record: GridRecord) -> TrackedSweep:
@@ -48,14 +51,32 @@ def _log(
             task.advance()
 
 
-def track_grid(tracking: Tracking, name: str, progress: Progress = SILENT) -> None:
-    """Log the finished runs of the grid last swept as ``name`` under its parent run."""
-    results = tracking.results
-    record = next((r for r in read_grid_records(results) if r.name == name), None)
-    if record is None:
-        raise SigbenchError(f"{results}: no grid {name!r} was swept here")
-    sweep = grid_sweep(record)
-    _log(tracking, [(run, sweep) for run in _finished_points(results, record)], progress)
+class GridTracking:
+    """One sweep of a grid, tracked: each run as it is trained, then every finished point.
+
+    Logging a run as it finishes is a courtesy to whoever watches the UI during a long
+    sweep, so a tracker failing then (a server down) is a warning, not a stopped sweep;
+    :meth:`finish` logs whatever is still missing and lets such errors through.
+    """
+
+    def __init__(self, tracking: Tracking, name: str) -> None:
+        self.tracking = tracking
+        results = tracking.results
+        record = next((r for r in read_grid_records(results) if r.name == name), None)
+        if record is None:
+            raise SigbenchError(f"{results}: no grid {name!r} was swept here")
+        self.record = record
+        self.sweep = grid_sweep(record)
+
+    def trained(self, run_id: str) -> None:
+        try:
+            self.tracking.log(rundir.runs_dir(self.tracking.results) / run_id, self.sweep)
+        except Exception as exc:  # any tracker error: the run is safe, finish() retries
+            logger.warning("tracking %s failed (%s); retried when the grid ends", run_id, exc)
+
+    def finish(self, progress: Progress = SILENT) -> None:
+        runs = _finished_points(self.tracking.results, self.record)
+        _log(self.tracking, [(run, self.sweep) for run in runs], progress)
 
 
 def track_results(tracking: Tracking, progress: Progress = SILENT) -> None:

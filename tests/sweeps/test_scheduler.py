@@ -153,6 +153,23 @@ def test_user_error_fails_one_point_and_the_rest_still_run(
     assert len(outcome.trained) == len(points) - 1
 
 
+def test_on_trained_sees_each_published_run_but_no_failed_or_skipped_one(
+    tmp_path: Path, points: list[GridPoint]
+) -> None:
+    bad = points[2].run_id
+    run = CountingRun({bad: SigbenchError("too few streams")})
+    seen: list[tuple[str, bool]] = []
+
+    def on_trained(point: GridPoint) -> None:
+        seen.append((point.run_id, rundir.is_finished(rundir.runs_dir(tmp_path) / point.run_id)))
+
+    run_grid(points[:4], tmp_path, SerialExecutor(run), on_trained=on_trained)
+    assert seen == [(p.run_id, True) for p in points[:4] if p.run_id != bad]
+    seen.clear()
+    run_grid(points[:4], tmp_path, SerialExecutor(CountingRun()), on_trained=on_trained)
+    assert seen == [(bad, True)]  # the others were skipped as finished
+
+
 def test_a_bug_stops_the_sweep_and_releases_locks(tmp_path: Path, points: list[GridPoint]) -> None:
     run = CountingRun({points[1].run_id: RuntimeError("boom")})
     with pytest.raises(RuntimeError, match="boom"):

@@ -245,7 +245,7 @@ def main(results: str, experiment: str, out: str) -> None:
         scratch_dir = Path(scratch)
         with (
             mlflow_server(uri, scratch_dir / "server.log") as base,
-            chromium(scratch_dir / "profile", size=(1500, 720)) as browser,
+            chromium(scratch_dir / "profile", size=(1500, 900)) as browser,
         ):
             open_sweep(browser, experiment_url(base, found.experiment_id))
             toggle_columns(browser, SCREENSHOT_COLUMNS)

@@ -56,6 +56,8 @@ def test_one_run_holds_params_metrics_history_tags_and_artifacts(
     pictures = [a.path for a in client.list_artifacts(logged.info.run_id, "analysis")]
     assert pictures == ["analysis/confusion_matrix.png"]
     assert (results / "mlartifacts" / "toy").is_dir()  # the embedded default's artifact root
+    kind = client.get_experiment_by_name("toy").tags["mlflow.experimentKind"]
+    assert kind == "custom_model_development"  # the UI's runs view, not its GenAI one
 
 
 def test_logging_again_adds_nothing_and_a_sweep_nests_under_one_parent(
@@ -115,6 +117,13 @@ def test_a_missing_mlflow_names_the_extra(
     monkeypatch.setitem(sys.modules, "mlflow.tracking", None)  # as if not installed
     with pytest.raises(SigbenchError, match=r"pip install 'sigbench\[mlflow\]'"):
         Tracking(["mlflow"], make_run().parents[1])
+
+
+def test_no_trackers_write_nothing(make_run: MakeRun) -> None:
+    run = make_run()
+    with Tracking([], run.parents[1]) as tracking:
+        tracking.log(run)
+    assert sorted(p.name for p in run.parents[1].iterdir()) == ["runs"]
 
 
 def test_an_unknown_tracker_is_one_line() -> None:
