@@ -66,6 +66,7 @@ class Tracking(AbstractContextManager):
     def __init__(self, names: Iterable[str], results: Path, *, uri: str | None = None) -> None:
         self.results = Path(results)
         self.trackers: list[Tracker] = []
+        self._logged: set[tuple[str, str | None]] = set()  # (run id, sweep key) done here
         for name in check_trackers(names):
             if name == "mlflow":
                 self.trackers.append(MlflowTracker(self.results, uri))
@@ -73,13 +74,19 @@ class Tracking(AbstractContextManager):
                 self.trackers.append(TensorBoardTracker())
 
     def log(self, run_dir: Path, sweep: TrackedSweep | None = None) -> None:
-        """Log one finished run folder (of ``sweep``) to every tracker that lacks it."""
-        if not self.trackers:
+        """Log one finished run folder (of ``sweep``) to every tracker that lacks it.
+
+        A run this command logged already is not looked up again, so a sweep that logs
+        each run as it trains and then every finished point counts each run once.
+        """
+        key = (Path(run_dir).name, sweep.key if sweep else None)
+        if not self.trackers or key in self._logged:
             return
         run = read_tracked_run(run_dir)
         with _locked(self.results):
             for tracker in self.trackers:
                 tracker.log(run, sweep)
+        self._logged.add(key)
 
     def log_all(self, run_dirs: Iterable[Path], sweep: TrackedSweep | None = None) -> None:
         for run_dir in run_dirs:
