@@ -48,8 +48,11 @@ def confusion_scores(confusion: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _percentile_interval(values: np.ndarray, confidence: float) -> list[float]:
+    values = values[~np.isnan(values)]
+    if not len(values):  # e.g. HTER of a test set with one class only: undefined throughout
+        return [math.nan, math.nan]
     tail = (1 - confidence) / 2
-    low, high = np.nanquantile(values, [tail, 1 - tail], axis=0)
+    low, high = np.quantile(values, [tail, 1 - tail])
     return [float(low), float(high)]
 
 

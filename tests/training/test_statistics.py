@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -92,6 +93,15 @@ def test_bootstrap_records_hter_for_two_classes_only_and_is_seeded():
     low, high = binary["hter_ci95"]
     hter = binary_error_rates(*_predictions(300, 2, 0.8))["hter"]
     assert low < hter < high
+
+
+def test_an_undefined_rate_gives_a_nan_interval_without_warnings():
+    labels = np.zeros(50, dtype=int)  # no positives: FRR, and so HTER, is undefined
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        intervals = bootstrap_intervals(labels, labels, 2)
+    assert all(math.isnan(v) for v in intervals["hter_ci95"])
+    assert intervals["accuracy_ci95"] == [1.0, 1.0]
 
 
 def test_a_perfect_run_has_a_zero_width_bootstrap_interval():
