@@ -36,7 +36,7 @@ from sigbench.training.costs import (
     inference_speed,
     serialized_kb,
 )
-from sigbench.training.loop import FitResult, fit
+from sigbench.training.loop import EpochCallback, FitResult, fit
 from sigbench.training.metrics import Evaluation
 
 
@@ -54,10 +54,13 @@ def train_run(
     *,
     progress: Progress = SILENT,
     analysis: bool = False,
+    on_epoch: EpochCallback | None = None,
 ) -> RunResult:
     """Train and score one experiment, and publish its run folder under ``results/runs``.
 
     ``analysis`` also draws the error-analysis pictures into the run's ``analysis/`` folder.
+    ``on_epoch`` sees each epoch's history row; an exception it raises (a pruned trial)
+    stops the run before anything is published.
     """
     _seed_and_threads(config)
     cache_dir = rundir.cache_dir(results)
@@ -65,7 +68,7 @@ def train_run(
     prepared = prepare_inputs(config, _split_map(splits), cache_dir=cache_dir, progress=progress)
     model, finetune = _build(config, prepared, splits)
     weights = _class_weight_vector(config, splits)
-    fitted = _fit(config, model, prepared, splits, weights, progress)
+    fitted = _fit(config, model, prepared, splits, weights, progress, on_epoch)
     evaluation = evaluate_model(model, prepared, splits, splits.classes, config.train.device)
     model.cpu()
     metrics = score(evaluation, config.train.top_k)
@@ -132,6 +135,7 @@ def _fit(
     splits: DatasetSplits,
     weights: np.ndarray | None,
     progress: Progress,
+    on_epoch: EpochCallback | None = None,
 ) -> FitResult:
     return fit(
         model,
@@ -143,6 +147,7 @@ def _fit(
         seed=config.seed,
         class_weights=weights,
         progress=progress,
+        on_epoch=on_epoch,
     )
 
 

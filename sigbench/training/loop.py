@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,10 +16,15 @@ from sigbench.config import TrainConfig
 from sigbench.progress import SILENT, Progress
 from sigbench.training.inputs import ModelInputs
 from sigbench.training.losses import make_loss
+from sigbench.training.metrics import binary_error_rates
 
 log = logging.getLogger(__name__)
 
 PREDICT_BATCH = 1024
+
+# Called with each epoch's history row once it is complete (a search reports and prunes on
+# it); whatever it raises stops training and propagates to the caller.
+EpochCallback = Callable[[dict[str, float]], None]
 
 
 @dataclass
@@ -80,7 +85,11 @@ def validation_scores(
     with torch.no_grad():
         loss = float(criterion(torch.cat(chunks), target.to(device)))
     proba = np.concatenate([logits.softmax(dim=-1).cpu().numpy() for logits in chunks])
-    return {"val_loss": loss, "val_acc": float((proba.argmax(axis=1) == target.numpy()).mean())}
+    predicted = proba.argmax(axis=1)
+    scores = {"val_loss": loss, "val_acc": float((predicted == target.numpy()).mean())}
+    if proba.shape[1] == 2:  # at the argmax threshold: what a search can rank epochs by
+        scores["val_hter"] = binary_error_rates(target.numpy(), predicted)["hter"]
+    return scores
 
 
 def _batch_size(config: TrainConfig, n_train: int) -> int:
@@ -112,10 +121,12 @@ def fit(
     seed: int = 0,
     class_weights: np.ndarray | None = None,
     progress: Progress = SILENT,
+    on_epoch: EpochCallback | None = None,
 ) -> FitResult:
     """Train ``model`` in place and leave it holding the weights of its best validation epoch.
 
-    Without a validation set the last epoch's weights are kept.
+    Without a validation set the last epoch's weights are kept. ``on_epoch`` sees each
+    epoch's row (with ``val_hter`` at the argmax threshold on two-class tasks).
     """
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -175,6 +186,8 @@ def fit(
                 summary += f" val_acc {row['val_acc']:.4f}"
             task.update(description=summary)
             task.advance()
+            if on_epoch is not None:
+                on_epoch(row)
             if config.patience is not None and stale_epochs >= config.patience:
                 log.info("early stopping after epoch %d (best: %d)", epoch, result.best_epoch)
                 break

@@ -19,7 +19,7 @@ def blobs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return features, labels
 
 
-def train(config: TrainConfig, seed: int = 0):
+def train(config: TrainConfig, seed: int = 0, on_epoch=None):
     features, labels = blobs(200, 1)
     val_features, val_labels = blobs(60, 2)
     torch.manual_seed(seed)
@@ -37,6 +37,7 @@ def train(config: TrainConfig, seed: int = 0):
         val_labels,
         config,
         seed=seed,
+        on_epoch=on_epoch,
     )
     return model, result, val_features, val_labels
 
@@ -110,3 +111,28 @@ def test_val_loss_is_the_training_criterion_not_plain_nll() -> None:
     assert abs(expected - plain_nll) > 0.05
     accuracy = float((logits.argmax(1).numpy() == val_labels).mean())
     assert result.history[0]["val_acc"] == pytest.approx(accuracy)
+
+
+def test_on_epoch_sees_each_finished_row_including_binary_hter() -> None:
+    seen: list[dict[str, float]] = []
+    result = train(TrainConfig(epochs=4, batch_size=50, lr=0.01), on_epoch=seen.append)[1]
+    assert seen == result.history and [row["epoch"] for row in seen] == [1, 2, 3, 4]
+    assert all(0.0 <= row["val_hter"] <= 1.0 for row in seen)
+    assert seen[-1]["val_hter"] < 0.5  # the blobs are separable
+
+
+class Stop(Exception):
+    pass
+
+
+def test_an_exception_from_on_epoch_stops_training_there() -> None:
+    seen: list[int] = []
+
+    def stop_at_two(row: dict[str, float]) -> None:
+        seen.append(int(row["epoch"]))
+        if row["epoch"] == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train(TrainConfig(epochs=30, batch_size=50), on_epoch=stop_at_two)
+    assert seen == [1, 2]
