@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 $(DEV_STAMP): $(STAMP)
-	$(BIN)/pip install -q --no-build-isolation -e '.[dev,ray,mlflow,tensorboard]'
+	$(BIN)/pip install -q --no-build-isolation -e '.[dev,ray,mlflow,tensorboard,tune]'
 	touch $(DEV_STAMP)
 
 demo: install

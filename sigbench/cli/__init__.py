@@ -11,7 +11,13 @@ import sys
 
 import typer
 
-from sigbench.cli import export_commands, run_commands, signature_command, sweep_commands
+from sigbench.cli import (
+    export_commands,
+    run_commands,
+    signature_command,
+    sweep_commands,
+    tune_command,
+)
 from sigbench.cli.output import errors, setup_logging
 from sigbench.errors import SigbenchError
 
@@ -25,6 +31,7 @@ app = typer.Typer(
 )
 run_commands.register(app)
 sweep_commands.register(app)
+tune_command.register(app)
 signature_command.register(app)
 export_commands.register(app)
 

@@ -48,8 +48,15 @@ class Executor(ABC):
         return self._run_fn or train_point
 
     @abstractmethod
-    def submit(self, config: ExperimentConfig, results: Path, progress: Progress) -> Future:
-        """Start one run; the future holds the run function's result or exception."""
+    def submit(
+        self,
+        config: ExperimentConfig,
+        results: Path,
+        progress: Progress,
+        run_fn: RunFunction | None = None,
+    ) -> Future:
+        """Start one run (with ``run_fn``, else the executor's run function, e.g. one that
+        carries a search trial's id); the future holds its result or exception."""
 
     @abstractmethod
     def stop(self) -> None:

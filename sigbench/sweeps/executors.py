@@ -28,10 +28,16 @@ from sigbench.sweeps.ray_executor import RayExecutor
 class SerialExecutor(Executor):
     """One run at a time in this process; the run's own progress bars show directly."""
 
-    def submit(self, config: ExperimentConfig, results: Path, progress: Progress) -> Future:
+    def submit(
+        self,
+        config: ExperimentConfig,
+        results: Path,
+        progress: Progress,
+        run_fn: RunFunction | None = None,
+    ) -> Future:
         future: Future = Future()
         try:
-            future.set_result(self.run_function()(config, results, progress))
+            future.set_result((run_fn or self.run_function())(config, results, progress))
         except Exception as exc:  # Ctrl-C (BaseException) propagates; failures are results
             future.set_exception(exc)
         return future
@@ -125,10 +131,18 @@ class ProcessPoolRunner(Executor):
         self._relay = threading.Thread(target=self._replay_events, daemon=True)
         self._relay.start()
 
-    def submit(self, config: ExperimentConfig, results: Path, progress: Progress) -> Future:
+    def submit(
+        self,
+        config: ExperimentConfig,
+        results: Path,
+        progress: Progress,
+        run_fn: RunFunction | None = None,
+    ) -> Future:
         key = config.run_id()
         self._targets[key] = progress
-        return self._pool.submit(_run_in_worker, self.run_function(), config, results, key)
+        return self._pool.submit(
+            _run_in_worker, run_fn or self.run_function(), config, results, key
+        )
 
     def stop(self) -> None:
         for pid in list(self._pids):

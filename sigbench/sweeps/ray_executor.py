@@ -151,10 +151,16 @@ class RayExecutor(Executor):
         self._task = ray.remote(_run_task)
         self._refs: set[Any] = set()  # tasks in flight, for stop()
 
-    def submit(self, config: ExperimentConfig, results: Path, progress: Progress) -> Future:
+    def submit(
+        self,
+        config: ExperimentConfig,
+        results: Path,
+        progress: Progress,
+        run_fn: RunFunction | None = None,
+    ) -> Future:
         options = task_resources(config) | {"max_retries": 0, "name": config.run_id()}
         ref = self._task.options(**options).remote(
-            self.run_function(), config, str(Path(results).resolve()), os.getcwd()
+            run_fn or self.run_function(), config, str(Path(results).resolve()), os.getcwd()
         )
         self._refs.add(ref)
         future: Future = Future()

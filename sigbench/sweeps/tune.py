@@ -1,0 +1,302 @@
+"""``tune``: ask the study for trials until it holds the number asked for, each an ordinary run.
+
+Every trial is the base config with the values it drew, so its run id says whether that run
+was already trained: a finished run is reused (its validation history is the trial's score),
+another process's run in progress is waited for, any other is trained under the run's lock on
+an executor (serial, process pool, Ray), reporting each epoch's validation score so the
+median pruner can stop it. Counting and asking happen under a file lock in the study folder,
+so processes sharing a study stop together at exactly ``trials`` finished (complete or
+pruned) trials. Ctrl-C fails the trials in flight and queues copies, so the next run redoes
+them; after a kill -9 their heartbeats go silent and the next run does the same.
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import optuna
+from optuna.trial import TrialState
+
+from sigbench.config import ExperimentConfig
+from sigbench.errors import SigbenchError
+from sigbench.experiments import rundir
+from sigbench.experiments.ablate import RunLock, remove_dead_partials, try_lock
+from sigbench.experiments.executors import Executor
+from sigbench.progress import SILENT, Progress, Task
+from sigbench.sweeps.space import SearchSpace
+from sigbench.sweeps.study import (
+    HEARTBEAT_S,
+    MAX_RETRIES,
+    TrialJob,
+    TrialResult,
+    make_pruner,
+    run_score,
+    storage_url,
+    study_dir,
+    suggest,
+    trial_config,
+)
+from sigbench.sweeps.tune_outputs import write_trials_csv
+
+POLL_S = 1.0  # how often the driver looks at runs another process holds
+FAILURES_IN_A_ROW = 3  # then the cause is the setup, not one trial's values
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+@dataclass
+class TuneOutcome:
+    """What this session did; the study (and trials.csv) holds every session's trials."""
+
+    study: str
+    folder: Path
+    trained: list[str] = field(default_factory=list)  # run ids trained to the end here
+    reused: list[str] = field(default_factory=list)  # finished before their trial asked
+    pruned: list[str] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)  # trial number -> error
+
+    def run_dirs(self, results: Path) -> list[Path]:
+        """The finished run folders this session's trials trained or reused."""
+        return [rundir.runs_dir(results) / run_id for run_id in (*self.trained, *self.reused)]
+
+
+@dataclass
+class _Held:
+    trial: optuna.Trial
+    config: ExperimentConfig
+    lock: RunLock | None = None
+
+
+def read_history(run: Path) -> list[dict[str, float]]:
+    with (Path(run) / rundir.HISTORY_FILE).open(newline="") as file:
+        return [{key: float(value) for key, value in row.items()} for row in csv.DictReader(file)]
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    with (folder / ".ask-lock").open("w") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        yield
+
+
+class _Heartbeats:
+    """Beats for every trial this process holds, so a dead process's trials go stale."""
+
+    def __init__(self, study: optuna.Study) -> None:
+        self.storage = study._storage  # the study's own RDBStorage, which does heartbeats
+        self.trials: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+
+    def add(self, trial: optuna.Trial) -> None:
+        self.storage.record_heartbeat(trial._trial_id)
+        self.trials.add(trial._trial_id)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_S):
+            for trial_id in list(self.trials):
+                self.storage.record_heartbeat(trial_id)
+
+    def __enter__(self) -> _Heartbeats:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class Tuner:
+    """One session of a study: asks, runs and tells trials until ``trials`` are finished."""
+
+    def __init__(
+        self,
+        study: optuna.Study,
+        base: ExperimentConfig,
+        space: SearchSpace,
+        results: Path,
+        *,
+        trials: int,
+        metric: str,
+        executor: Executor,
+        progress: Progress = SILENT,
+    ) -> None:
+        self.study, self.base, self.space, self.results = study, base, space, Path(results)
+        self.target, self.metric, self.executor, self.progress = trials, metric, executor, progress
+        self.folder = study_dir(results, study.study_name)
+        self.outcome = TuneOutcome(study.study_name, self.folder)
+        self.running: dict[Future, _Held] = {}
+        self.waiting: list[_Held] = []  # runs another process is training
+        self.failures_in_a_row = 0
+        self.shown = 0
+        self.heartbeats = _Heartbeats(study)
+
+    def run(self) -> TuneOutcome:
+        with (
+            self.heartbeats,
+            self.progress.task(f"tune {self.outcome.study}", total=self.target) as bar,
+        ):
+            try:
+                self._loop(bar)
+            except BaseException:
+                self.executor.stop()
+                self._abandon()
+                raise
+            finally:
+                for held in (*self.running.values(), *self.waiting):
+                    if held.lock is not None:
+                        held.lock.release()
+        return self.outcome
+
+    def _loop(self, bar: Task) -> None:
+        while True:
+            while len(self.running) + len(self.waiting) < self.executor.slots:
+                if not self._start_next():
+                    break
+            self._show(bar)
+            if not self.running and not self.waiting:
+                if self._finished() >= self.target:
+                    return
+                time.sleep(POLL_S)  # other processes' trials (or silent ones) decide
+                continue
+            if self.running:
+                done, _ = wait(self.running, timeout=POLL_S, return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._settle(future, self.running.pop(future))
+            else:
+                time.sleep(POLL_S)
+            for held in list(self.waiting):
+                self.waiting.remove(held)
+                self._claim(held)
+
+    def _finished(self) -> int:
+        return len(self.study.get_trials(deepcopy=False, states=FINISHED))
+
+    def _show(self, bar: Task) -> None:
+        finished = self._finished()
+        bar.advance(finished - self.shown)
+        self.shown = finished
+        best = self._best()
+        if best is not None:
+            bar.update(
+                description=f"tune {self.outcome.study}: best {self.metric} "
+                f"{best.value:.4f} (trial {best.number})"
+            )
+
+    def _best(self) -> optuna.trial.FrozenTrial | None:
+        try:
+            return self.study.best_trial
+        except ValueError:  # no complete trial yet
+            return None
+
+    def _start_next(self) -> bool:
+        """Ask for one more trial if the study still needs one; False when it does not."""
+        with _folder_lock(self.folder):
+            optuna.storages.fail_stale_trials(self.study)
+            states = [t.state for t in self.study.get_trials(deepcopy=False)]
+            in_hand = sum(state in (*FINISHED, TrialState.RUNNING) for state in states)
+            if in_hand >= self.target:
+                return False
+            trial = self.study.ask()
+            self.heartbeats.add(trial)  # a trial without a heartbeat could never go stale
+        source = f"{self.space.source} (trial {trial.number})"
+        try:
+            config = trial_config(self.base, suggest(trial, self.space), source)
+        except SigbenchError as exc:
+            self._fail(_Held(trial, self.base), str(exc))
+            return True
+        trial.set_user_attr("run_id", config.run_id())
+        self._claim(_Held(trial, config))
+        return True
+
+    def _claim(self, held: _Held) -> None:
+        """Reuse a finished run, wait for one in progress elsewhere, or start training it."""
+        run_id = held.config.run_id()
+        run = rundir.runs_dir(self.results) / run_id
+        if rundir.is_finished(run):
+            self._reuse(held, run)
+            return
+        lock = try_lock(self.results, run_id)
+        if lock is None:
+            self.waiting.append(held)
+            return
+        if rundir.is_finished(run):  # finished while we looked
+            lock.release()
+            self._reuse(held, run)
+            return
+        remove_dead_partials(self.results, run_id)
+        held.lock = lock
+        job = TrialJob(
+            storage_url(self.results, self.outcome.study),
+            self.outcome.study,
+            held.trial._trial_id,
+            self.metric,
+            make_pruner(self.target, self.base.train.epochs),
+        )
+        self.running[self.executor.submit(held.config, self.results, self.progress, job)] = held
+
+    def _reuse(self, held: _Held, run: Path) -> None:
+        """A finished run is this trial: its per-epoch scores and kept epoch, not retrained."""
+        try:
+            history = read_history(run)
+            value = run_score(history, rundir.read_metrics(run)["best_epoch"], self.metric)
+            for row in history:
+                held.trial.report(row[self.metric], int(row["epoch"]))
+        except (SigbenchError, OSError, KeyError, ValueError) as exc:
+            self._fail(held, f"{run}: {exc}")
+            return
+        held.trial.set_user_attr("reused", True)
+        self._tell(held, value)
+        self.outcome.reused.append(held.config.run_id())
+
+    def _settle(self, future: Future, held: _Held) -> None:
+        """A user error fails one trial (a head too big for the image); a bug stops tuning."""
+        if held.lock is not None:
+            held.lock.release()
+        try:
+            result: TrialResult = future.result()
+        except SigbenchError as exc:
+            self._fail(held, str(exc))
+            return
+        if result.pruned:
+            self._tell(held, None, TrialState.PRUNED)
+            self.outcome.pruned.append(held.config.run_id())
+        else:
+            self._tell(held, result.value)
+            self.outcome.trained.append(held.config.run_id())
+
+    def _tell(
+        self, held: _Held, value: float | None, state: TrialState = TrialState.COMPLETE
+    ) -> None:
+        # skip_if_finished: another process may have judged this trial stale meanwhile.
+        self.study.tell(held.trial, value, state=state, skip_if_finished=True)
+        self.heartbeats.trials.discard(held.trial._trial_id)
+        write_trials_csv(self.study, self.space, self.metric, self.folder)
+        if state != TrialState.FAIL:
+            self.failures_in_a_row = 0
+
+    def _fail(self, held: _Held, message: str) -> None:
+        held.trial.set_user_attr("error", message)
+        self._tell(held, None, TrialState.FAIL)
+        self.outcome.failed[held.trial.number] = message
+        self.failures_in_a_row += 1
+        if self.failures_in_a_row >= FAILURES_IN_A_ROW:
+            raise SigbenchError(
+                f"{FAILURES_IN_A_ROW} trials in a row failed; the last one: {message}"
+            )
+
+    def _abandon(self) -> None:
+        """Interrupted: the trials in flight fail, and copies with their values wait in the
+        study, so the same command redoes them first."""
+        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES)
+        for held in (*self.running.values(), *self.waiting):
+            self.study.tell(held.trial, state=TrialState.FAIL, skip_if_finished=True)
+            frozen = self.study.get_trials(deepcopy=False)[held.trial.number]
+            retry(self.study, frozen)

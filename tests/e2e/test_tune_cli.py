@@ -1,0 +1,93 @@
+"""``sigbench tune`` as a user runs it: a bad space stops at once; kill -9 and resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+
+from tests.e2e.conftest import REPO, sigbench
+
+pytestmark = pytest.mark.e2e
+
+SPACE = "configs/spaces/imagesig.yaml"
+
+
+def test_a_space_with_an_unknown_key_stops_with_one_line_before_training(tmp_path: Path) -> None:
+    space = tmp_path / "space.yaml"
+    space.write_text("signature.depth: [3, 4]\nmodel.neuron: {low: 16, high: 64}\n")
+    done = sigbench(
+        "tune", "configs/demo.yaml", "--space", space, "--trials", "4", "--results", tmp_path
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert lines[0].startswith(f"error: {space}: unknown key 'model.neuron'; allowed here: ")
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "tune").exists()
+
+
+def finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    return [t for t in study.get_trials() if t.state.is_finished() and t.state.name != "FAIL"]
+
+
+@pytest.mark.slow
+def test_kill_9_loses_no_finished_trial_and_the_same_command_finishes_the_study(
+    tmp_path: Path,
+) -> None:
+    command = [
+        sys.executable, "-m", "sigbench", "tune", "configs/demo.yaml", "--space", SPACE,
+        "--trials", "6", "--set", "train.epochs=4", "--results", str(tmp_path),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    db = tmp_path / "tune" / "demo-imagesig" / "study.db"
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            if not db.exists():
+                continue
+            study = optuna.load_study(study_name="demo-imagesig", storage=f"sqlite:///{db}")
+            states = [t.state.name for t in study.get_trials()]
+            if len(finished(study)) >= 2 and states[-1] == "RUNNING":
+                break
+        assert process.poll() is None, "tune ended before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait()
+    before = {t.number: t.user_attrs["run_id"] for t in finished(study)}
+    killed = study.get_trials()[-1]
+    stamps = {
+        run_id: (tmp_path / "runs" / run_id / "metrics.json").stat().st_mtime_ns
+        for number, run_id in before.items()
+        if study.get_trials()[number].state.name == "COMPLETE"
+    }
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    study = optuna.load_study(study_name="demo-imagesig", storage=f"sqlite:///{db}")
+    assert len(finished(study)) == 6
+    trials = study.get_trials()
+    # The finished trials are kept as they were, their runs not trained again.
+    for number, run_id in before.items():
+        assert trials[number].state.is_finished() and trials[number].user_attrs["run_id"] == run_id
+    for run_id, stamp in stamps.items():
+        assert (tmp_path / "runs" / run_id / "metrics.json").stat().st_mtime_ns == stamp
+    # The trial killed mid-run was marked failed and redone with the same values.
+    assert trials[killed.number].state.name == "FAIL"
+    redone = [t for t in trials if t.system_attrs.get("failed_trial") == killed.number]
+    assert len(redone) == 1 and redone[0].params == killed.params
+    assert redone[0].state.is_finished() and redone[0].state.name != "FAIL"
+    rows = (tmp_path / "tune" / "demo-imagesig" / "trials.csv").read_text().splitlines()
+    assert len(rows) == 1 + len(trials)
+    # best.yaml is a config `sigbench train` accepts.
+    best = tmp_path / "tune" / "demo-imagesig" / "best.yaml"
+    trained = sigbench("train", best, "--set", "train.epochs=1", "--results", tmp_path / "b")
+    assert trained.returncode == 0, trained.stderr
