@@ -48,7 +48,9 @@ def tune(
     study: str = typer.Option(
         None, "--study", help="Study name (its folder under results/tune/); default: CONFIG-SPACE."
     ),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Trials trained at once (local)."),
+    jobs: int = typer.Option(
+        1, "--jobs", "-j", min=1, help="Trials trained at once (local processes or Ray tasks)."
+    ),
     executor_kind: ExecutorKind = typer.Option(
         ExecutorKind.local, "--executor", help="local: this machine (--jobs); ray: Ray tasks."
     ),
@@ -92,6 +94,7 @@ def tune(
                 trials=trials,
                 metric=metric,
                 executor=executor,
+                jobs=jobs,
                 progress=progress,
             )
             outcome = tuner.run()

@@ -126,10 +126,14 @@ class Tuner:
         trials: int,
         metric: str,
         executor: Executor,
+        jobs: int = 1,
         progress: Progress = SILENT,
     ) -> None:
+        """``jobs`` caps the trials in flight: the sampler learns from finished trials, so
+        even a Ray cluster with room for every trial gets only this many at once."""
         self.study, self.base, self.space, self.results = study, base, space, Path(results)
         self.target, self.metric, self.executor, self.progress = trials, metric, executor, progress
+        self.slots = max(1, min(jobs, executor.slots))
         self.folder = study_dir(results, study.study_name)
         self.outcome = TuneOutcome(study.study_name, self.folder)
         self.running: dict[Future, _Held] = {}
@@ -157,7 +161,7 @@ class Tuner:
 
     def _loop(self, bar: Task) -> None:
         while True:
-            while len(self.running) + len(self.waiting) < self.executor.slots:
+            while len(self.running) + len(self.waiting) < self.slots:
                 if not self._start_next():
                     break
             self._show(bar)

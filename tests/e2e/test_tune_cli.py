@@ -91,3 +91,25 @@ def test_kill_9_loses_no_finished_trial_and_the_same_command_finishes_the_study(
     best = tmp_path / "tune" / "demo-imagesig" / "best.yaml"
     trained = sigbench("train", best, "--set", "train.epochs=1", "--results", tmp_path / "b")
     assert trained.returncode == 0, trained.stderr
+
+
+@pytest.mark.slow
+def test_two_processes_on_one_study_share_it_and_stop_at_the_trials_asked(
+    tmp_path: Path,
+) -> None:
+    command = [
+        sys.executable, "-m", "sigbench", "tune", "configs/demo.yaml", "--space", SPACE,
+        "--trials", "4", "--set", "train.epochs=3", "--study", "shared", "--results", str(tmp_path),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    both = [
+        subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+        for _ in range(2)
+    ]  # fmt: skip
+    outputs = [process.communicate(timeout=600) for process in both]
+    assert [process.returncode for process in both] == [0, 0], outputs
+    db = tmp_path / "tune" / "shared" / "study.db"
+    study = optuna.load_study(study_name="shared", storage=f"sqlite:///{db}")
+    assert [t.state.name for t in study.get_trials()].count("FAIL") == 0
+    assert len(finished(study)) == 4 == len(study.get_trials())

@@ -92,3 +92,16 @@ def test_exponents_without_a_dot_are_numbers_too(tmp_path: Path) -> None:
     assert space(tmp_path, "train.lr: {low: 1e-4, high: 1e-2}\n").params["train.lr"] == Range(
         1e-4, 1e-2
     )
+
+
+@pytest.mark.parametrize(
+    ("space_file", "config", "overrides"),
+    [
+        ("imagesig.yaml", "demo.yaml", []),
+        ("imagesig.yaml", "fashion_d4.yaml", []),
+        ("simple_cnn.yaml", "demo.yaml", ["model.kind=simple_cnn"]),
+    ],
+)
+def test_the_shipped_spaces_parse(space_file: str, config: str, overrides: list[str]) -> None:
+    base = load_config(REPO / "configs" / config, overrides)
+    assert load_space(REPO / "configs" / "spaces" / space_file, base).params
