@@ -90,6 +90,8 @@ def open_study(
     """
     if metric not in METRICS:
         raise SigbenchError(f"--metric {metric!r}: choose one of {', '.join(METRICS)}")
+    if not name or "/" in name or name.startswith("."):
+        raise SigbenchError(f"--study {name!r}: must be a plain folder name (no '/', no '.' first)")
     study_dir(results, name).mkdir(parents=True, exist_ok=True)
     study = optuna.create_study(
         storage=_storage(storage_url(results, name), heartbeat=True),

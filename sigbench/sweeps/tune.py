@@ -37,6 +37,7 @@ from sigbench.sweeps.study import (
     MAX_RETRIES,
     TrialJob,
     TrialResult,
+    epoch_score,
     make_pruner,
     run_score,
     storage_url,
@@ -90,7 +91,8 @@ class _Heartbeats:
     """Beats for every trial this process holds, so a dead process's trials go stale."""
 
     def __init__(self, study: optuna.Study) -> None:
-        self.storage = study._storage  # the study's own RDBStorage, which does heartbeats
+        # The study's own RDBStorage (heartbeats on); Optuna's optimize() beats the same way.
+        self.storage = study._storage
         self.trials: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, daemon=True)
@@ -138,6 +140,7 @@ class Tuner:
         self.outcome = TuneOutcome(study.study_name, self.folder)
         self.running: dict[Future, _Held] = {}
         self.waiting: list[_Held] = []  # runs another process is training
+        self.starting: _Held | None = None  # being submitted (a serial run trains in submit)
         self.failures_in_a_row = 0
         self.shown = 0
         self.heartbeats = _Heartbeats(study)
@@ -154,10 +157,15 @@ class Tuner:
                 self._abandon()
                 raise
             finally:
-                for held in (*self.running.values(), *self.waiting):
+                for held in self._held():
                     if held.lock is not None:
                         held.lock.release()
         return self.outcome
+
+    def _held(self) -> list[_Held]:
+        """Every trial this process holds and has not told the study about yet."""
+        starting = [self.starting] if self.starting is not None else []
+        return [*self.running.values(), *self.waiting, *starting]
 
     def _loop(self, bar: Task) -> None:
         while True:
@@ -244,7 +252,9 @@ class Tuner:
             self.metric,
             make_pruner(self.target, self.base.train.epochs),
         )
-        self.running[self.executor.submit(held.config, self.results, self.progress, job)] = held
+        self.starting = held
+        future = self.executor.submit(held.config, self.results, self.progress, job)
+        self.running[future], self.starting = held, None
 
     def _reuse(self, held: _Held, run: Path) -> None:
         """A finished run is this trial: its per-epoch scores and kept epoch, not retrained."""
@@ -252,7 +262,7 @@ class Tuner:
             history = read_history(run)
             value = run_score(history, rundir.read_metrics(run)["best_epoch"], self.metric)
             for row in history:
-                held.trial.report(row[self.metric], int(row["epoch"]))
+                held.trial.report(epoch_score(row, self.metric), int(row["epoch"]))
         except (SigbenchError, OSError, KeyError, ValueError) as exc:
             self._fail(held, f"{run}: {exc}")
             return
@@ -300,7 +310,7 @@ class Tuner:
         """Interrupted: the trials in flight fail, and copies with their values wait in the
         study, so the same command redoes them first."""
         retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES)
-        for held in (*self.running.values(), *self.waiting):
+        for held in self._held():
             self.study.tell(held.trial, state=TrialState.FAIL, skip_if_finished=True)
             frozen = self.study.get_trials(deepcopy=False)[held.trial.number]
             retry(self.study, frozen)

@@ -32,6 +32,18 @@ def test_a_space_with_an_unknown_key_stops_with_one_line_before_training(tmp_pat
     assert not (tmp_path / "runs").exists() and not (tmp_path / "tune").exists()
 
 
+ENV = {**os.environ, "PYTHONWARNINGS": "ignore"}
+
+
+def start(results: Path, trials: int, *extra: str, **pipes: object) -> subprocess.Popen:
+    """``sigbench tune`` on the demo in a child process, as a user would start it."""
+    command = [
+        sys.executable, "-m", "sigbench", "tune", "configs/demo.yaml", "--space", SPACE,
+        "--trials", str(trials), *extra, "--results", str(results),
+    ]  # fmt: skip
+    return subprocess.Popen(command, cwd=REPO, env=ENV, text=True, **pipes)
+
+
 def finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return [t for t in study.get_trials() if t.state.is_finished() and t.state.name != "FAIL"]
 
@@ -40,14 +52,9 @@ def finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 def test_kill_9_loses_no_finished_trial_and_the_same_command_finishes_the_study(
     tmp_path: Path,
 ) -> None:
-    command = [
-        sys.executable, "-m", "sigbench", "tune", "configs/demo.yaml", "--space", SPACE,
-        "--trials", "6", "--set", "train.epochs=4", "--results", str(tmp_path),
-    ]  # fmt: skip
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     db = tmp_path / "tune" / "demo-imagesig" / "study.db"
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)  # fmt: skip
+    process = start(tmp_path, 6, "--set", "train.epochs=4", **quiet)
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
@@ -70,8 +77,9 @@ def test_kill_9_loses_no_finished_trial_and_the_same_command_finishes_the_study(
         for number, run_id in before.items()
         if study.get_trials()[number].state.name == "COMPLETE"
     }
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
+    again = start(tmp_path, 6, "--set", "train.epochs=4", stderr=subprocess.PIPE)
+    _, stderr = again.communicate(timeout=600)
+    assert again.returncode == 0, stderr
     study = optuna.load_study(study_name="demo-imagesig", storage=f"sqlite:///{db}")
     assert len(finished(study)) == 6
     trials = study.get_trials()
@@ -97,16 +105,9 @@ def test_kill_9_loses_no_finished_trial_and_the_same_command_finishes_the_study(
 def test_two_processes_on_one_study_share_it_and_stop_at_the_trials_asked(
     tmp_path: Path,
 ) -> None:
-    command = [
-        sys.executable, "-m", "sigbench", "tune", "configs/demo.yaml", "--space", SPACE,
-        "--trials", "4", "--set", "train.epochs=3", "--study", "shared", "--results", str(tmp_path),
-    ]  # fmt: skip
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    both = [
-        subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-        for _ in range(2)
-    ]  # fmt: skip
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    extra = ("--set", "train.epochs=3", "--study", "shared")
+    both = [start(tmp_path, 4, *extra, **pipes) for _ in range(2)]
     outputs = [process.communicate(timeout=600) for process in both]
     assert [process.returncode for process in both] == [0, 0], outputs
     db = tmp_path / "tune" / "shared" / "study.db"
