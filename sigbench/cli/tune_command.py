@@ -69,7 +69,7 @@ def tune(
         raise SigbenchError("--address names a Ray cluster: add --executor ray")
     base = load_config(config, overrides)
     searched = load_space(space, base)  # every key and range checked before any training
-    from sigbench.experiments.executors import make_executor
+    from sigbench.sweeps.executors import make_executor
     from sigbench.sweeps.study import open_study
     from sigbench.sweeps.tune import Tuner
     from sigbench.sweeps.tune_outputs import write_outputs

@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-from sigbench.experiments.plots import save_figure
+from sigbench.reporting.figures import save_figure
 
 HISTORY_PNG = "history.png"
 IMPORTANCES_PNG = "importances.png"

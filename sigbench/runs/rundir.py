@@ -7,6 +7,7 @@ that readers skip and count. Single files go through a temporary name and ``os.r
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -148,6 +149,12 @@ def require_run(run: Path) -> Path:
         if not (run / name).is_file():
             raise SigbenchError(f"{run}: not a finished run: {name} is missing")
     return run
+
+
+def read_history(run: Path) -> list[dict[str, float]]:
+    """A run's per-epoch rows (``history.csv``), numbers as floats."""
+    with (Path(run) / HISTORY_FILE).open(newline="") as file:
+        return [{key: float(value) for key, value in row.items()} for row in csv.DictReader(file)]
 
 
 def read_metrics(run: Path) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sigbench.config import ExperimentConfig, validate_config
 from sigbench.errors import SigbenchError
-from sigbench.experiments.run import train_run
+from sigbench.experiments.train import train_run
 from sigbench.progress import Progress
 from sigbench.sweeps.space import Choice, SearchSpace
 

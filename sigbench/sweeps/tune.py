@@ -12,7 +12,6 @@ them; after a kill -9 their heartbeats go silent and the next run does the same.
 
 from __future__ import annotations
 
-import csv
 import fcntl
 import threading
 import time
@@ -27,10 +26,10 @@ from optuna.trial import TrialState
 
 from sigbench.config import ExperimentConfig
 from sigbench.errors import SigbenchError
-from sigbench.experiments import rundir
-from sigbench.experiments.ablate import RunLock, remove_dead_partials, try_lock
-from sigbench.experiments.executors import Executor
 from sigbench.progress import SILENT, Progress, Task
+from sigbench.runs import rundir
+from sigbench.runs.locks import RunLock, remove_dead_partials, try_lock
+from sigbench.sweeps.base import Executor
 from sigbench.sweeps.space import SearchSpace
 from sigbench.sweeps.study import (
     HEARTBEAT_S,
@@ -73,11 +72,6 @@ class _Held:
     trial: optuna.Trial
     config: ExperimentConfig
     lock: RunLock | None = None
-
-
-def read_history(run: Path) -> list[dict[str, float]]:
-    with (Path(run) / rundir.HISTORY_FILE).open(newline="") as file:
-        return [{key: float(value) for key, value in row.items()} for row in csv.DictReader(file)]
 
 
 @contextmanager
@@ -259,7 +253,7 @@ class Tuner:
     def _reuse(self, held: _Held, run: Path) -> None:
         """A finished run is this trial: its per-epoch scores and kept epoch, not retrained."""
         try:
-            history = read_history(run)
+            history = rundir.read_history(run)
             value = run_score(history, rundir.read_metrics(run)["best_epoch"], self.metric)
             for row in history:
                 held.trial.report(epoch_score(row, self.metric), int(row["epoch"]))

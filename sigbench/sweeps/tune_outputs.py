@@ -13,8 +13,8 @@ import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
-from sigbench.experiments import rundir
 from sigbench.reporting.tune_plots import plot_history, plot_importances, plot_params
+from sigbench.runs import rundir
 from sigbench.sweeps.space import Choice, Range, SearchSpace
 from sigbench.sweeps.study import METRICS, decode_params, study_dir
 

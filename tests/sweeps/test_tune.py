@@ -10,12 +10,12 @@ import yaml
 
 from sigbench.config import load_config
 from sigbench.errors import SigbenchError
-from sigbench.experiments import rundir
-from sigbench.experiments.executors import SerialExecutor
-from sigbench.experiments.run import train_run
+from sigbench.experiments.train import train_run
+from sigbench.runs import rundir
+from sigbench.sweeps.executors import SerialExecutor
 from sigbench.sweeps.space import SearchSpace, space_from_mapping
 from sigbench.sweeps.study import decode_params, open_study, suggest
-from sigbench.sweeps.tune import TuneOutcome, Tuner, read_history
+from sigbench.sweeps.tune import TuneOutcome, Tuner
 from sigbench.sweeps.tune_outputs import write_outputs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,7 +56,7 @@ def test_a_study_reaches_its_trials_as_runs_and_best_yaml_retrains_the_same(
     run = tmp_path / "runs" / best.user_attrs["run_id"]
     assert best.user_attrs["run_id"] in outcome.trained and rundir.is_finished(run)
     # The trial's score is the validation accuracy of the epoch the run kept.
-    history = read_history(run)
+    history = rundir.read_history(run)
     assert best.value == history[rundir.read_metrics(run)["best_epoch"] - 1]["val_acc"]
     assert sorted(best.intermediate_values) == [1, 2, 3]
     # best.yaml is the run's full config; training it again gives the same numbers.
