@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from sigbench.config import ExperimentConfig, validate_config
+from sigbench.config import ExperimentConfig, read_yaml, validate_config
 from sigbench.errors import SigbenchError
 
 RANGE_KEYS = ("low", "high", "log", "step")
@@ -175,10 +173,4 @@ def load_space(path: str | Path, base: ExperimentConfig) -> SearchSpace:
     path = Path(path)
     if not path.is_file():
         raise SigbenchError(f"{path}: no such search-space file")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise SigbenchError(f"{path}:{where}: YAML does not parse") from None
-    return space_from_mapping(raw, base, str(path))
+    return space_from_mapping(read_yaml(path), base, str(path))
