@@ -52,6 +52,11 @@ def plot_importances(importances: dict[str, float], folder: Path) -> Path:
     return save_figure(figure, folder / IMPORTANCES_PNG)
 
 
+def _index(choices: list[object], value: object) -> int:
+    """Where ``value`` sits among the choices, by equality (a column with gaps holds 256.0)."""
+    return next(i for i, choice in enumerate(choices) if choice == value)
+
+
 def plot_params(
     frame: pd.DataFrame,
     keys: dict[str, list[object] | None],
@@ -73,7 +78,7 @@ def plot_params(
             x = shown[key].to_numpy(dtype=float)
         else:
             labels = [str(choice) for choice in choices]
-            x = np.array([labels.index(str(v)) for v in shown[key]], dtype=float)
+            x = np.array([_index(choices, v) for v in shown[key]], dtype=float)
             ax.set_xticks(range(len(labels)), labels, fontsize="small")
             ax.set_xlim(-0.5, len(labels) - 0.5)
         ax.scatter(x[~pruned], shown[metric][~pruned], marker="o", label="complete")

@@ -54,7 +54,8 @@ def trials_frame(study: optuna.Study, space: SearchSpace, metric: str) -> pd.Dat
             }
         )
     columns = ["number", "state", *space.params, metric, "run_id", "seconds", "reused", "error"]
-    return pd.DataFrame(rows, columns=columns)
+    # object columns: a trial cut off before it drew values must not turn 256 into 256.0
+    return pd.DataFrame(rows, columns=columns, dtype=object)
 
 
 def write_trials_csv(study: optuna.Study, space: SearchSpace, metric: str, folder: Path) -> Path:

@@ -131,3 +131,24 @@ def test_list_choices_travel_as_json_and_come_back_as_lists() -> None:
     assert isinstance(trial.params["model.mlp_units"], str)
     assert decode_params(space, trial.params) == values
     assert yaml.safe_load(yaml.safe_dump(values)) == values
+
+
+def test_outputs_keep_integer_columns_when_a_trial_was_cut_off_before_drawing(
+    tmp_path: Path,
+) -> None:
+    base = load_config(DEMO)
+    space = space_from_mapping(
+        {"model.neurons": {"low": 16, "high": 256}, "train.batch_size": [64, 256]}, base, "s"
+    )
+    study = optuna.create_study(direction="maximize")
+    trial = study.ask()
+    suggest(trial, space)
+    trial.set_user_attr("run_id", "missing-run")
+    study.tell(trial, 0.5)
+    study.tell(study.ask(), state=optuna.trial.TrialState.FAIL)  # killed before it drew
+    summary = write_outputs(study, space, tmp_path, "val_acc")
+    rows = (tmp_path / "tune" / study.study_name / "trials.csv").read_text().splitlines()
+    assert rows[1].split(",")[2:4] == [str(trial.params["model.neurons"]),
+                                       str(trial.params["train.batch_size"])]  # fmt: skip
+    assert summary.best_number == 0 and summary.best_run is None  # its run is not there
+    assert (tmp_path / "tune" / study.study_name / "params.png").is_file()
