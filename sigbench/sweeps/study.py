@@ -9,8 +9,11 @@ marks it failed and queues a copy with the same values, so it is redone.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,14 @@ warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to b
 
 def study_dir(results: Path, name: str) -> Path:
     return Path(results) / "tune" / name
+
+
+@contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """One process at a time in a study folder: creating the database, counting and asking."""
+    with (folder / ".ask-lock").open("w") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        yield
 
 
 def storage_url(results: Path, name: str) -> str:
@@ -93,13 +104,14 @@ def open_study(
     if not name or "/" in name or name.startswith("."):
         raise SigbenchError(f"--study {name!r}: must be a plain folder name (no '/', no '.' first)")
     study_dir(results, name).mkdir(parents=True, exist_ok=True)
-    study = optuna.create_study(
-        storage=_storage(storage_url(results, name), heartbeat=True),
-        study_name=name,
-        direction=METRICS[metric],
-        pruner=make_pruner(trials, base.train.epochs),
-        load_if_exists=True,
-    )
+    with folder_lock(study_dir(results, name)):  # two processes must not both create tables
+        study = optuna.create_study(
+            storage=_storage(storage_url(results, name), heartbeat=True),
+            study_name=name,
+            direction=METRICS[metric],
+            pruner=make_pruner(trials, base.train.epochs),
+            load_if_exists=True,
+        )
     started = {"metric": metric, "space": space.fingerprint(), "config": base.fingerprint()}
     what = {"metric": "--metric", "space": "search space", "config": "base config (with --set)"}
     for key, value in started.items():

@@ -12,12 +12,9 @@ them; after a kill -9 their heartbeats go silent and the next run does the same.
 
 from __future__ import annotations
 
-import fcntl
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +34,7 @@ from sigbench.sweeps.study import (
     TrialJob,
     TrialResult,
     epoch_score,
+    folder_lock,
     make_pruner,
     run_score,
     storage_url,
@@ -72,13 +70,6 @@ class _Held:
     trial: optuna.Trial
     config: ExperimentConfig
     lock: RunLock | None = None
-
-
-@contextmanager
-def _folder_lock(folder: Path) -> Iterator[None]:
-    with (folder / ".ask-lock").open("w") as file:
-        fcntl.flock(file, fcntl.LOCK_EX)
-        yield
 
 
 class _Heartbeats:
@@ -204,7 +195,7 @@ class Tuner:
 
     def _start_next(self) -> bool:
         """Ask for one more trial if the study still needs one; False when it does not."""
-        with _folder_lock(self.folder):
+        with folder_lock(self.folder):
             optuna.storages.fail_stale_trials(self.study)
             states = [t.state for t in self.study.get_trials(deepcopy=False)]
             in_hand = sum(state in (*FINISHED, TrialState.RUNNING) for state in states)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+import sqlalchemy
 
 from tests.e2e.conftest import REPO, sigbench
 
@@ -59,9 +60,12 @@ def test_kill_9_loses_no_finished_trial_and_the_same_command_finishes_the_study(
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             time.sleep(0.5)
-            if not db.exists():
+            if not db.exists():  # loading would create it, racing the child
                 continue
-            study = optuna.load_study(study_name="demo-imagesig", storage=f"sqlite:///{db}")
+            try:
+                study = optuna.load_study(study_name="demo-imagesig", storage=f"sqlite:///{db}")
+            except (KeyError, sqlalchemy.exc.OperationalError):  # not created yet
+                continue
             states = [t.state.name for t in study.get_trials()]
             if len(finished(study)) >= 2 and states[-1] == "RUNNING":
                 break
