@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from sigbench.cli.output import console, errors, key_value_table
+from sigbench.cli.output import SharedProgress, console, errors, key_value_table
 from sigbench.cli.run_commands import ConfigArg, ResultsOption, SetOption
-from sigbench.cli.sweep_commands import ExecutorKind, SharedProgress
+from sigbench.cli.sweep_commands import ExecutorKind
 from sigbench.errors import SigbenchError
 
 if TYPE_CHECKING:
