@@ -28,7 +28,7 @@ def test_lists_are_choices_and_mappings_ranges(tmp_path: Path) -> None:
         "model.neurons: {low: 16, high: 256, log: true}\n"
         "train.lr: {low: 1.0e-4, high: 1.0e-2, log: true}\n"
         "model.dropout: {low: 0.0, high: 0.5, step: 0.1}\n"
-        "model.mlp_units: [[32], [64, 64]]\n",
+        "data.augment: [[], [flip_horizontal]]\n",
     )
     assert parsed.params["signature.path"] == Choice(("none", "time", "lead_lag"))
     assert parsed.params["signature.two_direction"] == Choice((True, False))
@@ -36,7 +36,7 @@ def test_lists_are_choices_and_mappings_ranges(tmp_path: Path) -> None:
     assert neurons == Range(16, 256, log=True) and neurons.integer
     assert lr == Range(1e-4, 1e-2, log=True) and not lr.integer
     assert parsed.params["model.dropout"].step == 0.1
-    assert parsed.params["model.mlp_units"] == Choice(([32], [64, 64]))
+    assert parsed.params["data.augment"] == Choice(([], ["flip_horizontal"]))
 
 
 def test_fingerprint_follows_the_ranges(tmp_path: Path) -> None:
