@@ -11,6 +11,13 @@ import typer
 from sigbench.cli.output import SharedProgress, console, errors, key_value_table
 from sigbench.cli.run_commands import ConfigArg, ResultsOption, SetOption
 from sigbench.cli.sweep_commands import ExecutorKind
+from sigbench.cli.track_options import (
+    TrackerName,
+    TrackOption,
+    TrackUriOption,
+    open_tracking,
+    show_tracking,
+)
 from sigbench.errors import SigbenchError
 
 if TYPE_CHECKING:
@@ -59,6 +66,8 @@ def tune(
     ),
     results: Path = ResultsOption,
     overrides: list[str] = SetOption,
+    track: list[TrackerName] = TrackOption,
+    track_uri: str = TrackUriOption,
 ) -> None:
     """Search the space with Optuna (TPE, median pruning), each trial an ordinary run; the
     same command again continues the study, and processes naming one study share it."""
@@ -70,6 +79,7 @@ def tune(
         raise SigbenchError("--address names a Ray cluster: add --executor ray")
     base = load_config(config, overrides)
     searched = load_space(space, base)  # every key and range checked before any training
+    tracking = open_tracking(track, base.track, results, track_uri)  # a missing extra: now
     from sigbench.sweeps.executors import make_executor
     from sigbench.sweeps.study import open_study
     from sigbench.sweeps.tune import Tuner
@@ -121,6 +131,15 @@ def tune(
         )
     for path in summary.files:
         console.print(f"wrote {path}")
+    if tracking.trackers:
+        from sigbench.tracking import TrackedSweep
+
+        study_sweep = TrackedSweep(
+            "study", name, f"study-{name}", {"study.metric": metric, "study.space": str(space)}
+        )
+        with tracking:
+            tracking.log_all(outcome.run_dirs(results), study_sweep)
+        show_tracking(tracking)
 
 
 def register(app: typer.Typer) -> None:

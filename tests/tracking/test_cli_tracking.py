@@ -146,3 +146,19 @@ def test_report_tracks_runs_that_finished_before_tracking(
     runs = [p for p in (results / "runs").iterdir() if not p.name.startswith(".")]
     assert len(runs) == len(DEPTHS)
     assert all((run / "tensorboard").is_dir() for run in runs)
+
+
+def test_tune_tracks_its_trials_under_one_study_run(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    space = tmp_path / "space.yaml"
+    space.write_text("signature.depth: [2, 3]\n")
+    command = ["tune", "configs/demo.yaml", "--space", space, "--trials", "2", "--study", "s"]
+    done = sigbench(*command, *QUICK, "--track", "mlflow", "--results", results)
+    assert "mlflow: logged" in done.stdout
+    runs = _all_runs(results)
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert len(parents) == 1 and parents[0].info.run_name == "s"
+    trained = {path.name for path in (results / "runs").iterdir() if not path.name.startswith(".")}
+    assert {child.data.tags["sigbench.run_id"] for child in children} == trained
+    assert all(child.data.params["signature.depth"] in {"2", "3"} for child in children)
