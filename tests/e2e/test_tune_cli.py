@@ -61,8 +61,8 @@ def test_kill_9_loses_no_finished_trial_and_the_same_command_finishes_the_study(
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             time.sleep(0.5)
-            if not db.exists():  # loading would create it, racing the child
-                continue
+            if not (db.parent / "trials.csv").exists():  # the study is whole once a trial ended
+                continue  # (loading it earlier would create its tables, racing the child)
             try:
                 study = optuna.load_study(study_name="demo-imagesig", storage=f"sqlite:///{db}")
             except (KeyError, sqlalchemy.exc.OperationalError):  # not created yet
