@@ -55,6 +55,8 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+MIN_SIDE, MAX_SIDE = 2, 1024
+
 # The closed option lists, as types (Literal of a tuple is Literal of its items).
 DataSource = Literal[options.DATA_SOURCES]
 Augmentation = Literal[options.AUGMENTATIONS]
@@ -71,7 +73,9 @@ class DataConfig(_Section):
     test: Path | None = Field(None, description="test images; omitted: a split of train")
     labels: Path | None = Field(None, description="labelfile source: one label per line")
     test_labels: Path | None = None
-    image_size: int = Field(32, ge=2, le=1024, description="images are resized to this square")
+    image_size: int | tuple[int, int] = Field(
+        32, description="images are resized to this square, or to [height, width]"
+    )
     classes: list[str] | None = Field(None, description="keep only these classes, in this order")
     max_per_class: int | None = Field(None, ge=1, description="cap on training images per class")
     val_split: float = Field(0.1, ge=0.0, lt=1.0)
@@ -96,6 +100,37 @@ class DataConfig(_Section):
     def splits_seed(self, seed: int) -> int:
         """The seed the splits of a run with ``seed`` are drawn with."""
         return self.split_seed if isinstance(self.split_seed, int) else seed
+
+    @field_validator("image_size", mode="before")
+    @classmethod
+    def _side_or_pair(cls, value: Any) -> int | tuple[int, int]:
+        """An int stays an int, so square configs keep their run ids."""
+        pair = isinstance(value, list | tuple) and len(value) == 2
+        sides = list(value) if pair else [value]
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in sides):
+            raise ValueError("expected an integer (a square) or [height, width], e.g. [80, 60]")
+        if not all(MIN_SIDE <= v <= MAX_SIDE for v in sides):
+            raise ValueError(f"each side must be between {MIN_SIDE} and {MAX_SIDE} pixels")
+        return (sides[0], sides[1]) if pair else value
+
+    @property
+    def height_width(self) -> tuple[int, int]:
+        """``image_size`` as (height, width): an integer means a square."""
+        return image_hw(self.image_size)
+
+
+def image_hw(size: int | tuple[int, int] | list[int]) -> tuple[int, int]:
+    """An ``image_size`` value (square side or [height, width]) as (height, width)."""
+    if isinstance(size, int):
+        return size, size
+    height, width = size
+    return int(height), int(width)
+
+
+def size_text(size: int | tuple[int, int] | list[int]) -> str:
+    """``32x32`` or ``80x60``: height x width, as tables and summaries print it."""
+    height, width = image_hw(size)
+    return f"{height}x{width}"
 
 
 class SignatureConfig(_Section):

@@ -48,6 +48,19 @@ def test_resolved_config_round_trips(tmp_path: Path) -> None:
     assert again == config
 
 
+def test_image_size_is_a_side_or_a_height_width_pair(tmp_path: Path) -> None:
+    import yaml
+
+    path = write(tmp_path, "data: {image_size: 32}\n")
+    square, pair = load_config(path), load_config(path, ["data.image_size=[80, 60]"])
+    assert square.data.image_size == 32 and square.data.height_width == (32, 32)
+    assert pair.data.height_width == (80, 60)
+    assert validate_config(yaml.safe_load(dump_config(pair))) == pair
+    # An integer stays an integer, so square configs keep the run ids they had.
+    assert square.model_dump(mode="json")["data"]["image_size"] == 32
+    assert square.run_id() != pair.run_id()
+
+
 @pytest.mark.parametrize(
     ("text", "overrides", "expected"),
     [
@@ -61,6 +74,8 @@ def test_resolved_config_round_trips(tmp_path: Path) -> None:
         ("{}\n", ["nosuch.key=1"], "unknown key 'nosuch'"),
         ("{}\n", ["model.kind=[a, b]"], "model.kind = ['a', 'b'] is not a known model"),
         ("model: {kind: vit, key_dim: 8}\n", [], "'model.key_dim' for model.kind 'vit'"),
+        ("{}\n", ["data.image_size=[80, 1]"], "between 2 and 1024"),
+        ("{}\n", ["data.image_size=[80, 60, 3]"], "[height, width]"),
     ],
 )
 def test_bad_values_give_one_line_naming_file_key_and_value(

@@ -26,6 +26,7 @@ def export(
 ) -> None:
     """Write the run as one file that maps uint8 (N, H, W, C) pixels to class probabilities,
     then check it against the torch model on the run's test images."""
+    from sigbench.config import size_text
     from sigbench.experiments.exports import export_run
 
     result = export_run(run, fmt, quantize=quantize, out=out, progress=RichProgress())
@@ -33,8 +34,7 @@ def export(
     rows = {
         "file": str(result.path),
         "file_kb": f"{result.file_kb:,.1f}",
-        "input": f"{result.info.input}; {result.info.image_size}x{result.info.image_size}x"
-        f"{result.info.channels}",
+        "input": f"{result.info.input}; {size_text(result.info.image_size)}x{result.info.channels}",
         "classes": ", ".join(result.info.classes),
         "test images": check.n,
         "max |p_export - p_torch|": f"{check.max_prob_diff:.2e}",

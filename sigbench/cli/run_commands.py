@@ -88,7 +88,7 @@ def train(
     With --seeds N, train it at N seeds and print each seed's scores and their mean and spread.
     """
     import sigbench.models  # noqa: F401  (registers the model kinds the config is checked against)
-    from sigbench.config import load_config
+    from sigbench.config import load_config, size_text
 
     spec = load_config(config, overrides)  # before loading any data: bad specs fail fast
     if seeds is not None:
@@ -106,7 +106,11 @@ def train(
         outcome = train_run(spec, results, progress=RichProgress(), analysis=analysis)
         for note in outcome.notes:
             console.print(f"[dim]note:[/] {note}")
-        console.print(key_value_table(f"run {outcome.run_dir}", metrics_summary(outcome.metrics)))
+        rows = {
+            "image (H x W)": size_text(spec.data.image_size),
+            **metrics_summary(outcome.metrics),
+        }
+        console.print(key_value_table(f"run {outcome.run_dir}", rows))
         if analysis:
             console.print(f"analysis pictures in {analysis_dir(outcome.run_dir)}")
         tracking.log(outcome.run_dir)

@@ -12,7 +12,7 @@ way whether it is a training image or one handed to ``sigbench predict``:
 - A grayscale model (``channels=1``, e.g. at predict time) gets colour files through PIL's
   ITU-R 601-2 luma conversion; an RGB model gets grayscale files as three equal channels.
 - EXIF orientation is applied, as OpenCV's ``imread`` (the reference code's reader) does.
-- Resizing squashes to a square (no cropping). Downsizing uses area interpolation
+- Resizing squashes to the target height x width (no cropping). Downsizing uses area interpolation
   (``Image.BOX``, the same averaging as OpenCV's ``INTER_AREA``); an image smaller than the
   target on either side is resized with bilinear interpolation instead, and counted.
 """
@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from sigbench.config import image_hw
 from sigbench.data.fetcher import Decoded, Fetched, Write
 from sigbench.errors import SigbenchError
 from sigbench.progress import SILENT, Progress
@@ -61,24 +62,27 @@ def _to_l_or_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _resize(image: Image.Image, size: int) -> tuple[Image.Image, bool]:
-    """Resize to ``size`` x ``size``; also say whether either side had to grow."""
-    width, height = image.size
-    if (width, height) == (size, size):
+Size = int | tuple[int, int]  # a square side, or (height, width) as DataConfig.height_width
+
+
+def _resize(image: Image.Image, size: Size) -> tuple[Image.Image, bool]:
+    """Resize to ``size`` (height, width); also say whether either side had to grow."""
+    height, width = image_hw(size)
+    if image.size == (width, height):
         return image, False
-    upsampled = width < size or height < size
+    upsampled = image.width < width or image.height < height
     method = Image.Resampling.BILINEAR if upsampled else Image.Resampling.BOX
-    return image.resize((size, size), method), upsampled
+    return image.resize((width, height), method), upsampled
 
 
-def resize_pixels(pixels: np.ndarray, size: int) -> tuple[np.ndarray, bool]:
+def resize_pixels(pixels: np.ndarray, size: Size) -> tuple[np.ndarray, bool]:
     """Resize one uint8 (H, W, C) array the way files are resized (for built-in arrays)."""
-    if pixels.shape[:2] == (size, size):
+    if pixels.shape[:2] == image_hw(size):
         return pixels, False
     channels = pixels.shape[-1]
     image = Image.fromarray(pixels[..., 0] if channels == 1 else pixels)
     resized, upsampled = _resize(image, size)
-    return np.asarray(resized).reshape(size, size, channels), upsampled
+    return np.asarray(resized).reshape(*image_hw(size), channels), upsampled
 
 
 def _workers() -> int:
@@ -86,33 +90,34 @@ def _workers() -> int:
 
 
 def decode_image(
-    path: Path, size: int, channels: int, *, draft: bool = False
+    path: Path, size: Size, channels: int, *, draft: bool = False
 ) -> tuple[np.ndarray, bool]:
-    """One file as uint8 (size, size, channels), and whether it was upsampled.
+    """One file as uint8 (height, width, channels), and whether it was upsampled.
 
     ``draft`` lets libjpeg decode a JPEG at 1/2, 1/4 or 1/8 scale (the smallest that keeps
-    both sides at least ``size``) before the same area resize: faster, not identical
+    both sides at least the target) before the same area resize: faster, not identical
     (docs/pixel-cache.md has the measured differences). Other formats ignore it.
     Raises :class:`UnreadableImage` for anything that is not a decodable image.
     """
     try:
         with Image.open(path) as opened:
             if draft and opened.format == "JPEG":
-                opened.draft(opened.mode, (size, size))
+                height, width = image_hw(size)
+                opened.draft(opened.mode, (width, height))
             opened.load()
             image = _to_l_or_rgb(ImageOps.exif_transpose(opened))
     except Exception as exc:  # PIL raises many types on corrupt bytes; all mean "unreadable"
         raise UnreadableImage(f"{type(exc).__name__}: {exc}") from None
     image = image.convert("L" if channels == 1 else "RGB")
     resized, upsampled = _resize(image, size)
-    return np.asarray(resized).reshape(size, size, channels), upsampled
+    return np.asarray(resized).reshape(*image_hw(size), channels), upsampled
 
 
 def _decode_batch(
-    paths: Sequence[Path], size: int, channels: int, draft: bool
+    paths: Sequence[Path], size: Size, channels: int, draft: bool
 ) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
     """Pixels (zeros where unreadable), upsampled flags and the reason each file failed."""
-    pixels = np.zeros((len(paths), size, size, channels), dtype=np.uint8)
+    pixels = np.zeros((len(paths), *image_hw(size), channels), dtype=np.uint8)
     upsampled = np.zeros(len(paths), dtype=bool)
     reasons: list[str | None] = []
     for i, path in enumerate(paths):
@@ -126,7 +131,7 @@ def _decode_batch(
 
 def decode_stream(
     paths: Sequence[Path],
-    size: int,
+    size: Size,
     channels: int,
     write: Write,
     *,
@@ -183,7 +188,7 @@ def decode_stream(
 
 def decode_files(
     paths: Sequence[Path],
-    size: int,
+    size: Size,
     channels: int,
     *,
     strict: bool,
@@ -192,7 +197,7 @@ def decode_files(
     progress: Progress = SILENT,
 ) -> Fetched:
     """Decode files into one in-memory array (see :func:`decode_stream`)."""
-    images = np.zeros((len(paths), size, size, channels), dtype=np.uint8)
+    images = np.zeros((len(paths), *image_hw(size), channels), dtype=np.uint8)
 
     def keep(start: int, pixels: np.ndarray) -> None:
         images[start : start + len(pixels)] = pixels
@@ -210,7 +215,7 @@ def decode_files(
     return Fetched.of(images, decoded)
 
 
-def read_images(paths: Sequence[Path], image_size: int, channels: int) -> np.ndarray:
+def read_images(paths: Sequence[Path], image_size: Size, channels: int) -> np.ndarray:
     """Decode files for prediction exactly as training decoded them; any bad file is an error."""
     files = [Path(p) for p in paths]
     fetched = decode_files(files, image_size, channels, strict=True, description="reading images")

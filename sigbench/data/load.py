@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from sigbench.arraycache import scratch_array
-from sigbench.config import DataConfig
+from sigbench.config import DataConfig, size_text
 from sigbench.data.augment import augment
 from sigbench.data.balance import rebalance
 from sigbench.data.catalog import Catalog
@@ -52,9 +52,9 @@ def _record_fetches(
         report.notes.append(f"skipped {len(skipped)} unreadable or non-image file(s)")
     upsampled = sum(f.upsampled for f in fetches)
     if upsampled:
-        size = cfg.image_size
         report.notes.append(
-            f"{upsampled} of {total} images were smaller than {size}x{size} and were upsampled "
+            f"{upsampled} of {total} images were smaller than {size_text(cfg.image_size)} "
+            "(height x width) and were upsampled "
             "with bilinear interpolation (larger ones use area interpolation)"
         )
 

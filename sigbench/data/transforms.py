@@ -1,4 +1,4 @@
-"""Test-time image transforms for the robustness check: uint8 (N, S, S, C) in, same shape out.
+"""Test-time image transforms for the robustness check: uint8 (N, H, W, C) in, same shape out.
 
 Each family lists its strengths in plotting order, the identity among them, so every curve
 passes through the clean score and a test can check that the identity changes nothing:
@@ -29,23 +29,32 @@ from sigbench.errors import SigbenchError
 Strength = float | str
 
 
-def _resized(images: np.ndarray, size: int) -> np.ndarray:
+def _resized(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.stack([resize_pixels(image, size)[0] for image in images])
 
 
+def _centred(full: tuple[int, int], part: tuple[int, int]) -> tuple[slice, slice]:
+    """The rows and columns of a ``part``-sized window in the middle of ``full``."""
+    top, left = ((f - p) // 2 for f, p in zip(full, part, strict=True))
+    return slice(top, top + part[0]), slice(left, left + part[1])
+
+
 def zoom(images: np.ndarray, factor: float) -> np.ndarray:
-    """Zoom about the centre by ``factor``, keeping the images' size (see the module doc)."""
-    size = images.shape[1]
+    """Zoom about the centre by ``factor``, keeping the images' size (see the module doc).
+
+    Height and width scale alike, so a non-square image keeps its aspect ratio.
+    """
+    full = images.shape[1:3]
     if factor > 1:
-        crop = max(1, round(size / factor))
-        start = (size - crop) // 2
-        return _resized(images[:, start : start + crop, start : start + crop], size)
-    small = max(1, round(size * factor))
-    if small == size:
+        crop = tuple(max(1, round(side / factor)) for side in full)
+        rows, cols = _centred(full, crop)
+        return _resized(images[:, rows, cols], full)
+    small = tuple(max(1, round(side * factor)) for side in full)
+    if small == full:
         return images
-    start = (size - small) // 2
+    rows, cols = _centred(full, small)
     out = np.zeros_like(images)
-    out[:, start : start + small, start : start + small] = _resized(images, small)
+    out[:, rows, cols] = _resized(images, small)
     return out
 
 

@@ -18,6 +18,6 @@ def predict_files(run: Path, paths: list[Path]) -> list[Prediction]:
     missing = [p for p in paths if not Path(p).is_file()]
     if missing:
         raise SigbenchError(f"{missing[0]}: no such image file")
-    images = read_images([Path(p) for p in paths], loaded.config.data.image_size, loaded.channels)
+    images = read_images([Path(p) for p in paths], loaded.config.data.height_width, loaded.channels)
     proba = predict_proba(loaded.model, run_inputs(loaded, images))
     return best_predictions(paths, proba, loaded.classes)

@@ -36,6 +36,7 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from sigbench.config import size_text
 from sigbench.data import ImageSet
 from sigbench.data.decode import decode_image
 from sigbench.export.pipeline import run_exports
@@ -120,7 +121,7 @@ def _sample(
     variant: Variant, subject: _Subject, samples: dict[str, list[float]], threads: int, share: float
 ) -> None:
     """``share`` of each figure's samples for ``variant``."""
-    size, channels = subject.loaded.config.data.image_size, subject.loaded.channels
+    size, channels = subject.loaded.config.data.height_width, subject.loaded.channels
     repeats, budget = max(3, round(LATENCY_REPEATS * share)), BUDGET_S * share
     files, images = cycle(subject.files), cycle(subject.images)
     with torch_threads(1):
@@ -141,7 +142,7 @@ def _subject(
     loaded: LoadedRun, test: ImageSet, pipeline: Predict, files: list[Path], threads: int
 ) -> _Subject:
     """A run ready to time, its decoding already timed."""
-    size, channels = loaded.config.data.image_size, loaded.channels
+    size, channels = loaded.config.data.height_width, loaded.channels
     decode = cycle(files)
     with torch_threads(1):
         decode_times = call_seconds(
@@ -166,7 +167,7 @@ def _rows(subject: _Subject, threads: int) -> list[dict[str, Any]]:
         {
             "run_id": Path(loaded.path).resolve().name,
             "model": loaded.config.model.kind,
-            "image_size": loaded.config.data.image_size,
+            "image_size": size_text(loaded.config.data.image_size),
             "variant": variant.name,
             "file_kb": round(variant.file_kb, 1),
             "decode_ms": round(1000 * statistics.median(subject.decode), 3),

@@ -1,10 +1,10 @@
 """What an exported file holds: one module from decoded pixels to class probabilities.
 
 The input is the decoded, resized image exactly as sigbench's decoder leaves it: **uint8
-(N, H, W, C)**, H = W = the run's ``data.image_size``, C = 1 (grey) or 3 (RGB), values
-0..255. Picked over float input because it is what every decoder yields, needs no
-convention for the scale, and is a quarter of the bytes. The output is float32 (N, K)
-probabilities. For ImageSig the signature (:class:`ImageSignatureLayer`), the standardizer
+(N, H, W, C)**, H x W = the run's ``data.image_size`` (an integer: a square), C = 1 (grey)
+or 3 (RGB), values 0..255. Picked over float input because it is what every decoder yields,
+needs no convention for the scale, and is a quarter of the bytes. The output is float32
+(N, K) probabilities. For ImageSig the signature (:class:`ImageSignatureLayer`), the standardizer
 and the head are all inside; baselines carry their own resizing and mean/std.
 """
 
@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from sigbench.config import image_hw
 from sigbench.errors import SigbenchError
 from sigbench.models import model_entry
 from sigbench.runs.checkpoint import LoadedRun
@@ -32,7 +33,7 @@ class ExportInfo:
     """What a user of the file needs besides the graph: stored in it as JSON."""
 
     classes: list[str]
-    image_size: int
+    image_size: int | list[int]  # data.image_size as the run's config has it
     channels: int
     kind: str
     run_id: str
@@ -41,6 +42,10 @@ class ExportInfo:
     input: str = "uint8 (N, H, W, C), 0..255, resized as sigbench decodes (area down, bilinear up)"
     output: str = "float32 (N, K) class probabilities, in the order of classes"
     version: int = INFO_VERSION
+
+    @property
+    def height_width(self) -> tuple[int, int]:
+        return image_hw(self.image_size)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -92,7 +97,7 @@ class PixelClassifier(nn.Module):
 
 def example_images(info: ExportInfo, batch: int = 2) -> torch.Tensor:
     """A random uint8 batch of the export's input shape, for tracing."""
-    shape = (batch, info.image_size, info.image_size, info.channels)
+    shape = (batch, *info.height_width, info.channels)
     generator = torch.Generator().manual_seed(0)
     return torch.randint(0, 256, shape, dtype=torch.uint8, generator=generator)
 
@@ -100,7 +105,7 @@ def example_images(info: ExportInfo, batch: int = 2) -> torch.Tensor:
 def export_info(loaded: LoadedRun, run_id: str, fmt: str, quantize: str) -> ExportInfo:
     return ExportInfo(
         classes=loaded.classes,
-        image_size=loaded.config.data.image_size,
+        image_size=loaded.config.model_dump(mode="json")["data"]["image_size"],
         channels=loaded.channels,
         kind=loaded.config.model.kind,
         run_id=run_id,

@@ -77,7 +77,12 @@ def signature_spec(model: PixelClassifier, info: ExportInfo) -> SignatureSpec:
     layer = model.signature
     assert layer is not None
     return SignatureSpec(
-        info.image_size, info.channels, layer.depth, layer.two_direction, layer.log_sig, layer.path
+        *info.height_width,
+        info.channels,
+        layer.depth,
+        layer.two_direction,
+        layer.log_sig,
+        layer.path,
     )
 
 

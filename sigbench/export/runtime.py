@@ -128,5 +128,5 @@ def predict_exported(path: Path, files: list[Path]) -> list[Prediction]:
     missing = [p for p in files if not Path(p).is_file()]
     if missing:
         raise SigbenchError(f"{missing[0]}: no such image file")
-    images = read_images([Path(p) for p in files], model.info.image_size, model.info.channels)
+    images = read_images([Path(p) for p in files], model.info.height_width, model.info.channels)
     return best_predictions(files, predict_all(model, images), model.info.classes)

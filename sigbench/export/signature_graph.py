@@ -29,6 +29,9 @@ already in the usual word order. Only prefixes up to level N - 2 are ever built 
 depth 4: nothing wider than C^2 per step), the top level has no temporary at all, and the
 prefix sums over time are products with a constant triangular matrix.
 
+A non-square image with ``two_direction`` has rows of W points and columns of H: the two
+groups then go through the levels one after the other (one pass when H = W).
+
 Batches run through a Scan over chunks of :data:`CHUNK_ELEMENTS`-sized work, so that each
 chunk's tensors stay in cache however large the batch.
 """
@@ -61,7 +64,8 @@ FLOAT = TensorProto.FLOAT
 class SignatureSpec:
     """What the graph computes: the same settings as ``ImageSignatureLayer``."""
 
-    size: int
+    height: int
+    width: int
     channels: int
     depth: int
     two_direction: bool = False
@@ -75,18 +79,17 @@ class SignatureSpec:
 
     @property
     def streams(self) -> int:
-        return stream_count(self.size, self.size, self.two_direction)
+        return stream_count(self.height, self.width, self.two_direction)
 
     @property
     def path_channels(self) -> int:
         return transformed_channels(self.channels, self.path)
 
-    @property
-    def points(self) -> int:
-        """Points per stream after the path transform."""
+    def points(self, pixels: int) -> int:
+        """Points after the path transform of a stream of ``pixels`` points."""
         if self.path == "lead_lag":
-            return 2 * self.size - 1
-        return self.size + (self.path == "basepoint")
+            return 2 * pixels - 1
+        return pixels + (self.path == "basepoint")
 
     @property
     def length(self) -> int:
@@ -100,7 +103,8 @@ class SignatureSpec:
         """Images per Scan iteration (see :data:`CHUNK_ELEMENTS`)."""
         c = self.path_channels
         widest = 2 * max(c ** max(self.depth - 2, 0), c * c)
-        per_image = self.streams * self.points * widest
+        columns = self.width * self.points(self.height) if self.two_direction else 0
+        per_image = (self.height * self.points(self.width) + columns) * widest
         return max(1, CHUNK_ELEMENTS // per_image)
 
 
@@ -145,20 +149,29 @@ class _Graph:
         return self.op("Reshape", x, self.ints(*shape))
 
 
-def _paths(g: _Graph, images: str, spec: SignatureSpec) -> str:
-    """uint8 (n, H, W, C) -> float paths (channels, lanes, 1, points), transformed.
+def _stream_groups(g: _Graph, images: str, spec: SignatureSpec) -> list[tuple[str, int, int]]:
+    """uint8 (n, H, W, C) -> uint8 (C, n, streams, pixels) per group of equally long streams,
+    with its stream and pixel counts: the rows, then the columns (in one group when H = W)."""
+    height, width = spec.height, spec.width
+    rows = g.op("Transpose", images, perm=[3, 0, 1, 2])  # (C, n, H, W)
+    if not spec.two_direction:
+        return [(rows, height, width)]
+    # rot90 counter-clockwise: stream j is column W - 1 - j read top to bottom.
+    columns = g.op("Transpose", images, perm=[3, 0, 2, 1])
+    columns = g.slice(columns, -1, -(2**62), axis=2, step=-1)
+    if height == width:
+        return [(g.op("Concat", rows, columns, axis=2), height + width, width)]
+    return [(rows, height, width), (columns, width, height)]
 
-    Lanes are image-major: image 0's rows (then its columns), image 1's, ... Pixels are
-    scaled as ``x * (1/255)`` in float32, exactly as the torch model's inputs were.
+
+def _paths(g: _Graph, group: str, size: int, spec: SignatureSpec) -> str:
+    """uint8 (C, n, streams, size) -> float paths (channels, lanes, 1, points), transformed.
+
+    Lanes are image-major: image 0's streams, image 1's, ... Pixels are scaled as
+    ``x * (1/255)`` in float32, exactly as the torch model's inputs were.
     """
-    size, channels = spec.size, spec.channels
-    x = g.op("Transpose", images, perm=[3, 0, 1, 2])  # (C, n, H, W): rows
-    if spec.two_direction:
-        # rot90 counter-clockwise: stream j is column W - 1 - j read top to bottom.
-        columns = g.op("Transpose", images, perm=[3, 0, 2, 1])
-        columns = g.slice(columns, -1, -(2**62), axis=2, step=-1)
-        x = g.op("Concat", x, columns, axis=2)
-    x = g.op("Mul", g.op("Cast", x, to=FLOAT), g.const(1 / 255))
+    channels = spec.channels
+    x = g.op("Mul", g.op("Cast", group, to=FLOAT), g.const(1 / 255))
     x = g.reshape(x, channels, -1, 1, size)
     if spec.path == "time":
         ramp = g.const(np.linspace(0.0, 1.0, size).reshape(1, 1, 1, size))
@@ -281,14 +294,17 @@ def _log_signature(g: _Graph, levels: str, c: int, depth: int) -> str:
 def _features(g: _Graph, images: str, spec: SignatureSpec) -> str:
     """uint8 (n, H, W, C) -> (n, streams, length), all in ``g``."""
     c = spec.path_channels
-    levels = _levels(g, _paths(g, images, spec), c, spec.points, spec.depth)
-    if spec.log_sig:
-        levels = _log_signature(g, levels, c, spec.depth)
-    return g.reshape(levels, -1, spec.streams, spec.length)
+    parts = []
+    for group, streams, size in _stream_groups(g, images, spec):
+        levels = _levels(g, _paths(g, group, size, spec), c, spec.points(size), spec.depth)
+        if spec.log_sig:
+            levels = _log_signature(g, levels, c, spec.depth)
+        parts.append(g.reshape(levels, -1, streams, spec.length))
+    return g.op("Concat", *parts, axis=1) if len(parts) > 1 else parts[0]
 
 
 def _image_type(name: str, spec: SignatureSpec, batch: str | int) -> onnx.ValueInfoProto:
-    shape = [batch, spec.size, spec.size, spec.channels]
+    shape = [batch, spec.height, spec.width, spec.channels]
     return helper.make_tensor_value_info(name, TensorProto.UINT8, shape)
 
 
@@ -317,7 +333,7 @@ def _chunked(g: _Graph, spec: SignatureSpec, chunk: int) -> str:
     per = g.op("Div", g.op("Sub", g.op("Add", count, iterations), g.ints(1)), iterations)
     padding = g.op("Sub", g.op("Mul", iterations, per), count)
     pads = g.op("Concat", g.ints(0, 0, 0, 0), padding, g.ints(0, 0, 0), axis=0)
-    shape = g.op("Concat", iterations, per, g.ints(spec.size, spec.size, spec.channels), axis=0)
+    shape = g.op("Concat", iterations, per, g.ints(spec.height, spec.width, spec.channels), axis=0)
     chunks = g.op("Reshape", g.op("Pad", INPUT, pads), shape)
     features = g.op("Scan", chunks, body=body_graph, num_scan_inputs=1)
     features = g.reshape(features, -1, spec.streams, spec.length)

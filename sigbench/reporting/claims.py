@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from sigbench.config import size_text
 from sigbench.reporting.paper import PAPER_TABLES
 from sigbench.runs import rundir
 from sigbench.runs.grid_records import GridRecord
@@ -199,7 +200,9 @@ def _comparison(
 
 
 def _axis(runs: list[RunScore], key: str) -> list[Any]:
-    return sorted({r.values[key] for r in runs if key in r.values})
+    values = [r.values[key] for r in runs if key in r.values]
+    unique = {tuple(v) if isinstance(v, list) else (v,): v for v in values}  # [H, W] pairs too
+    return [unique[k] for k in sorted(unique)]
 
 
 # --- the paper's claims ----------------------------------------------------------------
@@ -218,7 +221,7 @@ def table2_claims(runs: list[RunScore]) -> list[Claim]:
             _comparison(
                 "table2",
                 runs,
-                f"{size}x{size}: 200 vs 50 neurons",
+                f"{size_text(size)}: 200 vs 50 neurons",
                 a,
                 b,
                 lambda d: verdict_below(d, NEURONS_MARGIN),

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from sigbench.config import ExperimentConfig, get_setting
+from sigbench.config import ExperimentConfig, get_setting, size_text
 from sigbench.reporting.paper import PAPER_TABLES, paper_figures
 from sigbench.runs import rundir
 from sigbench.runs.grid_records import GridRecord
@@ -73,8 +73,10 @@ class GridTable:
         return [SETTING_COLUMNS.get(key, key) for key in self.record.keys]
 
 
-def _setting(config: ExperimentConfig, key: str) -> Any:
+def setting_value(config: ExperimentConfig, key: str) -> Any:
     node = get_setting(config, key)  # None where the run's model kind has no such key
+    if isinstance(node, tuple):  # data.image_size as [height, width]
+        return size_text(node)
     return node if isinstance(node, int | float | str | bool) or node is None else str(node)
 
 
@@ -82,8 +84,8 @@ def run_row(run: Path, keys: list[str]) -> dict[str, Any]:
     """One run's settings, scores (with their bootstrap intervals) and costs."""
     config = rundir.read_config(run)
     metrics = rundir.read_metrics(run)
-    row = {column: _setting(config, key) for key, column in SETTING_COLUMNS.items()}
-    row.update({key: _setting(config, key) for key in keys if key not in SETTING_COLUMNS})
+    row = {column: setting_value(config, key) for key, column in SETTING_COLUMNS.items()}
+    row.update({key: setting_value(config, key) for key in keys if key not in SETTING_COLUMNS})
     for stem, (key, scale, _) in HEADLINE.items():
         row[stem] = scale * metrics[key] if key in metrics else None
         interval = metrics.get(f"{key}_ci95")

@@ -24,6 +24,15 @@ def test_digits_shapes_split_sizes_and_stratification():
     assert splits.test.names[0].startswith("digits[")
 
 
+def test_builtin_arrays_resize_to_height_by_width():
+    """Digits are 8x8: [12, 6] grows the rows (counted) and shrinks the columns."""
+    splits = load_splits(
+        DataConfig(name="digits", image_size=[12, 6], max_per_class=5, val_split=0.0), seed=0
+    )
+    assert splits.train.images.shape[1:] == (12, 6, 1)
+    assert any("smaller than 12x6" in note for note in splits.report.notes)
+
+
 def test_lfw_faces_counts_and_determinism():
     cfg = DataConfig(name="lfw-faces", image_size=16, val_split=0.1)
     first, again, other = (load_splits(cfg, seed=s) for s in (3, 3, 4))

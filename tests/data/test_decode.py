@@ -40,6 +40,15 @@ def test_non_square_images_are_squashed_and_small_ones_flagged(tmp_path, write_i
     assert pixels.shape == (8, 8, 3) and upsampled
 
 
+def test_height_width_pairs_resize_to_that_shape(tmp_path, write_image):
+    path = write_image(tmp_path / "tall.png", size=(30, 40))  # PIL sizes are (width, height)
+    pixels, upsampled = decode_image(path, (20, 10), 3)
+    assert pixels.shape == (20, 10, 3) and not upsampled
+    assert decode_files([path], (20, 10), 1, strict=True).images.shape == (1, 20, 10, 1)
+    _, upsampled = decode_image(path, (50, 10), 3)  # taller than the file: grows
+    assert upsampled
+
+
 def test_grayscale_becomes_three_equal_channels(tmp_path):
     gray = Image.fromarray(np.arange(64, dtype=np.uint8).reshape(8, 8) * 3, "L")
     pixels, _ = decode_image(_save(tmp_path / "g.png", gray), 8, 3)

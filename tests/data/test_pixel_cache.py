@@ -92,6 +92,19 @@ def test_decode_settings_change_the_key(folder, test_folder, folder_config, tmp_
     assert again.report.pixel_cache == {"train": "miss", "test": "miss"}
 
 
+def test_height_and_width_both_key_the_cache(folder, test_folder, folder_config, tmp_path):
+    """[8, 6] and [6, 8] are two entries with their own shapes; the int 8 is a third."""
+    loads = [
+        _load(folder_config(folder, test=test_folder, image_size=size), tmp_path / "cache")
+        for size in ([8, 6], [6, 8], 8)
+    ]
+    assert all(load.report.pixel_cache["train"] == "miss" for load in loads)
+    shapes = [load.train.images.shape[1:3] for load in loads]
+    assert shapes == [(8, 6), (6, 8), (8, 8)]
+    again = _load(folder_config(folder, test=test_folder, image_size=[6, 8]), tmp_path / "cache")
+    assert again.report.pixel_cache["train"] == "hit" and again.train.images.shape[1:3] == (6, 8)
+
+
 @pytest.mark.parametrize("damage", ["truncated", "one_byte_flipped", "no_sidecar", "garbled"])
 def test_damaged_entry_is_rebuilt_and_reported(
     folder, test_folder, folder_config, tmp_path, caplog, damage

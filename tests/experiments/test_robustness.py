@@ -27,6 +27,17 @@ def test_zoom_keeps_the_size_crops_in_and_pads_out() -> None:
     assert zoomed_out[0, :2].max() == 0 and zoomed_out[0, 3:5, 3:5].min() == 200
 
 
+def test_zoom_of_a_non_square_image_keeps_height_and_width() -> None:
+    images = np.zeros((1, 8, 16, 1), dtype=np.uint8)
+    images[0, 2:6, 4:12] = 200  # centred, half of each side
+    zoomed_in = zoom(images, 2.0)
+    assert zoomed_in.shape == images.shape and (zoomed_in == 200).all()
+    zoomed_out = zoom(images, 0.5)
+    assert zoomed_out.shape == images.shape
+    assert zoomed_out[0, :3].max() == 0 and zoomed_out[0, :, :6].max() == 0
+    assert zoomed_out[0, 3:5, 6:10].min() == 200
+
+
 def test_every_identity_is_a_no_op_and_noise_is_seeded() -> None:
     images = np.random.default_rng(0).integers(0, 256, (3, 6, 6, 3), dtype=np.uint8)
     for name, transform in TRANSFORMS.items():

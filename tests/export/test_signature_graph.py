@@ -1,5 +1,5 @@
 """The hand-built ONNX signature graph computes what iisignature and the torch layer compute,
-for every setting an ImageSig run can export, at any batch size."""
+for every setting an ImageSig run can export, square or not, at any batch size."""
 
 from __future__ import annotations
 
@@ -14,16 +14,21 @@ from sigbench.export.signature_graph import INPUT, SignatureSpec, signature_mode
 from sigbench.signature import ImageSignatureLayer, image_signatures
 
 SPECS = [
-    # size, channels, depth, two_direction, log_sig, path
-    (6, 3, 1, False, False, "none"),
-    (7, 3, 2, True, False, "basepoint"),
-    (6, 1, 3, True, False, "time"),
-    (8, 3, 4, False, False, "none"),
-    (6, 3, 4, True, False, "lead_lag"),
-    (5, 2, 5, False, False, "time"),
-    (6, 3, 3, False, True, "none"),
-    (6, 2, 4, True, True, "time"),
-    (5, 1, 4, False, True, "lead_lag"),
+    # (height, width), channels, depth, two_direction, log_sig, path
+    ((6, 6), 3, 1, False, False, "none"),
+    ((7, 7), 3, 2, True, False, "basepoint"),
+    ((6, 6), 1, 3, True, False, "time"),
+    ((8, 8), 3, 4, False, False, "none"),
+    ((6, 6), 3, 4, True, False, "lead_lag"),
+    ((5, 5), 2, 5, False, False, "time"),
+    ((6, 6), 3, 3, False, True, "none"),
+    ((6, 6), 2, 4, True, True, "time"),
+    ((5, 5), 1, 4, False, True, "lead_lag"),
+    # non-square: rows of W points, columns of H
+    ((8, 6), 3, 4, True, False, "none"),
+    ((5, 7), 1, 3, True, False, "lead_lag"),
+    ((6, 4), 2, 4, True, True, "basepoint"),
+    ((4, 9), 3, 3, False, False, "time"),
 ]
 
 
@@ -35,14 +40,14 @@ def _run(spec: SignatureSpec, images: np.ndarray, chunk: int | None = None) -> n
     return session.run(None, {INPUT: images})[0]
 
 
-def _images(n: int, size: int, channels: int, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 256, (n, size, size, channels), np.uint8)
+def _images(n: int, size: tuple[int, int], channels: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (n, *size, channels), np.uint8)
 
 
 @pytest.mark.parametrize("setting", SPECS, ids=lambda s: "-".join(map(str, s)))
 def test_graph_equals_iisignature_and_the_torch_layer(setting: tuple) -> None:
     size, channels, depth, two_direction, log_sig, path = setting
-    spec = SignatureSpec(size, channels, depth, two_direction, log_sig, path)
+    spec = SignatureSpec(*size, channels, depth, two_direction, log_sig, path)
     images = _images(3, size, channels)
     got = _run(spec, images)
     exact = image_signatures(
@@ -57,21 +62,21 @@ def test_graph_equals_iisignature_and_the_torch_layer(setting: tuple) -> None:
     np.testing.assert_allclose(got, torch_features, rtol=1e-4, atol=1e-5 * np.abs(exact).max())
 
 
-@pytest.mark.parametrize("count", [1, 2, 5, 7])
-def test_any_batch_gives_each_image_its_own_features(count: int) -> None:
+@pytest.mark.parametrize(("count", "size"), [(1, (6, 6)), (2, (6, 6)), (5, (6, 6)), (7, (6, 4))])
+def test_any_batch_gives_each_image_its_own_features(count: int, size: tuple[int, int]) -> None:
     """Chunks of 3: one iteration, padded ones, and the padding cut off again."""
-    spec = SignatureSpec(6, 3, 4, two_direction=True, path="time")
-    images = _images(count, 6, 3, seed=count)
+    spec = SignatureSpec(*size, 3, 4, two_direction=True, path="time")
+    images = _images(count, size, 3, seed=count)
     chunked = _run(spec, images, chunk=3)
     one_by_one = np.concatenate([_run(spec, images[i : i + 1], chunk=1) for i in range(count)])
-    assert chunked.shape == (count, 12, spec.length)
+    assert chunked.shape == (count, sum(size), spec.length)
     np.testing.assert_allclose(chunked, one_by_one, rtol=1e-6, atol=1e-7)
 
 
 def test_the_graph_is_small_and_float() -> None:
     """A few dozen nodes whatever the path length, only float and index constants."""
     for size in (8, 64):
-        model = signature_model(SignatureSpec(size, 3, 4, two_direction=True))
+        model = signature_model(SignatureSpec(size, size, 3, 4, two_direction=True))
         (scan,) = [n for n in model.graph.node if n.op_type == "Scan"]
         body = scan.attribute[0].g
         assert len(model.graph.node) + len(body.node) < 80
@@ -80,13 +85,14 @@ def test_the_graph_is_small_and_float() -> None:
 
 
 def test_chunks_scale_with_the_work_per_image() -> None:
-    small = SignatureSpec(8, 1, 2).chunk_images()
-    large = SignatureSpec(64, 3, 5, two_direction=True).chunk_images()
-    assert small > large >= 1
+    small = SignatureSpec(8, 8, 1, 2).chunk_images()
+    wide = SignatureSpec(8, 32, 1, 2).chunk_images()
+    large = SignatureSpec(64, 64, 3, 5, two_direction=True).chunk_images()
+    assert small > wide > large >= 1
 
 
 def test_bad_settings_are_one_line_errors() -> None:
     with pytest.raises(SigbenchError, match="signature.depth = 0"):
-        SignatureSpec(8, 3, 0)
+        SignatureSpec(8, 8, 3, 0)
     with pytest.raises(SigbenchError, match="signature.path = 'spline'"):
-        SignatureSpec(8, 3, 2, path="spline")
+        SignatureSpec(8, 8, 3, 2, path="spline")

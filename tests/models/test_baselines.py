@@ -37,7 +37,7 @@ def no_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.mark.parametrize("kind", BASELINES)
-@pytest.mark.parametrize("shape", [(1, 8, 8), (3, 25, 25), (1, 28, 28)])
+@pytest.mark.parametrize("shape", [(1, 8, 8), (3, 25, 25), (1, 28, 28), (1, 20, 12)])
 def test_every_baseline_maps_pixels_to_logits(kind: str, shape: tuple[int, int, int]) -> None:
     assert model_entry(kind).input == "image"
     model = build(kind, shape).eval()

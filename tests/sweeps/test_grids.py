@@ -57,6 +57,16 @@ def test_points_are_the_product_in_key_order_with_train_run_ids() -> None:
     assert all(p.config.train.epochs == 2 for p in points)
 
 
+def test_resolution_grids_may_list_height_width_pairs(tmp_path: Path) -> None:
+    from sigbench.reporting.tables import setting_value
+
+    grid = tmp_path / "shapes.yaml"
+    grid.write_text("data.image_size: [32, [80, 60], [60, 80]]\n")
+    points = expand_grid(load_config(DEMO), load_grid(str(grid)))
+    assert [p.config.data.height_width for p in points] == [(32, 32), (80, 60), (60, 80)]
+    assert [setting_value(p.config, "data.image_size") for p in points] == [32, "80x60", "60x80"]
+
+
 def test_yaml_grid_is_named_by_its_file(tmp_path: Path) -> None:
     path = tmp_path / "paths.yaml"
     path.write_text("signature.path: [time, lead_lag]\nmodel.neurons: [10, 20]\n")

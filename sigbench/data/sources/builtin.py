@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from sigbench.arraycache import cache_key
-from sigbench.config import DataConfig
+from sigbench.config import DataConfig, image_hw
 from sigbench.data.catalog import Catalog
 from sigbench.data.decode import DECODE_RULES, resize_pixels
 from sigbench.data.fetcher import Decoded, Fetcher, Write
@@ -114,12 +114,14 @@ class ArrayFetcher(Fetcher):
     """Resizes chosen images of a grayscale (N, H, W) array exactly as files are resized;
     arrays are never unreadable, and their content keys the pixel cache."""
 
-    def __init__(self, images: np.ndarray, size: int, progress: Progress, what: str) -> None:
+    def __init__(
+        self, images: np.ndarray, size: int | tuple[int, int], progress: Progress, what: str
+    ) -> None:
         self.images, self.size, self.progress, self.what = images, size, progress, what
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
-        return (self.size, self.size, 1)
+        return (*image_hw(self.size), 1)
 
     def settings(self) -> dict[str, Any]:
         return {

@@ -52,7 +52,7 @@ def ordered_classes(values: set[str]) -> list[str]:
 
 
 class FileFetcher(Fetcher):
-    """Decodes ``paths[key]`` as RGB at ``cfg.image_size``; a file is known by its absolute
+    """Decodes ``paths[key]`` as RGB at ``cfg.height_width``; a file is known by its absolute
     path, size and modification time."""
 
     def __init__(
@@ -62,7 +62,7 @@ class FileFetcher(Fetcher):
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
-        return (self.cfg.image_size, self.cfg.image_size, RGB)
+        return (*self.cfg.height_width, RGB)
 
     def settings(self) -> dict[str, Any]:
         return {
