@@ -200,19 +200,44 @@ def predict(
     run: Path = typer.Argument(
         ..., help="A finished run folder, or a file from `sigbench export` (.onnx, .pt)."
     ),
-    images: list[Path] = typer.Argument(..., help="Image files to classify."),
+    inputs: list[Path] = typer.Argument(
+        ..., help="Image files and folders (walked recursively; numbered images in numeric order)."
+    ),
+    out: Path = typer.Option(
+        None, "--out", "-o", help="Write the predictions here instead of to standard output."
+    ),
+    fmt: str = typer.Option(
+        "csv",
+        "--format",
+        help="csv: path,label,probability per image; labels: one label per line, input order.",
+    ),
+    proba: bool = typer.Option(False, "--proba", help="csv: add one probability column per class."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Stop at the first unreadable file instead of skipping it."
+    ),
 ) -> None:
-    """Print the predicted class and its probability for each image."""
-    if run.is_file():
-        from sigbench.export.runtime import predict_exported as predict_files
-    else:
-        from sigbench.experiments.predict import predict_files
+    """Predict a label for every image, streaming in batches (memory stays flat)."""
+    from sigbench.data.listing import list_inputs
+    from sigbench.experiments.predict import (
+        PredictReport,
+        open_predictor,
+        save_predictions,
+        stream_predictions,
+    )
 
-    predictions = predict_files(run, images)
-    records = [
-        {"image": str(p.path), "class": p.label, "probability": p.probability} for p in predictions
-    ]
-    console.print(records_table(f"predictions of {run}", records))
+    if fmt not in ("csv", "labels"):
+        raise SigbenchError(f"--format {fmt!r}: choose csv or labels")
+    paths = list_inputs(inputs)
+    predictor = open_predictor(run)
+    report = PredictReport()
+    answers = stream_predictions(predictor, paths, report, strict=strict, progress=RichProgress())
+    save_predictions(answers, predictor.classes, out, fmt=fmt, proba=proba)
+    if out is not None:
+        rate = report.images / max(report.seconds, 1e-9)
+        console.print(
+            f"wrote {out}: {report.images:,} image(s) in {report.seconds:.1f} s "
+            f"({rate:,.0f} images/s), {len(report.unreadable):,} unreadable"
+        )
 
 
 def register(app: typer.Typer) -> None:

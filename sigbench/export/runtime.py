@@ -13,11 +13,9 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from sigbench.data import read_images
 from sigbench.errors import SigbenchError
 from sigbench.export.graph import INPUT_NAME, ExportInfo
 from sigbench.export.torchscript_export import load_torchscript
-from sigbench.training.predictions import Prediction, best_predictions
 
 ONNX_SUFFIXES = (".onnx",)
 TORCHSCRIPT_SUFFIXES = (".pt", ".pth", ".ts")
@@ -120,13 +118,3 @@ def predict_all(model: ExportedModel, images: np.ndarray, batch: int = PREDICT_B
     """Probabilities for any number of images, ``batch`` at a time to bound memory."""
     parts = [model.predict_proba(images[i : i + batch]) for i in range(0, len(images), batch)]
     return np.concatenate(parts) if parts else np.empty((0, len(model.info.classes)), np.float32)
-
-
-def predict_exported(path: Path, files: list[Path]) -> list[Prediction]:
-    """``sigbench predict`` with an exported file: decode as training did, then the file."""
-    model = load_exported(path)
-    missing = [p for p in files if not Path(p).is_file()]
-    if missing:
-        raise SigbenchError(f"{missing[0]}: no such image file")
-    images = read_images([Path(p) for p in files], model.info.height_width, model.info.channels)
-    return best_predictions(files, predict_all(model, images), model.info.classes)

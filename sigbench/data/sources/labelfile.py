@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sigbench.config import DataConfig
 from sigbench.data.sources.base import Source
-from sigbench.data.sources.files import is_hidden, labelled_source, require_path
+from sigbench.data.sources.files import is_hidden, labelled_source, number_key, require_path
 from sigbench.errors import SigbenchError
 from sigbench.progress import Progress
 
@@ -49,7 +49,7 @@ def numbered_images(folder: Path, key: str, label_file: Path) -> list[Path]:
         )
     if not numbered:
         raise SigbenchError(f"{key}: {folder} has no {IMAGES}")
-    return [numbered[n] for n in sorted(numbered)]
+    return sorted(numbered.values(), key=number_key)
 
 
 def read_label_lines(path: Path, key: str) -> list[str]:
