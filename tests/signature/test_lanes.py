@@ -25,7 +25,7 @@ RNG = np.random.default_rng(7)
 def run_kernel(paths: np.ndarray, depth: int, *, unrolled: bool) -> np.ndarray:
     out = np.full((len(paths), iisignature.siglength(paths.shape[-1], depth)), np.nan)
     kernel = kernel_for(paths.shape[-1], depth, unrolled=unrolled)
-    kernel(paths, reciprocals(depth, paths.dtype), out)
+    kernel(paths[None], paths.dtype.type(1), reciprocals(depth, paths.dtype), out, 0, len(paths))
     return out
 
 

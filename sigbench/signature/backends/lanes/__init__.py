@@ -4,9 +4,11 @@ Image rows are thousands of short paths of 2 to 4 channels: looping over one pat
 tensor coordinates leaves most of a vector unit idle. Here ``LANES`` paths are signed at
 once, each arithmetic statement one vector instruction across them (see ``layout``); the
 kernels are compiled by numba, release the GIL, and are cached on disk (``kernels``).
-Blocks of paths are shared out over as many threads as torch is set to use, as the other
-backends do. The log-signature is taken from the signature by the torch backend's tensor
-logarithm and Lyndon projection, so every backend reports the same coordinates.
+They read uint8 pixels as well as float paths (``pixel_signatures``: the scaling to [0, 1]
+is done while loading, with no float copy of the images). Blocks of paths are shared out
+over as many threads as torch is set to use, as the other backends do. The log-signature
+is taken from the signature by the torch backend's tensor logarithm and Lyndon
+projection, so every backend reports the same coordinates.
 """
 
 from __future__ import annotations
@@ -32,20 +34,38 @@ def _split(count: int, threads: int) -> list[slice]:
     return [slice(a, b) for a, b in zip(edges, edges[1:], strict=False) if b > a]
 
 
-def signatures(paths: np.ndarray, depth: int, log_sig: bool) -> np.ndarray:
-    count, _, channels = paths.shape
+def _sign(group: np.ndarray, scale: np.floating, depth: int, log_sig: bool) -> np.ndarray:
+    """(groups, streams, points, C) paths of any dtype, times ``scale`` (whose dtype is
+    the result's) -> (groups * streams, length) signatures or log-signatures."""
+    groups, streams, points, channels = group.shape
+    count, dtype = groups * streams, scale.dtype
+    if depth == 1:  # the signature and the log-signature are the increment
+        return (group[:, :, -1] * scale - group[:, :, 0] * scale).reshape(count, channels)
     kernel = kernel_for(channels, depth)
-    inverse = reciprocals(depth, paths.dtype)
-    out = np.empty((count, level_offsets(channels, depth)[depth + 1]), paths.dtype)
+    inverse = reciprocals(depth, dtype)
+    out = np.empty((count, level_offsets(channels, depth)[depth + 1]), dtype)
     threads = torch.get_num_threads()
     parts = _split(count, threads)
-    if threads == 1 or len(parts) == 1:
-        kernel(paths, inverse, out)
+    if threads == 1 or len(parts) <= 1:
+        kernel(group, scale, inverse, out, 0, count)
     else:
         with single_threaded_workers(threads) as pool:
-            list(pool.map(lambda part: kernel(paths[part], inverse, out[part]), parts))
+            list(pool.map(lambda p: kernel(group, scale, inverse, out, p.start, p.stop), parts))
     if not log_sig:
         return out
     sizes = [channels**k for k in range(1, depth + 1)]
     with torch.no_grad():
         return log_signature(list(torch.from_numpy(out).split(sizes, dim=1)), channels).numpy()
+
+
+def signatures(paths: np.ndarray, depth: int, log_sig: bool) -> np.ndarray:
+    """(B, L, C) float paths -> (B, length), in their dtype."""
+    return _sign(paths[None], paths.dtype.type(1), depth, log_sig)
+
+
+def pixel_signatures(
+    group: np.ndarray, dtype: np.dtype, depth: int, log_sig: bool
+) -> np.ndarray:
+    """uint8 streams (N, streams, points, C), any strides, scaled to [0, 1] as
+    ``streams.unit_paths`` scales them (bit for bit) -> (N * streams, length) in ``dtype``."""
+    return _sign(group, dtype.type(1 / 255), depth, log_sig)

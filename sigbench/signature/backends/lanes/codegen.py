@@ -2,11 +2,13 @@
 kernel folder and imported from there, so numba caches the compiled code beside it.
 
 Unrolled, every tensor coordinate of a step is a scalar statement inside one loop over the
-lanes, which LLVM turns into one vector instruction per statement with the intermediate
-Horner brackets in registers (the generic kernel keeps them in memory). Small bodies fuse
-two steps per lane loop, so the levels below the top are loaded and stored once per two.
-The top level's sum over a time block is unrolled too: a tile of partial sums stays in
-registers for the whole block.
+lanes, which LLVM turns into one vector instruction per statement. The Horner brackets are
+walked depth first, so the few values live at once stay in registers and each load and
+store of the state sits beside its use (a breadth-first order kept dozens live and spilled
+them). The top level's sum over a time block is unrolled too: a tile of partial sums stays
+in registers for the whole block. Every array is indexed with the lane last and the other
+indices fixed in the lane loop: a flat index computed per lane defeated the vectorizer
+(numba's negative-index check on each lane's index made it load lane by lane).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 from sigbench.signature.backends.lanes.layout import LANES, TIME_BLOCK, level_offsets
 
 ACCUMULATORS = 12  # partial sums of the top level kept in registers (of 16 AVX2 registers)
-FUSE_STATEMENTS = 200  # step bodies up to this size are fused two to a lane loop
 MAX_STATEMENTS = 400  # larger ones go to the generic kernel (compile time: 10 s and rising)
 MAX_CHANNELS = 4  # the shapes images give (gray or RGB, with time or lead-lag) are unrolled
 
@@ -32,32 +33,40 @@ HEADS = {heads}
 
 
 @numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy", boundscheck=False)
-def kernel(paths, inverse, out):
-    count, points, _ = paths.shape
+def kernel(paths, scale, inverse, out, start, stop):
+    streams, points = paths.shape[1], paths.shape[2]
     steps = points - 1
-    S = np.empty(WORDS * LANES, paths.dtype)
-    X = np.empty(TIME_BLOCK * C * LANES, paths.dtype)
-    H = np.empty(TIME_BLOCK * HEADS * LANES, paths.dtype)
+    padded = -(-steps // TIME_BLOCK) * TIME_BLOCK + 1
+    S = np.empty((WORDS, LANES), out.dtype)
+    P = np.empty((padded, C, LANES), out.dtype)
+    X = np.empty((TIME_BLOCK, C, LANES), out.dtype)
+    H = np.ones((TIME_BLOCK, HEADS, LANES), out.dtype)
 '''
 
+# Each block of LANES paths is loaded once, scaled, into P (point, channel, lane); steps
+# past the end repeat the last point (increments 0) and missing lanes are 0, so every
+# loop below runs whole time blocks over all lanes.
 BLOCKS = """\
-    for first in range(0, count, LANES):
-        lanes = min(LANES, count - first)
+    for first in range(start, stop, LANES):
+        lanes = min(LANES, stop - first)
         S[:] = 0
+        for l in range(lanes):
+            group, stream = divmod(first + l, streams)
+            path = paths[group, stream]
+            for t in range(points):
+                for c in range(C):
+                    P[t, c, l] = path[t, c] * scale
+            for t in range(points, padded):
+                for c in range(C):
+                    P[t, c, l] = P[points - 1, c, l]
+        P[:, :, lanes:] = 0
         for t0 in range(0, steps, TIME_BLOCK):
-            X[:] = 0
-            for l in range(lanes):
-                for u in range(min(TIME_BLOCK, steps - t0)):
-                    for c in range(C):
-                        X[(u * C + c) * LANES + l] = (
-                            paths[first + l, t0 + u + 1, c] - paths[first + l, t0 + u, c]
-                        )
 """
 
 OUTPUT = """\
         for l in range(lanes):
             for w in range(WORDS):
-                out[first + l, w] = S[w * LANES + l]
+                out[first + l, w] = S[w, l]
 """
 
 
@@ -82,70 +91,51 @@ def fits(channels: int, depth: int) -> bool:
     return channels <= MAX_CHANNELS and step_statements(channels, depth) <= MAX_STATEMENTS
 
 
-def fused_steps(channels: int, depth: int) -> int:
-    """Steps per lane loop of the lower levels (divides TIME_BLOCK): two share one load
-    and store of the levels, unless that makes the loop too big to keep in registers."""
-    return 2 if step_statements(channels, depth) <= FUSE_STATEMENTS else 1
-
-
-def _step(channels: int, depth: int, fused: int, state: dict[int, str]) -> list[str]:
-    """Statements of step ``fused`` of a lane loop: its Horner brackets from ``state``
-    (the names holding the lower levels), the top bracket stored to H; ``state`` is
-    updated to the names of the new values."""
+def _level(channels: int, depth: int, k: int) -> list[str]:
+    """One step of level k >= 2, its Horner bracket walked depth first: each node is
+    used as soon as it is made, so only a path of the tree is live (in registers) and
+    every load and store of S and H sits next to its use. Levels are updated from the
+    top down, so the lower levels a bracket reads still hold their old values."""
     offsets = level_offsets(channels, depth)
-    tag = f"{fused}_"
-    dx = [f"d{tag}{i}" for i in range(channels)]
-    lines = [f"{dx[i]} = X[xb + {(fused * channels + i) * LANES} + l]" for i in range(channels)]
-    lines += [
-        f"e{tag}{r}_{m} = {dx[m]} * inverse{r}"
-        for r in range(2, depth + 1)
-        for m in range(channels)
-    ]
-    old = dict(state)
-    for k in range(depth, 1, -1):
-        bracket = f"h{tag}{k}_"
-        lines += [f"{bracket}1_{i} = {old[i]} + e{tag}{k}_{i}" for i in range(channels)]
-        for j in range(2, k):
-            lines += [
-                f"{bracket}{j}_{w * channels + m} = {old[offsets[j] + w * channels + m]}"
-                f" + {bracket}{j - 1}_{w} * e{tag}{k - j + 1}_{m}"
-                for w in range(channels ** (j - 1))
-                for m in range(channels)
-            ]
-        if k == depth:
-            heads = channels ** (k - 1)
-            lines += [
-                f"H[hb + {(fused * heads + w) * LANES} + l] = {bracket}{k - 1}_{w}"
-                for w in range(heads)
-            ]
-            continue
-        for w in range(channels ** (k - 1)):
+    lines: list[str] = []
+
+    def word(n: int) -> str:
+        return f"S[{n}, l]"
+
+    def visit(j: int, w: int) -> None:  # h{j} holds word w of the bracket's level j
+        if j == k - 1:
+            if k == depth:  # the top level's bracket: summed over the block later
+                lines.append(f"step_h[{w}, l] = h{j}")
+                return
             for m in range(channels):
                 n = offsets[k] + w * channels + m
-                lines.append(f"n{tag}{n} = {old[n]} + {bracket}{k - 1}_{w} * {dx[m]}")
-                state[n] = f"n{tag}{n}"
+                lines.append(f"{word(n)} += h{j} * d{m}")
+            return
+        lines.append(f"q{j} = h{j} * inverse{k - j}")
+        for m in range(channels):
+            lines.append(f"h{j + 1} = {word(offsets[j + 1] + w * channels + m)} + q{j} * d{m}")
+            visit(j + 1, w * channels + m)
+
     for i in range(channels):
-        lines.append(f"n{tag}{i} = {old[i]} + {dx[i]}")
-        state[i] = f"n{tag}{i}"
+        lines.append(f"h1 = {word(i)} + d{i} * inverse{k}")
+        visit(1, i)
     return lines
 
 
 def _lower_levels(channels: int, depth: int) -> list[str]:
-    """The lane loops that update levels 1..depth-1 and fill H, ``fused_steps`` at a time."""
-    if depth == 1:
-        return ["            H[:] = 1"]  # the top level is level 1: its bracket is the 1
-    lower = level_offsets(channels, depth)[depth]
+    """The lane loop, once per step: the increments (into X), and levels 1..depth-1
+    updated with the top level's bracket into H (at depth 1 that bracket is H's 1)."""
+    body = [f"d{i} = after[{i}, l] - before[{i}, l]" for i in range(channels)]
+    body += [f"step_x[{i}, l] = d{i}" for i in range(channels)]
+    if depth > 1:
+        for k in range(depth, 1, -1):
+            body += _level(channels, depth, k)
+        body += [f"S[{i}, l] += d{i}" for i in range(channels)]
     inner = " " * 20
-    state = {n: f"s{n}" for n in range(lower)}
-    body = [f"s{n} = S[{n * LANES} + l]" for n in range(lower)]
-    fused = fused_steps(channels, depth)
-    for step in range(fused):
-        body += _step(channels, depth, step, state)
-    body += [f"S[{n * LANES} + l] = {state[n]}" for n in range(lower)]
     return [
-        f"            for u in range(0, TIME_BLOCK, {fused}):",
-        f"                xb = u * {channels * LANES}",
-        "                hb = u * HEADS * LANES",
+        "            for u in range(TIME_BLOCK):",
+        "                before, after = P[t0 + u], P[t0 + u + 1]",
+        "                step_x, step_h = X[u], H[u]",
         "                for l in range(LANES):",
         *(inner + line for line in body),
     ]
@@ -160,13 +150,13 @@ def _top_level(channels: int, depth: int) -> list[str]:
     sums = [(i, m) for i in range(tile) for m in range(channels)]
 
     def word(i: int, m: int) -> str:
-        return f"S[({top} + (w0 + {i}) * C + {m}) * LANES + l]"
+        return f"S[{top} + (w0 + {i}) * C + {m}, l]"
 
     body = [f"a{i}_{m} = {word(i, m)}" for i, m in sums]
     for u in range(TIME_BLOCK):
-        body += [f"x{u}_{m} = X[{(u * channels + m) * LANES} + l]" for m in range(channels)]
+        body += [f"x{u}_{m} = X[{u}, {m}, l]" for m in range(channels)]
         for i in range(tile):
-            body.append(f"g{u}_{i} = H[({u} * HEADS + w0 + {i}) * LANES + l]")
+            body.append(f"g{u}_{i} = H[{u}, w0 + {i}, l]")
             body += [f"a{i}_{m} += g{u}_{i} * x{u}_{m}" for m in range(channels)]
     body += [f"{word(i, m)} = a{i}_{m}" for i, m in sums]
     return [
@@ -177,8 +167,10 @@ def _top_level(channels: int, depth: int) -> list[str]:
 
 
 def kernel_source(channels: int, depth: int) -> str:
-    """The source of a module whose ``kernel(paths, inverse, out)`` signs (B, T, C) paths
-    into ``out`` (B, words), with ``inverse = reciprocals(depth, paths.dtype)``."""
+    """The source of a module whose ``kernel(paths, scale, inverse, out, start, stop)``
+    signs the paths ``start:stop`` of ``paths`` (groups, streams, points, C), any dtype and
+    strides, times ``scale``, into those rows of ``out`` (paths, words), with
+    ``inverse = reciprocals(depth, out.dtype)``."""
     offsets = level_offsets(channels, depth)
     header = HEADER.format(
         channels=channels,

@@ -29,7 +29,7 @@ from sigbench.errors import SigbenchError
 from sigbench.signature.backends.lanes.codegen import fits, kernel_source
 from sigbench.signature.backends.lanes.generic import generic_kernel
 
-Kernel = Callable[[np.ndarray, np.ndarray, np.ndarray], None]
+Kernel = Callable[[np.ndarray, float, np.ndarray, np.ndarray, int, int], None]
 
 # LLVM's loop vectorizer gives up on a lane loop whose body has more memory accesses than
 # its default limits on dependence checks (100) and runtime alias checks (8), which every
@@ -106,7 +106,7 @@ def _generated(channels: int, depth: int) -> Kernel:
 
 
 @cache
-def generic() -> Callable[[np.ndarray, np.ndarray, int, np.ndarray], None]:
+def generic() -> Callable[[np.ndarray, float, np.ndarray, int, np.ndarray, int, int], None]:
     """The generic kernel, compiled (on first call, per dtype) and cached."""
     with _loading:
         try:
@@ -123,7 +123,9 @@ def kernel_for(channels: int, depth: int, *, unrolled: bool | None = None) -> Ke
         return _generated(channels, depth)
     function = generic()
 
-    def run(paths: np.ndarray, inverse: np.ndarray, out: np.ndarray) -> None:
-        function(paths, inverse, depth, out)
+    def run(
+        paths: np.ndarray, scale: float, inverse: np.ndarray, out: np.ndarray, start: int, stop: int
+    ) -> None:
+        function(paths, scale, inverse, depth, out, start, stop)
 
     return run
