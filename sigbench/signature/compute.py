@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from sigbench.errors import SigbenchError
-from sigbench.signature.backends import backend_function
+from sigbench.signature.backends import backend_function, pixel_function
 from sigbench.signature.lyndon import lyndon_words
 from sigbench.signature.streams import (
     check_path,
@@ -66,6 +66,7 @@ class SignaturePlan:
         self.depth, self.two_direction, self.log_sig = depth, two_direction, log_sig
         self.path = check_path(path)
         self.function = backend_function(backend)
+        self.pixel_function = pixel_function(backend) if path == "none" else None
 
     def _sign(self, paths: np.ndarray) -> np.ndarray:
         # Cases that some backends refuse, answered here for all of them: no paths, or
@@ -78,14 +79,20 @@ class SignaturePlan:
             return paths[:, -1] - paths[:, 0]
         return self.function(paths, self.depth, self.log_sig)
 
+    def _sign_group(self, group: np.ndarray) -> np.ndarray:
+        """uint8 streams (N, streams, points, C) -> (N * streams, length): straight from
+        the pixels where the backend reads them, else from float paths."""
+        count, streams, points, channels = group.shape
+        usual = count * streams > 0 and points >= 2 and not (self.log_sig and channels == 1)
+        if self.pixel_function is not None and usual:
+            return self.pixel_function(group, self.dtype, self.depth, self.log_sig)
+        return self._sign(transformed_paths(group, self.path, self.dtype))
+
     def __call__(self, images: np.ndarray) -> np.ndarray:
         """uint8 images (N, H, W[, C]) -> features (N, streams, length): rows, then columns."""
         images = as_nhwc(np.asarray(images))
         count, height, width = images.shape[:3]
-        signed = [
-            self._sign(transformed_paths(group, self.path, self.dtype))
-            for group in stream_groups(images, self.two_direction)
-        ]
+        signed = [self._sign_group(group) for group in stream_groups(images, self.two_direction)]
         parts = [
             group.reshape(count, streams, group.shape[-1])
             for group, streams in zip(signed, (height, width), strict=False)

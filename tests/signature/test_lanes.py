@@ -18,6 +18,7 @@ from sig_helpers import relative_error
 from sigbench.signature.backends import lanes
 from sigbench.signature.backends.lanes.kernels import kernel_folder, kernel_for
 from sigbench.signature.backends.lanes.layout import LANES, reciprocals
+from sigbench.signature.streams import stream_groups, unit_paths
 
 RNG = np.random.default_rng(7)
 
@@ -54,6 +55,32 @@ def test_unrolled_and_generic_kernels_agree(channels: int, depth: int) -> None:
         unrolled = run_kernel(paths, depth, unrolled=True)
         assert relative_error(unrolled, run_kernel(paths, depth, unrolled=False)) <= 1e-13
         assert relative_error(unrolled, iisignature.sig(paths, depth)) <= 1e-12
+
+
+def test_a_range_of_paths_fills_only_its_rows() -> None:
+    paths = RNG.random((3 * LANES, 10, 2))
+    kernel = kernel_for(2, 3, unrolled=True)
+    out = np.full((len(paths), 14), np.nan)
+    kernel(paths[None], 1.0, reciprocals(3, paths.dtype), out, LANES, 2 * LANES + 3)
+    inside = slice(LANES, 2 * LANES + 3)
+    assert relative_error(out[inside], iisignature.sig(paths[inside], 3)) <= 1e-12
+    assert np.isnan(np.delete(out, np.s_[inside], axis=0)).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pixels_are_signed_as_their_float_paths_bit_for_bit(dtype: type) -> None:
+    images = RNG.integers(0, 256, (3, LANES + 1, 9, 3), dtype=np.uint8)
+    for group in stream_groups(images, two_direction=True):  # rows; columns: a strided view
+        floats = lanes.signatures(unit_paths(group, np.dtype(dtype)), 3, False)
+        pixels = lanes.pixel_signatures(group, np.dtype(dtype), 3, False)
+        assert pixels.dtype == dtype
+        np.testing.assert_array_equal(pixels, floats)
+
+
+def test_depth_one_is_the_increment() -> None:
+    paths = RNG.random((5, 7, 3))
+    assert relative_error(lanes.signatures(paths, 1, False), iisignature.sig(paths, 1)) <= 1e-15
+    assert relative_error(lanes.signatures(paths, 1, True), iisignature.sig(paths, 1)) <= 1e-15
 
 
 def test_one_point_paths_and_no_paths_give_zeros() -> None:

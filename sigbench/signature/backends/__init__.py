@@ -24,6 +24,8 @@ from sigbench.errors import SigbenchError
 from sigbench.options import AUTO_BACKEND
 
 SignatureFunction = Callable[[np.ndarray, int, bool], np.ndarray]
+# (uint8 streams (N, streams, points, C), dtype, depth, log_sig) -> (N * streams, length)
+PixelFunction = Callable[[np.ndarray, np.dtype, int, bool], np.ndarray]
 
 # The module of each name in sigbench.options.SIGNATURE_BACKENDS (fastest first, as measured
 # by scripts/bench_signature.py): "auto" takes the first that loads.
@@ -71,3 +73,11 @@ def backend_function(name: str) -> SignatureFunction:
     function = _load(resolve_backend(name))
     assert function is not None  # resolve_backend only returns loadable backends
     return function
+
+
+def pixel_function(name: str) -> PixelFunction | None:
+    """A backend's ``pixel_signatures``, which reads uint8 streams and scales them itself
+    (no float copy of the images), or None when it has none."""
+    return getattr(
+        importlib.import_module(BACKENDS[resolve_backend(name)]), "pixel_signatures", None
+    )

@@ -63,9 +63,7 @@ def signatures(paths: np.ndarray, depth: int, log_sig: bool) -> np.ndarray:
     return _sign(paths[None], paths.dtype.type(1), depth, log_sig)
 
 
-def pixel_signatures(
-    group: np.ndarray, dtype: np.dtype, depth: int, log_sig: bool
-) -> np.ndarray:
+def pixel_signatures(group: np.ndarray, dtype: np.dtype, depth: int, log_sig: bool) -> np.ndarray:
     """uint8 streams (N, streams, points, C), any strides, scaled to [0, 1] as
     ``streams.unit_paths`` scales them (bit for bit) -> (N * streams, length) in ``dtype``."""
     return _sign(group, dtype.type(1 / 255), depth, log_sig)
