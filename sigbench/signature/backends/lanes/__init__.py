@@ -40,7 +40,10 @@ def _sign(group: np.ndarray, scale: np.floating, depth: int, log_sig: bool) -> n
     groups, streams, points, channels = group.shape
     count, dtype = groups * streams, scale.dtype
     if depth == 1:  # the signature and the log-signature are the increment
-        return (group[:, :, -1] * scale - group[:, :, 0] * scale).reshape(count, channels)
+        last, first = group[:, :, -1], group[:, :, 0]
+        if group.dtype == dtype:  # float paths: scale is 1
+            return (last - first).reshape(count, channels)
+        return (last * scale - first * scale).reshape(count, channels)
     kernel = kernel_for(channels, depth)
     inverse = reciprocals(depth, dtype)
     out = np.empty((count, level_offsets(channels, depth)[depth + 1]), dtype)

@@ -4,8 +4,9 @@ A block of ``LANES`` paths is signed together; every array the kernels touch kee
 lane as its last, contiguous axis, so each arithmetic statement is one vector instruction
 across the paths:
 
-    S  (words, LANES)                the running signature, levels 1..depth, flat
-    X  (TIME_BLOCK, C, LANES)        the next TIME_BLOCK increments of each path
+    P  (points, C, LANES)                the block's paths, scaled (read once per block)
+    S  (words, LANES)                    the running signature, levels 1..depth, flat
+    X  (TIME_BLOCK, C, LANES)            the increments of the current time block
     H  (TIME_BLOCK, C^(depth-1), LANES)  per step, what the top level's gain multiplies
 
 Per step, the levels below the top are updated in Horner form, from the top down:
