@@ -6,7 +6,7 @@ here plus its import below (where it belongs in that order).
 """
 
 # isort: off
-from sigbench.models import imagesig, simple, vit, cnn  # noqa: F401
+from sigbench.models import imagesig, simple, facenet, vit, cnn  # noqa: F401
 
 # isort: on
 from sigbench.models.registry import (
