@@ -49,6 +49,13 @@ UNKNOWN_KIND = "unknown_model_kind"
 ModelInput = Literal["signature", "image"]
 # Top-level keys that say where results go, not what is computed: not part of the run id.
 OUTPUT_KEYS = {"track"}
+# Multi-label data keys at their defaults: left out of the run id, so single-label run ids
+# stay as they were before these keys existed.
+MULTILABEL_DEFAULTS: dict[str, Any] = {
+    "label_columns": None,
+    "path_column": "path",
+    "attributes": None,
+}
 
 
 class _Section(BaseModel):
@@ -77,6 +84,13 @@ class DataConfig(_Section):
         32, description="images are resized to this square, or to [height, width]"
     )
     classes: list[str] | None = Field(None, description="keep only these classes, in this order")
+    label_columns: list[str] | None = Field(
+        None, description="csv source: these 0/1 columns are the attributes of a multi-label task"
+    )
+    path_column: str = Field("path", description="csv source: the column holding image paths")
+    attributes: list[str] | None = Field(
+        None, description="multi-label sources: keep only these attributes, in this order"
+    )
     max_per_class: int | None = Field(None, ge=1, description="cap on training images per class")
     val_split: float = Field(0.1, ge=0.0, lt=1.0)
     test_split: float = Field(0.2, gt=0.0, lt=1.0, description="used when there is no test set")
@@ -96,6 +110,11 @@ class DataConfig(_Section):
         description="seeds the test/val splits and max_per_class; None: the run's seed, shared "
         "by every --seeds run; 'seed': each run's own seed",
     )
+
+    @property
+    def multilabel(self) -> bool:
+        """Each image has a 0/1 value per attribute (CelebA, or a CSV with label_columns)."""
+        return self.source == "celeba" or self.label_columns is not None
 
     def splits_seed(self, seed: int) -> int:
         """The seed the splits of a run with ``seed`` are drawn with."""
@@ -236,15 +255,19 @@ class ExperimentConfig(_Section):
 
         ``data.split_seed`` counts only where it draws other splits than ``seed`` would, so
         the first run of ``--seeds N`` is the plain run; for the same reason (old run ids
-        stay valid) ``data.jpeg_draft`` counts only when on. ``data.cache`` only says where
-        pixels come from, so it never counts, nor do output keys (``track``). An image
-        model's run id leaves out the ``signature`` section, which it never reads.
+        stay valid) ``data.jpeg_draft`` counts only when on, and the multi-label keys only
+        when set. ``data.cache`` only says where pixels come from, so it never counts, nor
+        do output keys (``track``). An image model's run id leaves out the ``signature``
+        section, which it never reads.
         """
         unused = {"signature"} if self.model.input == "image" else set()
         settings = self.model_dump(mode="json", exclude=unused | OUTPUT_KEYS)
         del settings["data"]["split_seed"], settings["data"]["cache"]
         if not self.data.jpeg_draft:
             del settings["data"]["jpeg_draft"]
+        for key, default in MULTILABEL_DEFAULTS.items():  # count only when set
+            if settings["data"][key] == default:
+                del settings["data"][key]
         if self.data.splits_seed(self.seed) != self.seed:
             settings["data"]["split_seed"] = self.data.splits_seed(self.seed)
         blob = json.dumps(settings, sort_keys=True)

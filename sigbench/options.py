@@ -31,7 +31,7 @@ AUGMENTATIONS: tuple[str, ...] = (
 )
 
 # sigbench.data.sources: where images come from.
-DATA_SOURCES: tuple[str, ...] = ("builtin", "imagefolder", "labelfile", "csv")
+DATA_SOURCES: tuple[str, ...] = ("builtin", "imagefolder", "labelfile", "csv", "celeba")
 
 # sigbench.models.transfer: what a pretrained baseline trains.
 FINETUNE_MODES: tuple[str, ...] = ("head", "last_stage", "full")

@@ -139,4 +139,12 @@ def augment(
     names_out = list(train.names)
     for suffix, _, _ in copies:
         names_out.extend(f"{n}#{suffix}" for n in train.names)
-    return ImageSet(out, np.tile(train.labels, 1 + len(copies)), names_out), applied, notes
+    return (
+        ImageSet(
+            out,
+            np.tile(train.labels, (1 + len(copies),) + (1,) * (train.labels.ndim - 1)),
+            names_out,
+        ),
+        applied,
+        notes,
+    )

@@ -24,7 +24,8 @@ class ImageSet:
     """Images with their labels and where each came from.
 
     ``images`` is uint8 (N, H, W, C) with C = 1 for grayscale sources and 3 for RGB;
-    ``labels`` is int64 (N,) indexing the split's class list; ``names`` holds a file path or
+    ``labels`` is int64 (N,) indexing the split's class list, or 0/1 (N, K) over its
+    attributes on a multi-label task; ``names`` holds a file path or
     ``"digits[17]"`` per image, with ``"#<augmentation>"`` appended on augmented copies.
     """
 
@@ -81,6 +82,8 @@ class DatasetSplits:
 
 
 def count_classes(labels: np.ndarray, classes: list[str]) -> dict[str, int]:
-    """``{class name: count}`` with every class present, zeros included."""
-    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(classes))
+    """``{class name: count}`` with every class present, zeros included; for multi-label
+    (N, K) labels ``{attribute: images that have it}``."""
+    labels = np.asarray(labels, dtype=np.int64)
+    counts = labels.sum(axis=0) if labels.ndim == 2 else np.bincount(labels, minlength=len(classes))
     return {name: int(n) for name, n in zip(classes, counts, strict=True)}

@@ -23,6 +23,7 @@ from sigbench.data.balance import rebalance
 from sigbench.data.catalog import Catalog
 from sigbench.data.fetcher import Fetched
 from sigbench.data.imageset import DataReport, DatasetSplits, ImageSet, count_classes, in_memory
+from sigbench.data.multilabel import check_task_keys
 from sigbench.data.pixel_cache import PIXEL_DIR
 from sigbench.data.sources import open_source
 from sigbench.data.splits import cap_per_class, select_classes, split_catalog
@@ -86,6 +87,7 @@ def load_splits(
     holds the pixel cache; without one, or with ``data.cache: false``, the pixels are
     decoded into memory.
     """
+    check_task_keys(cfg)
     split_seed = cfg.splits_seed(seed)
     cache_dir = cache_dir if cfg.cache else None
     source = open_source(cfg, progress)
@@ -100,8 +102,9 @@ def load_splits(
         train_catalog, test_catalog = split_catalog(
             train_catalog, cfg.test_split, split_seed, "data.test_split"
         )
+        how = "a random" if cfg.multilabel else "a stratified"
         report.notes.append(
-            f"no test set given: held out a stratified {cfg.test_split:.0%} of the training "
+            f"no test set given: held out {how} {cfg.test_split:.0%} of the training "
             f"images as test (seed {split_seed})"
         )
     if cfg.max_per_class is not None:
@@ -113,10 +116,17 @@ def load_splits(
                 f"(at most {cfg.max_per_class} per class)"
             )
 
-    total = len(train_catalog) + len(test_catalog)
-    train_catalog, val_catalog = split_catalog(
-        train_catalog, cfg.val_split, split_seed, "data.val_split"
-    )
+    if source.val is not None:
+        val_catalog = source.val
+        report.notes.append(
+            f"validation: the source's own split of {len(val_catalog)} images (data.val_split "
+            "is not used)"
+        )
+    else:
+        train_catalog, val_catalog = split_catalog(
+            train_catalog, cfg.val_split, split_seed, "data.val_split"
+        )
+    total = len(train_catalog) + len(val_catalog) + len(test_catalog)
     train, train_fetch = _decode(train_catalog, "data.train", cache_dir, report, "train")
     val, val_fetch = _decode(val_catalog, "data.train", cache_dir, report, "val")
     test, test_fetch = _decode(test_catalog, "data.test", cache_dir, report, "test")
@@ -140,7 +150,12 @@ def load_splits(
     report.class_counts["train"] = count_classes(train.labels, classes)
     report.class_counts["val"] = count_classes(val.labels, classes)
     report.class_counts["test"] = count_classes(test.labels, classes)
+    what = (
+        "attribute %r is on no training image"
+        if cfg.multilabel
+        else "class %r has no training images"
+    )
     for name, count in report.class_counts["train"].items():
         if count == 0:
-            log.warning("class %r has no training images; the model cannot learn it", name)
+            log.warning(what + "; the model cannot learn it", name)
     return DatasetSplits(train, val, test, classes, report)

@@ -22,15 +22,25 @@ def stratified_split(
     """Indices (kept, held out) with ``fraction`` of every class held out; both sorted.
 
     scikit-learn's ``train_test_split`` does the work, so a user can reproduce a split with it.
+    Multi-label (N, K) labels are split at random, not stratified: with K attributes there
+    are up to 2**K label combinations, most with too few images to stratify on.
     """
     everything = np.arange(len(labels))
     if fraction == 0 or len(labels) == 0:
         return everything, everything[:0]
     try:
         kept, held = train_test_split(
-            everything, test_size=fraction, stratify=labels, random_state=seed % 2**32
+            everything,
+            test_size=fraction,
+            stratify=labels if labels.ndim == 1 else None,
+            random_state=seed % 2**32,
         )
     except ValueError as exc:
+        if labels.ndim == 2:
+            raise SigbenchError(
+                f"{key} = {fraction}: cannot hold out that share of {len(labels)} images: "
+                f"{exc}; use more images or another fraction"
+            ) from None
         counts = np.bincount(labels)
         smallest = int(counts[counts > 0].min())
         raise SigbenchError(

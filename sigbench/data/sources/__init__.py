@@ -7,6 +7,7 @@ from collections.abc import Callable
 from sigbench.config import DataConfig
 from sigbench.data.sources.base import Source
 from sigbench.data.sources.builtin import open_builtin
+from sigbench.data.sources.celeba import open_celeba
 from sigbench.data.sources.csvfile import open_csv
 from sigbench.data.sources.imagefolder import open_imagefolder
 from sigbench.data.sources.labelfile import open_labelfile
@@ -14,6 +15,7 @@ from sigbench.progress import Progress
 
 OPENERS: dict[str, Callable[[DataConfig, Progress], Source]] = {
     "builtin": open_builtin,
+    "celeba": open_celeba,
     "csv": open_csv,
     "imagefolder": open_imagefolder,
     "labelfile": open_labelfile,
