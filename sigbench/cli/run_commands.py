@@ -51,6 +51,10 @@ SUMMARY_KEYS = (
     "pixel_cache", "featurize_seconds", "feature_cache", "epochs_run", "best_epoch", "n_train",
     "n_val", "n_test",
 )  # fmt: skip
+MULTILABEL_SUMMARY_KEYS = (
+    "mean_accuracy", "mean_accuracy_ci95", "exact_match", "exact_match_ci95", "mean_f1",
+    "mean_hter", "mean_far", "mean_frr",
+)  # fmt: skip
 SeedsOption = typer.Option(
     None,
     "--seeds",
@@ -64,13 +68,19 @@ TOP_K = re.compile(r"top\d+_accuracy")  # train.top_k names the key
 def metrics_summary(metrics: dict[str, Any]) -> dict[str, Any]:
     top_k = [key for key in metrics if TOP_K.fullmatch(key)]
     keys = (*SUMMARY_KEYS[:2], *top_k, *SUMMARY_KEYS[2:])  # top-k beside accuracy and its CI
-    rows = {key: metrics[key] for key in keys if key in metrics}
+    rows = {key: metrics[key] for key in (*MULTILABEL_SUMMARY_KEYS, *keys) if key in metrics}
+    per_attribute = metrics.get("per_attribute", {})
+    for score in ("accuracy", "hter"):
+        if per_attribute:
+            rows[f"{score} per attribute"] = ", ".join(
+                f"{name} {values[score]:.3f}" for name, values in per_attribute.items()
+            )
+    what = "attributes" if per_attribute else "classes"
     for name, counts in metrics.get("class_counts", {}).items():
-        rows[f"classes ({name})"] = ", ".join(f"{k} {v}" for k, v in counts.items())
-    if "class_weights" in metrics:
-        rows["class weights (alpha)"] = ", ".join(
-            f"{k} {v:.2f}" for k, v in metrics["class_weights"].items()
-        )
+        rows[f"{what} ({name})"] = ", ".join(f"{k} {v}" for k, v in counts.items())
+    for key, title in (("class_weights", "class weights (alpha)"), ("pos_weight", "pos_weight")):
+        if key in metrics:
+            rows[title] = ", ".join(f"{k} {v:.2f}" for k, v in metrics[key].items())
     return rows
 
 
@@ -216,7 +226,8 @@ def predict(
         False, "--strict", help="Stop at the first unreadable file instead of skipping it."
     ),
 ) -> None:
-    """Predict a label for every image, streaming in batches (memory stays flat)."""
+    """Predict a label for every image, streaming in batches (memory stays flat); for a
+    multi-label run the label is the attributes above 0.5, joined by ';'."""
     from sigbench.data.listing import list_inputs
     from sigbench.experiments.predict import (
         PredictReport,
@@ -231,7 +242,9 @@ def predict(
     predictor = open_predictor(run)
     report = PredictReport()
     answers = stream_predictions(predictor, paths, report, strict=strict, progress=RichProgress())
-    save_predictions(answers, predictor.classes, out, fmt=fmt, proba=proba)
+    save_predictions(
+        answers, predictor.classes, out, fmt=fmt, proba=proba, multilabel=predictor.multilabel
+    )
     if out is not None:
         rate = report.images / max(report.seconds, 1e-9)
         console.print(

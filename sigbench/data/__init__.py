@@ -4,7 +4,7 @@ The data layer knows images and labels, not models or signatures. It never print
 go to :mod:`logging`, user mistakes raise :class:`sigbench.errors.SigbenchError`.
 """
 
-from sigbench.data.balance import class_weights
+from sigbench.data.balance import class_weights, positive_weights
 from sigbench.data.decode import read_images
 from sigbench.data.imageset import DataReport, DatasetSplits, ImageSet
 from sigbench.data.load import load_splits
@@ -15,5 +15,6 @@ __all__ = [
     "ImageSet",
     "class_weights",
     "load_splits",
+    "positive_weights",
     "read_images",
 ]

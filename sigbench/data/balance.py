@@ -23,6 +23,18 @@ def class_weights(labels: np.ndarray, n_classes: int) -> np.ndarray:
     )
 
 
+def positive_weights(labels: np.ndarray) -> np.ndarray:
+    """Per attribute of 0/1 (N, K) labels: negatives / positives, the BCE ``pos_weight``
+    that makes an attribute's positives weigh as much as its negatives in the loss.
+
+    An attribute no image has gets weight 1 (there is no positive term to weigh).
+    """
+    labels = np.asarray(labels)
+    positives = labels.sum(axis=0).astype(np.float64)
+    negatives = len(labels) - positives
+    return np.divide(negatives, positives, out=np.ones_like(positives), where=positives > 0)
+
+
 def _members(labels: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(labels == c) for c in np.unique(labels)]
 

@@ -6,6 +6,7 @@ it), so scoring needs the validation probabilities too.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -21,6 +22,9 @@ from sigbench.runs import rundir
 from sigbench.runs.checkpoint import load_run
 from sigbench.training.loop import predict_proba
 from sigbench.training.metrics import Evaluation, classification_metrics, threshold_metrics
+from sigbench.training.multilabel import multilabel_metrics
+
+log = logging.getLogger(__name__)
 
 
 def evaluate_model(
@@ -31,12 +35,13 @@ def evaluate_model(
     device: str = "cpu",
 ) -> Evaluation:
     """Test probabilities beside the test images, plus the validation ones a binary task's
-    threshold is chosen on (the test split never chooses it)."""
-    evaluation = Evaluation(
-        classes, splits.test, predict_proba(model, prepared.splits["test"], device=device)
-    )
+    threshold is chosen on (the test split never chooses it; a multi-label task's attributes
+    are all cut at ``sigbench.training.multilabel.ATTRIBUTE_THRESHOLD``)."""
+    multilabel = splits.test.labels.ndim == 2
+    proba = predict_proba(model, prepared.splits["test"], device=device, multilabel=multilabel)
+    evaluation = Evaluation(classes, splits.test, proba)
     val = prepared.splits.get("val")
-    if len(classes) == 2 and val is not None and len(val):
+    if evaluation.binary and val is not None and len(val):
         evaluation.val_labels = splits.val.labels
         evaluation.val_proba = predict_proba(model, val, device=device)
     return evaluation
@@ -44,11 +49,23 @@ def evaluate_model(
 
 def score(evaluation: Evaluation, top_k: int) -> dict[str, Any]:
     """Every test metric, and for two classes those at the validation-chosen threshold."""
+    if evaluation.multilabel:
+        return multilabel_metrics(evaluation.labels, evaluation.proba, evaluation.classes)
     metrics = classification_metrics(
         evaluation.labels, evaluation.proba, evaluation.classes, top_k=top_k
     )
     metrics.update(threshold_metrics(evaluation))
     return metrics
+
+
+def skip_analysis(evaluation: Evaluation) -> bool:
+    """The error-analysis pictures show classes; a multi-label run gets none (logged)."""
+    if evaluation.multilabel:
+        log.warning(
+            "--analysis: the error-analysis pictures are for single-label runs; this run is "
+            "multi-label, so none were drawn (metrics.json has per-attribute scores)"
+        )
+    return evaluation.multilabel
 
 
 def analysis_dir(run: Path, test_data: Path | None = None) -> Path:
@@ -72,7 +89,7 @@ def evaluate_run(
     config = loaded.config
     splits = run_splits(loaded, test_data, progress)
     needed = {"test": splits.test}
-    if len(loaded.classes) == 2:
+    if len(loaded.classes) == 2 and not config.data.multilabel:
         needed["val"] = splits.val
     prepared = prepare_inputs(
         config, needed, cache_dir=rundir.run_cache_dir(loaded.path), progress=progress
@@ -80,7 +97,7 @@ def evaluate_run(
     evaluation = evaluate_model(loaded.model, prepared, splits, loaded.classes)
     metrics = score(evaluation, config.train.top_k)
     metrics["n_test"] = len(splits.test.labels)
-    if analysis:
+    if analysis and not skip_analysis(evaluation):
         folder = analysis_dir(run, test_data)
         staging = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)

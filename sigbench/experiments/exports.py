@@ -10,7 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sigbench.experiments.inputs import inference_pipeline, run_inputs, run_splits
+from sigbench.experiments.inputs import (
+    inference_pipeline,
+    require_single_label,
+    run_inputs,
+    run_splits,
+)
 from sigbench.export.bench import bench_many
 from sigbench.export.pipeline import ExportResult, check_export, export_target, write_export
 from sigbench.progress import SILENT, Progress
@@ -30,6 +35,7 @@ def export_run(
     then check the file on the run's test images."""
     path = export_target(run, fmt, quantize, out)
     loaded = load_run(run)
+    require_single_label(loaded, "sigbench export")  # the graphs end in a softmax
     info, float_kb = write_export(loaded, fmt, quantize, path)
     test = run_splits(loaded, progress=progress).test
     reference = predict_proba(loaded.model, run_inputs(loaded, test.images))

@@ -149,6 +149,15 @@ def run_splits(
     return splits
 
 
+def require_single_label(loaded: LoadedRun, what: str) -> None:
+    """A one-line error where ``what`` (a command) cannot handle a multi-label run yet."""
+    if loaded.config.data.multilabel:
+        raise SigbenchError(
+            f"{what}: {loaded.path} is a multi-label run ({len(loaded.classes)} attributes); "
+            f"{what} handles single-label runs only so far (sigbench eval and predict handle both)"
+        )
+
+
 def run_inputs(loaded: LoadedRun, images: np.ndarray) -> ModelInputs:
     """uint8 images (N, H, W, C) as the run's model eats them: features or pixels."""
     image_set = ImageSet(images, np.zeros(len(images), dtype=np.int64), [""] * len(images))

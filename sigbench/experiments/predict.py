@@ -27,6 +27,8 @@ from sigbench.export.runtime import load_exported
 from sigbench.progress import SILENT, Progress
 from sigbench.runs.checkpoint import load_run
 from sigbench.runs.rundir import write_file_atomic
+from sigbench.training.loop import probabilities
+from sigbench.training.multilabel import attribute_answer
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +41,11 @@ MAX_NAMED = 3
 class Predictor:
     """What predicting needs from a run folder or an exported file."""
 
-    classes: list[str]
+    classes: list[str]  # a multi-label run's attributes
     size: tuple[int, int]  # (height, width) images are resized to
     channels: int
     proba: Callable[[np.ndarray], np.ndarray]  # uint8 (N, H, W, C) -> (N, K)
+    multilabel: bool = False  # proba holds each attribute's own probability
 
 
 @dataclass
@@ -68,12 +71,14 @@ def open_predictor(model: Path) -> Predictor:
         return Predictor(info.classes, info.height_width, info.channels, exported.predict_proba)
     loaded = load_run(model)
     pipeline = inference_pipeline(loaded.config, loaded.model)
+    multilabel = loaded.config.data.multilabel
 
     def proba(images: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return pipeline(images).softmax(dim=-1).numpy()
+            return probabilities(pipeline(images), multilabel).numpy()
 
-    return Predictor(loaded.classes, loaded.config.data.height_width, loaded.channels, proba)
+    size = loaded.config.data.height_width
+    return Predictor(loaded.classes, size, loaded.channels, proba, multilabel)
 
 
 def stream_predictions(
@@ -113,27 +118,38 @@ def stream_predictions(
         )
 
 
-def answer_fields(answer: Answer, classes: list[str]) -> tuple[str, str]:
-    """(label, probability) as written: the most likely class, or two blanks if unreadable."""
+def answer_fields(answer: Answer, classes: list[str], multilabel: bool) -> tuple[str, str]:
+    """(label, probability) as written: the most likely class, or two blanks if unreadable;
+    for a multi-label run the attributes above threshold (:func:`attribute_answer`)."""
     if answer.proba is None:
         return "", ""
+    if multilabel:
+        label, probability = attribute_answer(answer.proba, classes)
+        return label, f"{probability:.6f}"
     best = int(answer.proba.argmax())
     return classes[best], f"{answer.proba[best]:.6f}"
 
 
 def write_predictions(
-    answers: Iterator[Answer], classes: list[str], out: TextIO, *, fmt: str, proba: bool
+    answers: Iterator[Answer],
+    classes: list[str],
+    out: TextIO,
+    *,
+    fmt: str,
+    proba: bool,
+    multilabel: bool = False,
 ) -> None:
     """``csv``: ``path,label,probability`` (plus a column per class with ``proba``);
-    ``labels``: one label per line in input order, the HTER task's hand-in format."""
+    ``labels``: one label per line in input order, the HTER task's hand-in format.
+    ``multilabel``: the label is the attributes present, the columns one per attribute."""
     if fmt == "labels":
         for answer in answers:
-            out.write(answer_fields(answer, classes)[0] + "\n")
+            out.write(answer_fields(answer, classes, multilabel)[0] + "\n")
         return
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["path", "label", "probability", *(classes if proba else [])])
     for answer in answers:
-        row = [str(answer.path), *answer_fields(answer, classes)]
+        row = [str(answer.path), *answer_fields(answer, classes, multilabel)]
         if proba:
             values = answer.proba if answer.proba is not None else [None] * len(classes)
             row += ["" if v is None else f"{v:.6f}" for v in values]
@@ -141,16 +157,22 @@ def write_predictions(
 
 
 def save_predictions(
-    answers: Iterator[Answer], classes: list[str], out: Path | None, *, fmt: str, proba: bool
+    answers: Iterator[Answer],
+    classes: list[str],
+    out: Path | None,
+    *,
+    fmt: str,
+    proba: bool,
+    multilabel: bool = False,
 ) -> None:
     """Write to ``out`` (renamed into place when complete, so a half file never lies
     there), or to standard output."""
     if out is None:
-        write_predictions(answers, classes, sys.stdout, fmt=fmt, proba=proba)
+        write_predictions(answers, classes, sys.stdout, fmt=fmt, proba=proba, multilabel=multilabel)
         return
 
     def write(temporary: Path) -> None:
         with temporary.open("w", newline="") as stream:
-            write_predictions(answers, classes, stream, fmt=fmt, proba=proba)
+            write_predictions(answers, classes, stream, fmt=fmt, proba=proba, multilabel=multilabel)
 
     write_file_atomic(Path(out), write)

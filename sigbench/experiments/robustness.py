@@ -23,7 +23,7 @@ import torch
 
 from sigbench.data.transforms import TRANSFORMS, transform_images
 from sigbench.errors import SigbenchError
-from sigbench.experiments.inputs import run_inputs, run_splits
+from sigbench.experiments.inputs import require_single_label, run_inputs, run_splits
 from sigbench.progress import SILENT, Progress
 from sigbench.runs.checkpoint import LoadedRun, load_run
 from sigbench.training.inputs import FeatureInputs
@@ -77,6 +77,7 @@ def robustness_frame(
 ) -> pd.DataFrame:
     """One row per transform and strength (the identity included) on the run's test split."""
     loaded = load_run(run)
+    require_single_label(loaded, "--robustness")
     test = run_splits(loaded, progress=progress).test
     clean = model_outputs(loaded, test.images)
     rows = []
@@ -105,6 +106,7 @@ def tta_scores(run: Path, tta: str, *, progress: Progress = SILENT) -> dict[str,
     if tta not in TTA_SETS:
         raise SigbenchError(f"--tta {tta!r}: choose one of {', '.join(TTA_SETS)}")
     loaded = load_run(run)
+    require_single_label(loaded, "--tta")
     test = run_splits(loaded, progress=progress).test
     probabilities = []
     scores: dict[str, float] = {}

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from sigbench.config import ExperimentConfig, dump_config
-from sigbench.data import DatasetSplits, class_weights, load_splits
-from sigbench.experiments.evaluate import evaluate_model, score
+from sigbench.data import DatasetSplits, class_weights, load_splits, positive_weights
+from sigbench.experiments.evaluate import evaluate_model, score, skip_analysis
 from sigbench.experiments.inputs import (
     PreparedInputs,
     data_settings,
@@ -38,6 +38,7 @@ from sigbench.training.costs import (
 )
 from sigbench.training.loop import EpochCallback, FitResult, fit
 from sigbench.training.metrics import Evaluation
+from sigbench.training.multilabel import ATTRIBUTE_THRESHOLD
 
 
 @dataclass
@@ -77,7 +78,8 @@ def train_run(
     if finetune is not None:
         metrics["finetune"] = finetune
     if weights is not None:
-        metrics["class_weights"] = dict(zip(splits.classes, map(float, weights), strict=True))
+        key = "pos_weight" if config.data.multilabel else "class_weights"
+        metrics[key] = dict(zip(splits.classes, map(float, weights), strict=True))
     run_dir = _write_run(
         config, results, model, prepared, splits, fitted, metrics, evaluation, analysis
     )
@@ -123,8 +125,12 @@ def _fit_standardizer(model: torch.nn.Module, train_features: np.ndarray) -> Non
 
 
 def _class_weight_vector(config: ExperimentConfig, splits: DatasetSplits) -> np.ndarray | None:
+    """``data.balance: class_weights``: per-class weights, or on a multi-label task a
+    positive weight per attribute."""
     if config.data.balance != "class_weights":
         return None
+    if config.data.multilabel:
+        return positive_weights(splits.train.labels)
     return class_weights(splits.train.labels, len(splits.classes))
 
 
@@ -229,9 +235,12 @@ def _write_run(
     metrics["checkpoint_kb"] = round((partial / rundir.CHECKPOINT_FILE).stat().st_size / 1024, 1)
     rundir.write_text_atomic(partial / rundir.CONFIG_FILE, dump_config(config))
     rundir.write_text_atomic(partial / rundir.HISTORY_FILE, _history_csv(fitted.history))
-    predicted = evaluation.proba.argmax(axis=1).astype(np.int16)
+    if evaluation.multilabel:
+        predicted = (evaluation.proba > ATTRIBUTE_THRESHOLD).astype(np.int16)
+    else:
+        predicted = evaluation.proba.argmax(axis=1).astype(np.int16)
     rundir.write_predictions(partial / rundir.PREDICTIONS_FILE, evaluation.labels, predicted)
-    if analysis:
+    if analysis and not skip_analysis(evaluation):
         write_analysis(partial / ANALYSIS_DIR, evaluation, metrics.get("threshold"))
     # metrics.json last: its presence marks the run as whole.
     rundir.write_json_atomic(partial / rundir.METRICS_FILE, metrics)

@@ -22,6 +22,7 @@ from sigbench.config import size_text
 from sigbench.reporting.paper import PAPER_TABLES
 from sigbench.runs import rundir
 from sigbench.runs.grid_records import GridRecord
+from sigbench.training.multilabel import headline_score
 from sigbench.training.statistics import (
     Correlation,
     Difference,
@@ -64,8 +65,9 @@ def sweep_scores(results: Path, record: GridRecord) -> list[RunScore]:
         if not rundir.is_finished(run):
             continue
         saved = rundir.read_predictions(run)
-        correct = None if saved is None else saved[0] == saved[1]
-        accuracy = rundir.read_metrics(run)["accuracy"]
+        # A multi-label run's predictions are (N, K): no one right-or-wrong per image to pair.
+        correct = None if saved is None or saved[0].ndim != 1 else saved[0] == saved[1]
+        accuracy = headline_score(rundir.read_metrics(run), "accuracy")
         scores.append(RunScore(point["values"], point.get("seed", 0), accuracy, correct))
     return scores
 

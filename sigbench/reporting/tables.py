@@ -7,7 +7,8 @@ A table has one row per grid point, in grid order, summarising the finished runs
 test images). Beside them the paper's columns (``model_size_kb`` = checkpoint with
 optimizer state, as the paper measures it), the paper's fire-dataset figures where the
 setting matches, and the run ids. Listed runs that have not finished are left out and
-counted.
+counted. A multi-label run's row shows its mean over attributes in each score's place
+(``acc`` is its ``mean_accuracy``, ``f1_macro`` its ``mean_f1``, ``hter`` its ``mean_hter``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sigbench.config import ExperimentConfig, get_setting, size_text
 from sigbench.reporting.paper import PAPER_TABLES, paper_figures
 from sigbench.runs import rundir
 from sigbench.runs.grid_records import GridRecord
+from sigbench.training.multilabel import headline_score
 from sigbench.training.statistics import t_interval
 
 # Config keys with a paper column of their own; other grid keys get a column named by the key.
@@ -86,9 +88,10 @@ def run_row(run: Path, keys: list[str]) -> dict[str, Any]:
     metrics = rundir.read_metrics(run)
     row = {column: setting_value(config, key) for key, column in SETTING_COLUMNS.items()}
     row.update({key: setting_value(config, key) for key in keys if key not in SETTING_COLUMNS})
-    for stem, (key, scale, _) in HEADLINE.items():
-        row[stem] = scale * metrics[key] if key in metrics else None
-        interval = metrics.get(f"{key}_ci95")
+    for stem, (key, scale, _) in HEADLINE.items():  # multi-label: their mean_* equivalents
+        value = headline_score(metrics, key)
+        row[stem] = None if value is None else scale * value
+        interval = headline_score(metrics, f"{key}_ci95")
         row[f"{stem}_bootstrap"] = [scale * v for v in interval] if interval else None
     row.update(
         {

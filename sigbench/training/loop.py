@@ -55,15 +55,40 @@ def _logits(
         yield model(inputs.take(indices, train=False).to(device))
 
 
+def probabilities(logits: torch.Tensor, multilabel: bool) -> torch.Tensor:
+    """Class probabilities (softmax), or one probability per attribute (sigmoid)."""
+    return logits.sigmoid() if multilabel else logits.softmax(dim=-1)
+
+
 def predict_proba(
-    model: nn.Module, inputs: ModelInputs, *, device: str = "cpu", batch_size: int = PREDICT_BATCH
+    model: nn.Module,
+    inputs: ModelInputs,
+    *,
+    device: str = "cpu",
+    batch_size: int = PREDICT_BATCH,
+    multilabel: bool = False,
 ) -> np.ndarray:
-    """Class probabilities (N, K) for every input, in order."""
+    """Class probabilities (N, K) for every input, in order; with ``multilabel`` each
+    attribute's probability on its own."""
     chunks = [
-        logits.softmax(dim=-1).cpu().numpy()
+        probabilities(logits, multilabel).cpu().numpy()
         for logits in _logits(model, inputs, device, batch_size)
     ]
     return np.concatenate(chunks) if chunks else np.empty((0, 0), dtype=np.float32)
+
+
+def _targets(labels: np.ndarray) -> torch.Tensor:
+    """Class indices (long) for the loss, or 0/1 attribute values (float) for multi-label."""
+    labels = np.asarray(labels)
+    return torch.as_tensor(labels, dtype=torch.float32 if labels.ndim == 2 else torch.long)
+
+
+def _correct(logits: torch.Tensor, target: torch.Tensor) -> float:
+    """Images right (argmax), or for multi-label the share of an image's attributes right
+    (logit above 0, probability above 0.5), summed over the batch."""
+    if target.ndim == 2:
+        return float(((logits > 0) == (target > 0.5)).float().mean(dim=1).sum())
+    return float((logits.argmax(dim=-1) == target).sum())
 
 
 def validation_scores(
@@ -76,17 +101,20 @@ def validation_scores(
     batch_size: int = PREDICT_BATCH,
 ) -> dict[str, float]:
     """``val_loss`` with the training criterion (its class weights, focal term and label
-    smoothing), averaged over the whole split as training averages a batch, and ``val_acc``.
+    smoothing), averaged over the whole split as training averages a batch, and ``val_acc``
+    (on a multi-label task the mean over attributes of their accuracy at 0.5).
 
     The same criterion on both sides, so ``monitor: val_loss`` compares like with like.
     """
-    chunks = list(_logits(model, inputs, device, batch_size))
-    target = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+    logits = torch.cat(list(_logits(model, inputs, device, batch_size)))
+    target = _targets(labels)
     with torch.no_grad():
-        loss = float(criterion(torch.cat(chunks), target.to(device)))
-    proba = np.concatenate([logits.softmax(dim=-1).cpu().numpy() for logits in chunks])
+        loss = float(criterion(logits, target.to(device)))
+    scores = {"val_loss": loss, "val_acc": _correct(logits.cpu(), target) / len(target)}
+    if target.ndim == 2:  # multi-label: val_acc is the mean accuracy over attributes
+        return scores
+    proba = logits.softmax(dim=-1).cpu().numpy()
     predicted = proba.argmax(axis=1)
-    scores = {"val_loss": loss, "val_acc": float((predicted == target.numpy()).mean())}
     if proba.shape[1] == 2:  # at the argmax threshold: what a search can rank epochs by
         scores["val_hter"] = binary_error_rates(target.numpy(), predicted)["hter"]
     return scores
@@ -127,6 +155,9 @@ def fit(
 
     Without a validation set the last epoch's weights are kept. ``on_epoch`` sees each
     epoch's row (with ``val_hter`` at the argmax threshold on two-class tasks).
+    0/1 (N, K) labels make it a multi-label task: binary cross-entropy, with
+    ``class_weights`` as per-attribute positive weights, and accuracies averaged over
+    attributes.
     """
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -138,9 +169,10 @@ def fit(
         gamma=config.focal_gamma,
         class_weights=weights,
         label_smoothing=config.label_smoothing,
+        multilabel=np.ndim(train_labels) == 2,
     ).to(device)
     optimizer = make_optimizer(model, config)
-    labels = torch.as_tensor(np.asarray(train_labels), dtype=torch.long)
+    labels = _targets(train_labels)
     n_train = len(train_inputs)
     batch_size = _batch_size(config, n_train)
     has_val = val_inputs is not None and val_labels is not None and len(val_inputs) > 0
@@ -154,7 +186,7 @@ def fit(
         for epoch in range(1, config.epochs + 1):
             model.train()
             order = rng.permutation(n_train)
-            loss_sum, correct = 0.0, 0
+            loss_sum, correct = 0.0, 0.0
             for start in range(0, n_train, batch_size):
                 # Sorted reads keep a memory-mapped feature file's access sequential.
                 indices = np.sort(order[start : start + batch_size])
@@ -166,7 +198,7 @@ def fit(
                 loss.backward()
                 optimizer.step()
                 loss_sum += loss.item() * len(indices)
-                correct += int((logits.argmax(dim=-1) == y).sum())
+                correct += _correct(logits.detach(), y)
             row = {"epoch": epoch, "train_loss": loss_sum / n_train, "train_acc": correct / n_train}
             if has_val:
                 row.update(

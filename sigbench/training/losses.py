@@ -1,10 +1,13 @@
-"""Losses the paper trains with: cross-entropy or focal loss, with per-class weights."""
+"""Losses the paper trains with: cross-entropy or focal loss, with per-class weights; and
+binary cross-entropy for multi-label tasks."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from sigbench.errors import SigbenchError
 
 
 class FocalLoss(nn.Module):
@@ -33,9 +36,46 @@ class FocalLoss(nn.Module):
         return loss.mean()
 
 
+class MultiLabelLoss(nn.Module):
+    """Binary cross-entropy per attribute, averaged over images and attributes.
+
+    ``pos_weight`` (one per attribute) scales the loss of images that have the attribute,
+    as torch's ``BCEWithLogitsLoss`` does; label smoothing moves each 0/1 target
+    ``label_smoothing / 2`` towards the other value.
+    """
+
+    def __init__(
+        self, pos_weight: torch.Tensor | None = None, label_smoothing: float = 0.0
+    ) -> None:
+        super().__init__()
+        self.label_smoothing = label_smoothing
+        self.register_buffer("pos_weight", pos_weight if pos_weight is not None else torch.empty(0))
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        target = target.float() * (1 - self.label_smoothing) + self.label_smoothing / 2
+        weight = self.pos_weight if self.pos_weight.numel() else None
+        return F.binary_cross_entropy_with_logits(logits, target, pos_weight=weight)
+
+
 def make_loss(
-    name: str, *, gamma: float, class_weights: torch.Tensor | None, label_smoothing: float
+    name: str,
+    *,
+    gamma: float,
+    class_weights: torch.Tensor | None,
+    label_smoothing: float,
+    multilabel: bool = False,
 ) -> nn.Module:
     """``ce`` is the focal loss at gamma 0, so class weights scale each sample's loss and the
-    batch is averaged over its size (as Keras' class_weight does), for both losses alike."""
+    batch is averaged over its size (as Keras' class_weight does), for both losses alike.
+
+    A multi-label task trains with binary cross-entropy; ``class_weights`` are then its
+    per-attribute positive weights.
+    """
+    if multilabel:
+        if name == "focal":
+            raise SigbenchError(
+                "train.loss = 'focal' is for single-label tasks; a multi-label task trains "
+                "with binary cross-entropy (train.loss: ce)"
+            )
+        return MultiLabelLoss(class_weights, label_smoothing)
     return FocalLoss(gamma if name == "focal" else 0.0, class_weights, label_smoothing)

@@ -97,7 +97,8 @@ def classification_metrics(
 
 @dataclass
 class Evaluation:
-    """A model's class probabilities on the test split, beside the images they score.
+    """A model's class probabilities on the test split, beside the images they score (on a
+    multi-label task, each attribute's probability).
 
     ``val_labels`` / ``val_proba`` are the validation split's, which alone may choose a
     binary threshold; ``None`` when the run has no validation split.
@@ -114,8 +115,13 @@ class Evaluation:
         return self.test.labels
 
     @property
+    def multilabel(self) -> bool:
+        """0/1 (N, K) labels, one column per attribute in ``classes``."""
+        return self.test.labels.ndim == 2
+
+    @property
     def binary(self) -> bool:
-        return len(self.classes) == 2
+        return len(self.classes) == 2 and not self.multilabel
 
 
 @dataclass

@@ -47,7 +47,7 @@ def confusion_scores(confusion: np.ndarray) -> dict[str, np.ndarray]:
     return scores
 
 
-def _percentile_interval(values: np.ndarray, confidence: float) -> list[float]:
+def percentile_interval(values: np.ndarray, confidence: float) -> list[float]:
     values = values[~np.isnan(values)]
     if not len(values):  # e.g. HTER of a test set with one class only: undefined throughout
         return [math.nan, math.nan]
@@ -82,7 +82,7 @@ def bootstrap_intervals(
     keys = ["accuracy", "f1_macro"] + (["hter"] if n_classes == 2 else [])
     tag = f"ci{round(100 * confidence)}"
     intervals: dict[str, object] = {
-        f"{key}_{tag}": _percentile_interval(resampled[key], confidence) for key in keys
+        f"{key}_{tag}": percentile_interval(resampled[key], confidence) for key in keys
     }
     intervals[f"{tag}_resamples"] = n_resamples
     return intervals
@@ -228,5 +228,5 @@ def compare_predictions(
     n = len(correct_a)
     cells = np.array([only_a, only_b, n - only_a - only_b]) / n
     draws = np.random.default_rng(seed).multinomial(n, cells, size=n_resamples)
-    low, high = _percentile_interval((draws[:, 0] - draws[:, 1]) / n, confidence)
+    low, high = percentile_interval((draws[:, 0] - draws[:, 1]) / n, confidence)
     return Difference((only_a - only_b) / n, low, high, p_value, n, "McNemar exact")
