@@ -65,8 +65,8 @@ class SignaturePlan:
             raise SigbenchError(f"dtype {self.dtype}: choose float32 or float64")
         self.depth, self.two_direction, self.log_sig = depth, two_direction, log_sig
         self.path = check_path(path)
-        self.function = backend_function(backend)
-        self.pixel_function = pixel_function(backend) if path == "none" else None
+        self.function = backend_function(backend, depth)
+        self.pixel_function = pixel_function(backend, depth) if path == "none" else None
 
     def _sign(self, paths: np.ndarray) -> np.ndarray:
         # Cases that some backends refuse, answered here for all of them: no paths, or

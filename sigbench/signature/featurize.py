@@ -148,7 +148,7 @@ def featurize(
 
     description = {
         **asdict(settings),
-        "backend": resolve_backend(settings.backend),
+        "backend": resolve_backend(settings.backend, settings.depth),
         "image_shape": list(images.shape),
         "image_dtype": str(images.dtype),
         "dtype": "float32",

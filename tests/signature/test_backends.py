@@ -52,6 +52,17 @@ def test_float32_stays_close_to_float64(backend: str) -> None:
 
 def test_auto_is_the_fastest_installed_backend() -> None:
     assert resolve_backend("auto") == "lanes"
+    assert [resolve_backend("auto", depth) for depth in (1, 2, 4)] == ["pysiglib", "lanes", "lanes"]
+
+
+def test_auto_falls_back_when_the_depth_one_choice_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    load = backend_registry._load
+    monkeypatch.setattr(
+        backend_registry, "_load", lambda name: None if name == "pysiglib" else load(name)
+    )
+    assert resolve_backend("auto", 1) == "lanes"
 
 
 def test_unknown_backend_lists_the_valid_ones() -> None:
