@@ -6,7 +6,7 @@ here plus its import below (where it belongs in that order).
 """
 
 # isort: off
-from sigbench.models import imagesig, simple, facenet, vit, cnn  # noqa: F401
+from sigbench.models import imagesig, simple, deformable, scale_space, facenet, vit, cnn  # noqa: F401
 
 # isort: on
 from sigbench.models.registry import (
@@ -15,6 +15,7 @@ from sigbench.models.registry import (
     list_models,
     model_config,
     model_entry,
+    named_layers,
     register_model,
 )
 from sigbench.models.transfer import apply_finetune
@@ -26,5 +27,6 @@ __all__ = [
     "list_models",
     "model_config",
     "model_entry",
+    "named_layers",
     "register_model",
 ]

@@ -21,7 +21,12 @@ from pydantic import Field
 from torch import nn
 
 from sigbench.models.registry import register_model
-from sigbench.models.transfer import PixelPreprocess, TransferConfig, TransferNet
+from sigbench.models.transfer import (
+    PixelPreprocess,
+    TransferConfig,
+    TransferNet,
+    backbone_layers,
+)
 from sigbench.models.weights import ImagenetFiles, file_name, load_weights
 
 MIN_SIZE = 32
@@ -115,6 +120,6 @@ def build_cnn(
 
 
 for _kind, _family in FAMILIES.items():
-    register_model(_kind, config=CnnConfig, description=_family.description)(
-        partial(build_cnn, _kind)
-    )
+    register_model(
+        _kind, config=CnnConfig, description=_family.description, layers=backbone_layers
+    )(partial(build_cnn, _kind))

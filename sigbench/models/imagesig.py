@@ -188,7 +188,18 @@ class SequencePooling(nn.Module):
         return (weights * x).sum(dim=1)
 
 
-@register_model("imagesig_fc", config=FcConfig, description="flatten, Dense(n), Dense(K)")
+def imagesig_layers(model: nn.Module) -> dict[str, nn.Module]:
+    """The Dense(n) layer's ReLU (``hidden``); the signature features themselves are the
+    model's input, not a layer (``eval --equivariance`` reads them from the inputs)."""
+    return {"hidden": model.head[-1][1]}
+
+
+@register_model(
+    "imagesig_fc",
+    config=FcConfig,
+    description="flatten, Dense(n), Dense(K)",
+    layers=imagesig_layers,
+)
 def imagesig_fc(input_shape: tuple[int, ...], num_classes: int, config: FcConfig) -> nn.Module:
     head = nn.Sequential(
         nn.Flatten(),
@@ -197,7 +208,12 @@ def imagesig_fc(input_shape: tuple[int, ...], num_classes: int, config: FcConfig
     return ImageSigClassifier(input_shape, head, config.standardize)
 
 
-@register_model("imagesig_conv", config=ConvConfig, description="two Conv1D blocks, Dense(n)")
+@register_model(
+    "imagesig_conv",
+    config=ConvConfig,
+    description="two Conv1D blocks, Dense(n)",
+    layers=imagesig_layers,
+)
 def imagesig_conv(input_shape: tuple[int, ...], num_classes: int, config: ConvConfig) -> nn.Module:
     conv = ConvBlock((input_shape[0], input_shape[1]), config)
     head = nn.Sequential(
@@ -214,6 +230,7 @@ def imagesig_conv(input_shape: tuple[int, ...], num_classes: int, config: ConvCo
     "imagesig_attention",
     config=AttentionConfig,
     description="conv block, transformer layers, pooling",
+    layers=imagesig_layers,
 )
 def imagesig_attention(
     input_shape: tuple[int, ...], num_classes: int, config: AttentionConfig

@@ -23,6 +23,9 @@ from sigbench.config import ModelConfig, ModelInput, register_model_config, unkn
 from sigbench.errors import SigbenchError
 
 Builder = Callable[[tuple[int, ...], int, Any], nn.Module]
+# A built model's named depths, shallow to deep, whose outputs ``eval --equivariance`` reads
+# through forward hooks.
+LayerProbe = Callable[[nn.Module], dict[str, nn.Module]]
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class ModelEntry:
     builder: Builder
     config: type[ModelConfig]
     description: str
+    layers: LayerProbe | None = None
 
     @property
     def input(self) -> ModelInput:
@@ -41,17 +45,22 @@ _REGISTRY: dict[str, ModelEntry] = {}
 
 
 def register_model(
-    kind: str, *, config: type[ModelConfig], description: str
+    kind: str,
+    *,
+    config: type[ModelConfig],
+    description: str,
+    layers: LayerProbe | None = None,
 ) -> Callable[[Builder], Builder]:
     """Add a builder ``(input_shape, num_classes, config) -> nn.Module`` under ``kind``.
 
     ``config`` is the class of ``kind``'s model section: exactly the keys the builder reads.
+    ``layers`` names the depths of a built model that ``eval --equivariance`` measures.
     """
 
     def decorate(builder: Builder) -> Builder:
         if kind in _REGISTRY:
             raise ValueError(f"model kind {kind!r} is registered twice")
-        _REGISTRY[kind] = ModelEntry(kind, builder, config, description)
+        _REGISTRY[kind] = ModelEntry(kind, builder, config, description, layers)
         register_model_config(kind, config)
         return builder
 
@@ -69,6 +78,17 @@ def model_entry(kind: str) -> ModelEntry:
         return _REGISTRY[kind]
     except KeyError:
         raise SigbenchError(unknown_kind_message(kind)) from None
+
+
+def named_layers(kind: str, model: nn.Module) -> dict[str, nn.Module]:
+    """``kind``'s named depths in ``model``, shallow to deep, or a one-line error."""
+    entry = model_entry(kind)
+    if entry.layers is None:
+        raise SigbenchError(
+            f"model.kind = {kind!r} names no layers to measure; --equivariance works for "
+            f"{', '.join(k for k, e in _REGISTRY.items() if e.layers is not None)}"
+        )
+    return entry.layers(model)
 
 
 def model_config(kind: str, **settings: Any) -> ModelConfig:

@@ -106,6 +106,20 @@ class TransferNet(nn.Module):
         return self
 
 
+def head_layers(model: nn.Module) -> dict[str, nn.Module]:
+    """The Dense(n) layer's ReLU (``hidden``): the features the output layer reads."""
+    return {"hidden": model.head[1]}
+
+
+def backbone_layers(model: nn.Module) -> dict[str, nn.Module]:
+    """After each of the backbone's stages (timm's ``feature_info``), then ``hidden``."""
+    stages = {
+        info["module"].replace(".", "_"): model.backbone.get_submodule(info["module"])
+        for info in model.backbone.feature_info
+    }
+    return {**stages, **head_layers(model)}
+
+
 def apply_finetune(model: nn.Module, mode: FinetuneMode) -> FinetuneMode | None:
     """Freeze a transfer model's layers as ``train.finetune`` says; None for other models."""
     if not isinstance(model, TransferNet):

@@ -16,7 +16,7 @@ from torch import nn
 
 from sigbench.errors import SigbenchError
 from sigbench.models.registry import register_model
-from sigbench.models.transfer import PixelPreprocess, TransferConfig, TransferNet
+from sigbench.models.transfer import PixelPreprocess, TransferConfig, TransferNet, head_layers
 from sigbench.models.weights import load_weights
 
 WIDTH = 64
@@ -39,7 +39,10 @@ def patch_size(side: int) -> int:
 
 
 @register_model(
-    "vit", config=VitConfig, description=f"small ViT from scratch (width {WIDTH}), Dense(n) head"
+    "vit",
+    config=VitConfig,
+    description=f"small ViT from scratch (width {WIDTH}), Dense(n) head",
+    layers=head_layers,
 )
 def vit(input_shape: tuple[int, ...], num_classes: int, config: VitConfig) -> nn.Module:
     channels, height, width = input_shape
