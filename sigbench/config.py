@@ -74,7 +74,10 @@ FinetuneMode = Literal[options.FINETUNE_MODES]
 
 class DataConfig(_Section):
     source: DataSource = "builtin"
-    name: str | None = Field(None, description="built-in dataset: digits, lfw-faces, fashion-mnist")
+    name: str | None = Field(
+        None,
+        description="built-in dataset: digits, lfw-faces, fashion-mnist, fashion-mnist-scale(-56)",
+    )
     root: Path | None = Field(None, description="where a built-in dataset's files live")
     train: Path | None = Field(None, description="training images (folder, label file or CSV)")
     test: Path | None = Field(None, description="test images; omitted: a split of train")

@@ -70,27 +70,31 @@ class GaussianLift(nn.Module):
 
 
 class ScaleConv(nn.Module):
-    """(N, Cin, S, H, W) -> (N, Cout, S, H, W); weights tied across levels, dilation 2^k."""
+    """(N, Cin, S, H, W) -> (N, Cout, S, H, W); weights tied across levels, dilation 2^k.
+
+    The weight is (Cout, Cin, interaction, 3, 3): level k reads levels k .. k + interaction
+    - 1 as one convolution over their channels stacked (fewer than ``interaction`` at the
+    coarsest levels, which read what there is).
+    """
 
     def __init__(self, in_channels: int, out_channels: int, interaction: int) -> None:
         super().__init__()
         self.weight = nn.Parameter(
-            torch.empty(interaction, out_channels, in_channels, KERNEL, KERNEL)
+            torch.empty(out_channels, in_channels, interaction, KERNEL, KERNEL)
         )
         self.bias = nn.Parameter(torch.zeros(out_channels))
-        for weight in self.weight:  # each tap set as a Conv2d of that size initialises it
-            nn.init.kaiming_uniform_(weight, a=math.sqrt(5))
+        # Initialised as one Conv2d over all the levels an output level reads.
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        scales = x.shape[2]
+        batch, channels, scales, height, width = x.shape
         levels = []
         for k in range(scales):
+            reach = min(self.weight.shape[2], scales - k)
+            stacked = x[:, :, k : k + reach].reshape(batch, channels * reach, height, width)
+            weight = self.weight[:, :, :reach].flatten(1, 2)
             dilation = 2**k
-            level = sum(
-                F.conv2d(x[:, :, k + j], self.weight[j], dilation=dilation, padding=dilation)
-                for j in range(min(len(self.weight), scales - k))
-            )
-            levels.append(level + self.bias.view(1, -1, 1, 1))
+            levels.append(F.conv2d(stacked, weight, self.bias, dilation=dilation, padding=dilation))
         return torch.stack(levels, dim=2)
 
 

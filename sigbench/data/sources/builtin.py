@@ -1,10 +1,12 @@
 """Built-in datasets that need no download: scikit-learn digits, scikit-image LFW faces,
-and Fashion-MNIST from IDX files (Debian's ``dataset-fashion-mnist`` package)."""
+Fashion-MNIST from IDX files (Debian's ``dataset-fashion-mnist`` package), and its
+scale-varied versions made as MNIST-scale is (:mod:`sigbench.data.scale_varied`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from sigbench.config import DataConfig, image_hw
 from sigbench.data.catalog import Catalog
 from sigbench.data.decode import DECODE_RULES, resize_pixels
 from sigbench.data.fetcher import Decoded, Fetcher, Write
+from sigbench.data.scale_varied import protocol_split, rescale_on_canvas, scale_factors
 from sigbench.data.sources.base import Source
 from sigbench.data.sources.idx import read_idx
 from sigbench.errors import SigbenchError
@@ -103,9 +106,28 @@ def _fashion_mnist(cfg: DataConfig) -> Builtin:
     )
 
 
+def _fashion_mnist_scale(cfg: DataConfig, canvas: int) -> Builtin:
+    """Fashion-MNIST's 70,000 images pooled, split as MNIST-scale is, each rescaled by its
+    own fixed factor in [0.3, 1.0] on a ``canvas`` square."""
+    data = _fashion_mnist(cfg)
+    assert data.test is not None  # Fashion-MNIST has its official test set
+    images = np.concatenate([data.train.images, data.test.images])
+    labels = np.concatenate([data.train.labels, data.test.labels])
+    rescaled = rescale_on_canvas(images, scale_factors(len(images)), canvas)
+    pool, test = protocol_split(labels)
+    name = "fashion-mnist-scale" + ("" if canvas == 28 else f"-{canvas}")
+    return Builtin(
+        ArraySplit(rescaled[pool], labels[pool], f"{name}/train"),
+        ArraySplit(rescaled[test], labels[test], f"{name}/test"),
+        FASHION_MNIST_CLASSES,
+    )
+
+
 BUILTINS: dict[str, Callable[[DataConfig], Builtin]] = {
     "digits": _digits,
     "fashion-mnist": _fashion_mnist,
+    "fashion-mnist-scale": partial(_fashion_mnist_scale, canvas=28),
+    "fashion-mnist-scale-56": partial(_fashion_mnist_scale, canvas=56),
     "lfw-faces": _lfw_faces,
 }
 
