@@ -188,14 +188,31 @@ def evaluate(
     tta: str = typer.Option(
         None, "--tta", help="Also score with test-time augmentation: flips or hflip."
     ),
+    equivariance: bool = typer.Option(
+        False,
+        "--equivariance",
+        help="Also measure the scale-equivariance error Delta(s) per layer; writes "
+        "equivariance.csv and equivariance.png in the run folder.",
+    ),
+    scales: str = typer.Option(
+        None, "--scales", help="Scales for --equivariance (default 0.5,0.75,1.25,1.5,2)."
+    ),
+    max_images: int = typer.Option(
+        None, "--max-images", min=1, help="--equivariance on a seeded sample of the test images."
+    ),
 ) -> None:
     """Score a finished run's saved model again on its test split (or on --data)."""
+    from sigbench.cli.equivariance_commands import show_equivariance
     from sigbench.cli.robustness_commands import show_robustness, show_tta
     from sigbench.errors import SigbenchError
     from sigbench.experiments.evaluate import analysis_dir, evaluate_run
 
-    if data is not None and (robustness or tta):
-        raise SigbenchError("--robustness and --tta use the run's own test split; drop --data")
+    if data is not None and (robustness or tta or equivariance):
+        raise SigbenchError(
+            "--robustness, --tta and --equivariance use the run's own test split; drop --data"
+        )
+    if not equivariance and (scales is not None or max_images is not None):
+        raise SigbenchError("--scales and --max-images belong to --equivariance; add it")
     metrics = evaluate_run(run, test_data=data, progress=RichProgress(), analysis=analysis)
     console.print(key_value_table(f"eval {run}", metrics_summary(metrics)))
     if analysis:
@@ -204,6 +221,8 @@ def evaluate(
         show_robustness(run, robustness)
     if tta:
         show_tta(run, tta)
+    if equivariance:
+        show_equivariance(run, scales, max_images)
 
 
 def predict(

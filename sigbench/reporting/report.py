@@ -1,5 +1,5 @@
 """``sigbench report``: every recorded sweep's CSV, Markdown file and plots, rebuilt from the
-run folders, plus the robustness rows of every run.
+run folders, plus the robustness and equivariance rows of every run.
 
 Every file is written to a temporary name and renamed, so two processes reporting at once
 never leave a torn file.
@@ -14,6 +14,7 @@ from pathlib import Path
 from sigbench.errors import SigbenchError
 from sigbench.reporting.analysis import ANALYSIS_DIR, FIGURES
 from sigbench.reporting.claims import CLAIMS, Claim, claims_markdown, sweep_scores
+from sigbench.reporting.equivariance import write_equivariance_table
 from sigbench.reporting.plots import plot_acc_vs_latency, plot_acc_vs_params, plot_grid
 from sigbench.reporting.robustness import write_robustness_table
 from sigbench.reporting.tables import (
@@ -75,15 +76,20 @@ def analysis_markdown(results: Path, table: GridTable) -> str:
 def write_report(results: Path) -> Report:
     """Rebuild every recorded sweep's CSV, Markdown and plot under ``results/tables``."""
     records = read_grid_records(results)
-    robustness = write_robustness_table(results)  # every run's `eval --robustness` rows
-    if not records and robustness is None:
+    # every run's `eval --robustness` and `eval --equivariance` rows
+    gathered = [
+        path
+        for path in (write_robustness_table(results), write_equivariance_table(results))
+        if path is not None
+    ]
+    if not records and not gathered:
         raise SigbenchError(
             f"{rundir.grids_dir(results)}: no sweeps recorded; run `sigbench ablate --grid NAME "
             f"--results {results}` first"
         )
     out = rundir.tables_dir(results)
     tables = [build_table(results, record) for record in records]
-    files = [] if robustness is None else [robustness]
+    files = list(gathered)
     for table in tables:
         csv_path, md_path = out / f"{table.name}.csv", out / f"{table.name}.md"
         rundir.write_text_atomic(csv_path, table.frame.to_csv(index=False))

@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sigbench.reporting.figures import save_figure
+from sigbench.reporting.gathered import gather_run_csvs, write_gathered
 from sigbench.runs import rundir
 
 ROBUSTNESS_CSV = "robustness.csv"
@@ -60,19 +61,9 @@ def write_robustness(run: Path, frame: pd.DataFrame) -> list[Path]:
 
 def gather_robustness(results: Path) -> pd.DataFrame | None:
     """Every finished run's ``robustness.csv`` in one table (None when no run has one)."""
-    frames = [
-        pd.read_csv(run / ROBUSTNESS_CSV)
-        for run in rundir.finished_runs(results)
-        if (run / ROBUSTNESS_CSV).is_file()
-    ]
-    return pd.concat(frames, ignore_index=True) if frames else None
+    return gather_run_csvs(results, ROBUSTNESS_CSV)
 
 
 def write_robustness_table(results: Path) -> Path | None:
     """``tables/robustness.csv``: every run's robustness rows (for ``sigbench report``)."""
-    frame = gather_robustness(results)
-    if frame is None:
-        return None
-    path = rundir.tables_dir(results) / ROBUSTNESS_CSV
-    rundir.write_text_atomic(path, frame.to_csv(index=False))
-    return path
+    return write_gathered(results, ROBUSTNESS_CSV)
