@@ -202,7 +202,7 @@ def evaluate(
     ),
 ) -> None:
     """Score a finished run's saved model again on its test split (or on --data)."""
-    from sigbench.cli.equivariance_commands import show_equivariance
+    from sigbench.cli.equivariance_commands import equivariance_scales, show_equivariance
     from sigbench.cli.robustness_commands import show_robustness, show_tta
     from sigbench.errors import SigbenchError
     from sigbench.experiments.evaluate import analysis_dir, evaluate_run
@@ -213,6 +213,7 @@ def evaluate(
         )
     if not equivariance and (scales is not None or max_images is not None):
         raise SigbenchError("--scales and --max-images belong to --equivariance; add it")
+    factors = equivariance_scales(scales) if equivariance else []
     metrics = evaluate_run(run, test_data=data, progress=RichProgress(), analysis=analysis)
     console.print(key_value_table(f"eval {run}", metrics_summary(metrics)))
     if analysis:
@@ -222,7 +223,7 @@ def evaluate(
     if tta:
         show_tta(run, tta)
     if equivariance:
-        show_equivariance(run, scales, max_images)
+        show_equivariance(run, factors, max_images)
 
 
 def predict(

@@ -1,6 +1,7 @@
 """Equivariance tables and plots: a run's ``equivariance.csv`` and ``equivariance.png``
 (from :func:`sigbench.experiments.equivariance.equivariance_frame`), every run's rows in
-``tables/equivariance.csv``, and the comparison figure of Delta(s) at one layer over runs."""
+``tables/equivariance.csv``, and the figure comparing models' Delta(s) at their final
+features."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sigbench.runs import rundir
 EQUIVARIANCE_CSV = "equivariance.csv"
 EQUIVARIANCE_PNG = "equivariance.png"
 MARKERS = {"equivariance": "o-", "invariance": "s--"}
+FINAL_LAYER = "hidden"  # the features every model's output layer reads
 
 
 def _style_axes(ax: Axes, scales: np.ndarray) -> None:
@@ -66,6 +68,14 @@ def write_equivariance(run: Path, frame: pd.DataFrame) -> list[Path]:
     return [csv_path, plot_equivariance(frame, Path(run) / EQUIVARIANCE_PNG)]
 
 
-def write_equivariance_table(results: Path) -> Path | None:
-    """``tables/equivariance.csv``: every run's equivariance rows (for ``sigbench report``)."""
-    return write_gathered(results, EQUIVARIANCE_CSV)
+def write_equivariance_tables(results: Path) -> list[Path]:
+    """``tables/equivariance.csv`` (every run's rows) and ``tables/equivariance_hidden.png``
+    (Delta(s) at the final features, per model), for ``sigbench report``; [] without rows."""
+    path = write_gathered(results, EQUIVARIANCE_CSV)
+    if path is None:
+        return []
+    frame = pd.read_csv(path)
+    if not (frame["layer"] == FINAL_LAYER).any():
+        return [path]
+    figure = rundir.tables_dir(results) / f"equivariance_{FINAL_LAYER}.png"
+    return [path, plot_layer_comparison(frame, FINAL_LAYER, figure)]

@@ -14,7 +14,7 @@ from pathlib import Path
 from sigbench.errors import SigbenchError
 from sigbench.reporting.analysis import ANALYSIS_DIR, FIGURES
 from sigbench.reporting.claims import CLAIMS, Claim, claims_markdown, sweep_scores
-from sigbench.reporting.equivariance import write_equivariance_table
+from sigbench.reporting.equivariance import write_equivariance_tables
 from sigbench.reporting.plots import plot_acc_vs_latency, plot_acc_vs_params, plot_grid
 from sigbench.reporting.robustness import write_robustness_table
 from sigbench.reporting.tables import (
@@ -77,11 +77,9 @@ def write_report(results: Path) -> Report:
     """Rebuild every recorded sweep's CSV, Markdown and plot under ``results/tables``."""
     records = read_grid_records(results)
     # every run's `eval --robustness` and `eval --equivariance` rows
-    gathered = [
-        path
-        for path in (write_robustness_table(results), write_equivariance_table(results))
-        if path is not None
-    ]
+    robustness = write_robustness_table(results)
+    gathered = [robustness] if robustness is not None else []
+    gathered += write_equivariance_tables(results)
     if not records and not gathered:
         raise SigbenchError(
             f"{rundir.grids_dir(results)}: no sweeps recorded; run `sigbench ablate --grid NAME "

@@ -80,7 +80,10 @@ def test_corrupt_idx_file_is_named(fashion_root, idx_writer):
 
 
 def test_unknown_builtin_lists_the_valid_ones():
-    with pytest.raises(SigbenchError, match="'mnist' .*digits, fashion-mnist, lfw-faces"):
+    with pytest.raises(
+        SigbenchError,
+        match="'mnist' .*digits, fashion-mnist, fashion-mnist-scale, fashion-mnist-scale-56, lfw",
+    ):
         load_splits(DataConfig(name="mnist"), 0)
     with pytest.raises(SigbenchError, match="data.name is not set"):
         load_splits(DataConfig(), 0)

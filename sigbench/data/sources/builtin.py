@@ -113,14 +113,17 @@ def _fashion_mnist_scale(cfg: DataConfig, canvas: int) -> Builtin:
     assert data.test is not None  # Fashion-MNIST has its official test set
     images = np.concatenate([data.train.images, data.test.images])
     labels = np.concatenate([data.train.labels, data.test.labels])
-    rescaled = rescale_on_canvas(images, scale_factors(len(images)), canvas)
-    pool, test = protocol_split(labels)
+    factors = scale_factors(len(images))  # one per source image, drawn for all of them
     name = "fashion-mnist-scale" + ("" if canvas == 28 else f"-{canvas}")
-    return Builtin(
-        ArraySplit(rescaled[pool], labels[pool], f"{name}/train"),
-        ArraySplit(rescaled[test], labels[test], f"{name}/test"),
-        FASHION_MNIST_CLASSES,
-    )
+    splits = [
+        ArraySplit(
+            rescale_on_canvas(images[chosen], factors[chosen], canvas),
+            labels[chosen],
+            f"{name}/{split}",
+        )
+        for split, chosen in zip(("train", "test"), protocol_split(labels), strict=True)
+    ]
+    return Builtin(splits[0], splits[1], FASHION_MNIST_CLASSES)
 
 
 BUILTINS: dict[str, Callable[[DataConfig], Builtin]] = {
