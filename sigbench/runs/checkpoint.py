@@ -6,6 +6,7 @@ A checkpoint is a plain dict of tensors, numbers and strings, so it loads with
 
 from __future__ import annotations
 
+import json
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,12 +37,20 @@ def make_checkpoint(
         "format": CHECKPOINT_FORMAT,
         "kind": config.model.kind,
         "input_shape": list(input_shape),
-        "classes": classes,
+        "classes": _fresh_copy(classes),
         "channels": channels,
-        "config": config.model_dump(mode="json"),
+        "config": _fresh_copy(config.model_dump(mode="json")),
         "state_dict": model.state_dict(),
         "optimizer_state": optimizer_state,
     }
+
+
+def _fresh_copy(data: Any) -> Any:
+    """``data`` rebuilt from JSON. Pickle writes a string once and refers back to it when the
+    same object recurs, so equal configs that reached this process by different routes (a
+    Ray worker receives a copy) gave files of different sizes; a copy made from text is the
+    same every time."""
+    return json.loads(json.dumps(data))
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:
