@@ -15,7 +15,7 @@ from torch import nn
 from torchvision.ops import DeformConv2d
 
 from sigbench.models.registry import register_model
-from sigbench.models.simple import CNN_CHANNELS, lecture_cnn, lecture_layers, plain_conv
+from sigbench.models.simple import CNN_CHANNELS, lecture_cnn, plain_conv, pooled_stage_layers
 from sigbench.models.weights import WeightsConfig, load_weights
 
 KERNEL = 3
@@ -48,7 +48,7 @@ class DeformableConv(nn.Module):
     "deformable_cnn",
     config=DeformableConfig,
     description="lecture CNN, its last stages deformable (torchvision DeformConv2d)",
-    layers=lecture_layers,
+    layers=pooled_stage_layers,
 )
 def deformable_cnn(
     input_shape: tuple[int, ...], num_classes: int, config: DeformableConfig

@@ -14,6 +14,7 @@ from pydantic import Field
 from torch import nn
 
 from sigbench.models.registry import register_model
+from sigbench.models.simple import pooled_stage_layers
 from sigbench.models.weights import WeightsConfig, load_weights
 
 STEM, MIDDLE, WIDE = 64, 64, 192  # the report's channel counts
@@ -39,6 +40,7 @@ def _conv(in_channels: int, out_channels: int, kernel: int, stride: int = 1) -> 
     "facenet_small",
     config=FacenetConfig,
     description="HTER report's compact FaceNet: conv 7x7/2-1x1-3x3, BN, pools, 128-d embedding",
+    layers=pooled_stage_layers,  # stage1, stage2 and the embedding (hidden)
 )
 def facenet_small(
     input_shape: tuple[int, ...], num_classes: int, config: FacenetConfig

@@ -53,8 +53,9 @@ def lecture_cnn(
     )
 
 
-def lecture_layers(model: nn.Module) -> dict[str, nn.Module]:
-    """After each stage (its max-pool) and the Dense(64) layer's ReLU (``hidden``)."""
+def pooled_stage_layers(model: nn.Module) -> dict[str, nn.Module]:
+    """A plain ``nn.Sequential`` CNN's probes: after each stage (its max-pool), and the
+    layer before the classifier (``hidden``: here the Dense(64) layer's ReLU)."""
     pools = [m for m in model if isinstance(m, nn.MaxPool2d)]
     return {**{f"stage{i + 1}": pool for i, pool in enumerate(pools)}, "hidden": model[-2]}
 
@@ -70,7 +71,7 @@ def logistic(input_shape: tuple[int, ...], num_classes: int, config: WeightsConf
     "simple_cnn",
     config=WeightsConfig,
     description="lecture CNN: Conv 16-32-64 + pools, Dense(64)",
-    layers=lecture_layers,
+    layers=pooled_stage_layers,
 )
 def simple_cnn(input_shape: tuple[int, ...], num_classes: int, config: WeightsConfig) -> nn.Module:
     model = lecture_cnn(input_shape, num_classes)

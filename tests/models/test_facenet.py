@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from sigbench.models import create_model, list_models, model_config, model_entry
+from sigbench.models import create_model, list_models, model_config, model_entry, named_layers
 from sigbench.sweeps.grids import BUILTIN_GRIDS
 from sigbench.training.costs import count_parameters
 
@@ -77,3 +77,10 @@ def test_registered_as_an_image_baseline_in_the_models_grid() -> None:
     kinds = list_models()
     assert kinds.index("simple_cnn") < kinds.index("facenet_small") < kinds.index("vit")
     assert "facenet_small" in BUILTIN_GRIDS["models"].axes["model.kind"]
+
+
+def test_equivariance_probes_the_two_stages_and_the_embedding() -> None:
+    model = build()
+    layers = named_layers("facenet_small", model)
+    assert list(layers) == ["stage1", "stage2", "hidden"]
+    assert isinstance(layers["hidden"], nn.Linear) and layers["hidden"].out_features == 128
