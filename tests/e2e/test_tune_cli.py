@@ -67,8 +67,11 @@ def test_kill_9_loses_no_finished_trial_and_the_same_command_finishes_the_study(
                 study = optuna.load_study(study_name="demo-imagesig", storage=f"sqlite:///{db}")
             except (KeyError, sqlalchemy.exc.OperationalError):  # not created yet
                 continue
-            states = [t.state.name for t in study.get_trials()]
-            if len(finished(study)) >= 2 and states[-1] == "RUNNING":
+            last = study.get_trials()[-1]
+            # Killed once all its values are drawn (a trial is RUNNING before they are; its
+            # run_id is stamped after the last one).
+            running = last.state.name == "RUNNING" and "run_id" in last.user_attrs
+            if len(finished(study)) >= 2 and running:
                 break
         assert process.poll() is None, "tune ended before it could be killed"
         os.kill(process.pid, signal.SIGKILL)

@@ -29,7 +29,10 @@ def test_bench_times_the_torch_model_and_every_export_of_each_run(
     assert {"onnx", "torchscript"} <= {r["variant"] for r in rows}
     assert [r["model"] for r in rows if r["variant"] == "onnx"] == ["imagesig_fc", "simple_cnn"]
     for row in rows:
-        assert 0 < row["decode_ms"] <= row["latency_p50_ms"] <= row["latency_p95_ms"]
+        # Decoding is timed in its own loop, so on a busy machine its median can pass the
+        # from-file median by noise; only the tail must lie above it.
+        assert 0 < row["decode_ms"] <= row["latency_p95_ms"]
+        assert row["latency_p50_ms"] <= row["latency_p95_ms"]
         assert 0 < row["model_p50_ms"] <= row["model_p95_ms"]
         assert row["images_per_s"] > 0 and row["file_kb"] > 0
     path = bench.write_table(rows, bench.default_table_path(rgb_sig_run))
