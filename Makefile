@@ -35,8 +35,9 @@ lint: install-dev
 	$(BIN)/ruff format --check sigbench tests scripts
 	$(BIN)/lint-imports
 
+# The 15 slowest tests are listed at the end, so that a CI log shows where the time goes.
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 bench: install
 	$(BIN)/python scripts/bench_signature.py
