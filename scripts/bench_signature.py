@@ -10,7 +10,9 @@ included), and the reference code's iisignature loop. The competing measurements
 taken in interleaved rounds and the best of each kept, so that load from other
 processes on a shared machine hits them alike. Peak memory is measured in a subprocess
 while featurizing many 64x64 images into a cache file, and the lanes kernel's first call
-in fresh processes, with an empty and then a warm kernel cache.
+in fresh processes, with an empty and then a warm kernel cache. Last, lanes is checked
+against iisignature on a few images of every benchmarked shape (largest relative error,
+float64 and float32), so the speed is that of exact features.
 """
 
 from __future__ import annotations
@@ -219,6 +221,43 @@ def depth_sweep(count: int, repeats: int) -> dict[str, dict[int, float]]:
     return sweep
 
 
+EXACTNESS_IMAGES = 10
+
+
+def level_error(result: np.ndarray, expected: np.ndarray, channels: int, depth: int) -> float:
+    """The worst level's largest difference over that level's largest term (so that small
+    upper levels are held to the same relative standard as level 1)."""
+    ends = np.cumsum([channels**k for k in range(1, depth + 1)])
+    return max(
+        float(np.abs(result[:, a:b] - expected[:, a:b]).max() / np.abs(expected[:, a:b]).max())
+        for a, b in zip([0, *ends[:-1]], ends, strict=True)
+    )
+
+
+def exactness() -> dict[str, dict[str, float]]:
+    """lanes against iisignature (float64) on every benchmarked shape: the worst level's
+    relative error, for lanes in float64 and in float32."""
+    lanes, reference = backend_function("lanes"), backend_function("iisignature")
+    shapes = {
+        f"{MAIN_SIZE}x{MAIN_SIZE} RGB depth {MAIN_DEPTH}": (MAIN_SIZE, 3, "none", MAIN_DEPTH),
+        f"{MAIN_SIZE}x{MAIN_SIZE} gray+time depth {MAIN_DEPTH}": (MAIN_SIZE, 1, "time", MAIN_DEPTH),
+        f"{MAIN_SIZE}x{MAIN_SIZE} RGB+time depth {MAIN_DEPTH}": (MAIN_SIZE, 3, "time", MAIN_DEPTH),
+        **{f"{SMALL_SIZE}x{SMALL_SIZE} RGB depth {d}": (SMALL_SIZE, 3, "none", d) for d in DEPTHS},
+    }
+    errors = {}
+    for label, (size, channels, path, depth) in shapes.items():
+        images = random_images(EXACTNESS_IMAGES, size, seed=4, channels=channels)
+        paths = transformed_paths(images, path, np.dtype(np.float64))
+        expected = reference(paths, depth, False)
+        errors[label] = {
+            dtype.__name__: level_error(
+                lanes(paths.astype(dtype), depth, False), expected, paths.shape[-1], depth
+            )
+            for dtype in (np.float64, np.float32)
+        }
+    return errors
+
+
 def resident_bytes() -> dict[str, int]:
     """Resident memory now: all of it (VmRSS) and the anonymous part (RssAnon)."""
     fields = {}
@@ -338,6 +377,15 @@ def print_tables(console: Console, result: dict) -> None:
             f"lanes, {state} kernel cache: import {seconds['import_seconds']:.1f} s, first call "
             f"(64x64 RGB depth 4, float32) {seconds['first_call_seconds']:.2f} s"
         )
+    worst = {
+        dtype: max(errors[dtype] for errors in result["exactness"].values())
+        for dtype in ("float64", "float32")
+    }
+    console.print(
+        f"lanes against iisignature, {EXACTNESS_IMAGES} images of each shape above: worst "
+        f"level's relative error {worst['float64']:.1e} in float64, "
+        f"{worst['float32']:.1e} in float32"
+    )
     console.print(f"load average before / after: {result['load_before']} / {result['load_after']}")
 
 
@@ -410,6 +458,8 @@ def main() -> None:
         result["first_call"] = first_call()
     with console.status(f"peak memory featurizing {memory_images:,} images"):
         result["memory"] = peak_memory(memory_images)
+    with console.status("lanes against iisignature"):
+        result["exactness"] = exactness()
     result["ratios"] = ratios(result["main"])
     result["load_after"] = [round(x, 2) for x in os.getloadavg()]
     print_tables(console, result)
