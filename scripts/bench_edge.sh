@@ -5,7 +5,7 @@
 # `sigbench bench inference` per resolution. Latency does not depend on accuracy, so the
 # runs are tiny (1 to 3 epochs). Steps already done (a run folder, an export) are skipped.
 #
-#     bash scripts/bench_edge.sh [ROOT]      # default /tmp/sigbench-edge; about 25 minutes
+#     bash scripts/bench_edge.sh [ROOT]      # default /tmp/sigbench-edge; 26 min 30 s here
 #     KINDS="imagesig_fc mobilenetv2" bash scripts/bench_edge.sh   # only these models
 #
 # Writes ROOT/r64, r32, r28 (results folders) and ROOT/inference{64,32,28}.csv.

@@ -11,8 +11,8 @@ taken in interleaved rounds and the best of each kept, so that load from other
 processes on a shared machine hits them alike. Peak memory is measured in a subprocess
 while featurizing many 64x64 images into a cache file, and the lanes kernel's first call
 in fresh processes, with an empty and then a warm kernel cache. Last, lanes is checked
-against iisignature on a few images of every benchmarked shape (largest relative error,
-float64 and float32), so the speed is that of exact features.
+against iisignature on a few images of every benchmarked shape (the worst signature
+level's relative error, float64 and float32), so the speed is that of exact features.
 """
 
 from __future__ import annotations

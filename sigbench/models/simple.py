@@ -55,7 +55,8 @@ def lecture_cnn(
 
 def pooled_stage_layers(model: nn.Module) -> dict[str, nn.Module]:
     """A plain ``nn.Sequential`` CNN's probes: after each stage (its max-pool), and the
-    layer before the classifier (``hidden``: here the Dense(64) layer's ReLU)."""
+    layer before the classifier (``hidden``: simple_cnn's Dense(64) ReLU, facenet_small's
+    embedding)."""
     pools = [m for m in model if isinstance(m, nn.MaxPool2d)]
     return {**{f"stage{i + 1}": pool for i, pool in enumerate(pools)}, "hidden": model[-2]}
 
