@@ -17,7 +17,6 @@ import torch
 from sigbench.data import DatasetSplits
 from sigbench.experiments.inputs import PreparedInputs, prepare_inputs, run_splits
 from sigbench.progress import SILENT, Progress
-from sigbench.reporting.analysis import ANALYSIS_DIR, write_analysis
 from sigbench.runs import rundir
 from sigbench.runs.checkpoint import load_run
 from sigbench.training.loop import predict_proba
@@ -70,7 +69,9 @@ def skip_analysis(evaluation: Evaluation) -> bool:
 
 def analysis_dir(run: Path, test_data: Path | None = None) -> Path:
     """Where ``evaluate_run`` draws: ``analysis/``, or ``analysis-<folder>`` for other data."""
-    return Path(run) / (ANALYSIS_DIR if test_data is None else f"{ANALYSIS_DIR}-{test_data.name}")
+    return Path(run) / (
+        rundir.ANALYSIS_DIR if test_data is None else f"{rundir.ANALYSIS_DIR}-{test_data.name}"
+    )
 
 
 def evaluate_run(
@@ -98,6 +99,8 @@ def evaluate_run(
     metrics = score(evaluation, config.train.top_k)
     metrics["n_test"] = len(splits.test.labels)
     if analysis and not skip_analysis(evaluation):
+        from sigbench.reporting.analysis import write_analysis  # matplotlib, when drawing
+
         folder = analysis_dir(run, test_data)
         staging = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)

@@ -27,7 +27,6 @@ from sigbench.experiments.inputs import (
 )
 from sigbench.models import apply_finetune, create_model, model_entry
 from sigbench.progress import SILENT, Progress
-from sigbench.reporting.analysis import ANALYSIS_DIR, write_analysis
 from sigbench.runs import rundir
 from sigbench.runs.checkpoint import make_checkpoint
 from sigbench.training.costs import (
@@ -241,7 +240,9 @@ def _write_run(
         predicted = evaluation.proba.argmax(axis=1).astype(np.int16)
     rundir.write_predictions(partial / rundir.PREDICTIONS_FILE, evaluation.labels, predicted)
     if analysis and not skip_analysis(evaluation):
-        write_analysis(partial / ANALYSIS_DIR, evaluation, metrics.get("threshold"))
+        from sigbench.reporting.analysis import write_analysis  # matplotlib, when drawing
+
+        write_analysis(partial / rundir.ANALYSIS_DIR, evaluation, metrics.get("threshold"))
     # metrics.json last: its presence marks the run as whole.
     rundir.write_json_atomic(partial / rundir.METRICS_FILE, metrics)
     return rundir.publish_run(partial, rundir.runs_dir(results) / config.run_id())

@@ -6,6 +6,8 @@ order, so torchvision checkpoints load too (see :mod:`sigbench.models.weights`).
 Images smaller than :data:`MIN_SIZE` pixels are upsampled: five stride-2 stages need 32.
 Grayscale images are repeated to three channels so ImageNet weights apply. Weights are kept
 channels-last: oneDNN's fast path, 2-4x faster inference on CPU than the default layout.
+timm and torchvision load only when one of these is built: importing them takes seconds,
+which every other command would pay.
 """
 
 from __future__ import annotations
@@ -14,9 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-import timm
 import torch
-import torchvision
 from pydantic import Field
 from torch import nn
 
@@ -84,6 +84,8 @@ def imagenet_files(kind: str, backbone: nn.Module) -> ImagenetFiles:
     cfg = backbone.pretrained_cfg
     names = [file_name(cfg["url"])] if cfg.get("url") else []
     if family.torchvision_name:
+        import torchvision
+
         weights = torchvision.models.get_model_weights(family.torchvision_name)
         names += [file_name(w.url) for w in weights]
     lite0 = kind == "efficientnet_lite0"
@@ -99,6 +101,8 @@ def imagenet_files(kind: str, backbone: nn.Module) -> ImagenetFiles:
 def build_cnn(
     kind: str, input_shape: tuple[int, ...], num_classes: int, config: CnnConfig
 ) -> nn.Module:
+    import timm
+
     family = FAMILIES[kind]
     _, height, width = input_shape
     backbone = timm.create_model(family.timm_name, pretrained=False, num_classes=0)

@@ -4,7 +4,8 @@ later stages, as the scale-equivariance notes compare it with regular convolutio
 Each deformable stage is torchvision's :class:`~torchvision.ops.DeformConv2d` fed by a
 parallel 3x3 offset branch that predicts an (x, y) shift per kernel tap and pixel. The branch
 starts at zero, so an untrained deformable stage samples the regular grid: the network
-begins as ``simple_cnn`` does and learns to deform from there.
+begins as ``simple_cnn`` does and learns to deform from there. torchvision loads only when
+one is built (its import takes seconds).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import torch
 from pydantic import Field
 from torch import nn
-from torchvision.ops import DeformConv2d
 
 from sigbench.models.registry import register_model
 from sigbench.models.simple import CNN_CHANNELS, lecture_cnn, plain_conv, pooled_stage_layers
@@ -33,6 +33,8 @@ class DeformableConv(nn.Module):
     """A 3x3 "same" deformable convolution with its offset branch (zero at the start)."""
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
+        from torchvision.ops import DeformConv2d
+
         super().__init__()
         self.offset = nn.Conv2d(in_channels, 2 * KERNEL * KERNEL, KERNEL, padding=KERNEL // 2)
         nn.init.zeros_(self.offset.weight)

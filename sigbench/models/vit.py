@@ -3,7 +3,8 @@
 Width :data:`WIDTH` (the Keras ViT example's projection size), ``model.transformer_layers``
 blocks of ``model.attention_heads`` heads, MLP ratio 2, dropout 0.1, average pooling, then
 the paper's Dense(n) head. Patches are sized for about eight a side (4 px at 32x32); an image
-whose side is not a multiple of the patch is resized up to the next one.
+whose side is not a multiple of the patch is resized up to the next one. timm loads only
+when one is built.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import math
 
 from pydantic import Field
-from timm.models.vision_transformer import VisionTransformer
 from torch import nn
 
 from sigbench.errors import SigbenchError
@@ -45,6 +45,8 @@ def patch_size(side: int) -> int:
     layers=head_layers,
 )
 def vit(input_shape: tuple[int, ...], num_classes: int, config: VitConfig) -> nn.Module:
+    from timm.models.vision_transformer import VisionTransformer
+
     channels, height, width = input_shape
     if WIDTH % config.attention_heads:
         raise SigbenchError(

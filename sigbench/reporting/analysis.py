@@ -32,7 +32,6 @@ from sigbench.training.metrics import (
     rates_at,
 )
 
-ANALYSIS_DIR = "analysis"
 # Picture file -> caption, in reading order; ROC only for two classes.
 FIGURES = {
     "confusion_matrix.png": "confusion matrix",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sigbench.errors import SigbenchError
-from sigbench.reporting.analysis import ANALYSIS_DIR, FIGURES
+from sigbench.reporting.analysis import FIGURES
 from sigbench.reporting.claims import CLAIMS, Claim, claims_markdown, sweep_scores
 from sigbench.reporting.equivariance import write_equivariance_tables
 from sigbench.reporting.plots import plot_acc_vs_latency, plot_acc_vs_params, plot_grid
@@ -49,7 +49,7 @@ def analysis_markdown(results: Path, table: GridTable) -> str:
     rows, missing = [], []
     for record in table.frame.to_dict("records"):
         run_id = record["run_ids"].split()[0]  # the first seed's pictures
-        folder = rundir.runs_dir(results) / run_id / ANALYSIS_DIR
+        folder = rundir.runs_dir(results) / run_id / rundir.ANALYSIS_DIR
         if not folder.is_dir():
             missing.append(run_id)
             continue

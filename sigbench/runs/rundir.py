@@ -26,6 +26,7 @@ CONFIG_FILE = "config.yaml"
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.csv"
 CHECKPOINT_FILE = "model.pt"
+ANALYSIS_DIR = "analysis"  # the error-analysis pictures (``--analysis``)
 PREDICTIONS_FILE = "predictions.npz"  # test labels and predicted classes, for paired tests
 PARTIAL_PREFIX = ".partial-"
 

@@ -13,7 +13,6 @@ from fake_runs import fake_train
 from sigbench.config import load_config, validate_config
 from sigbench.data import ImageSet
 from sigbench.reporting.analysis import (
-    ANALYSIS_DIR,
     FIGURES,
     MISTAKES_FILE,
     mistake_title,
@@ -99,7 +98,7 @@ def test_report_links_each_runs_pictures(tmp_path: Path) -> None:
     points = expand_grid(load_config(REPO / "configs/demo.yaml"), BUILTIN_GRIDS["depth"])[:2]
     record_grid(tmp_path, BUILTIN_GRIDS["depth"], points, config="configs/demo.yaml")
     run_grid(points, tmp_path, SerialExecutor(fake_train))
-    drawn = rundir.runs_dir(tmp_path) / points[0].run_id / ANALYSIS_DIR
+    drawn = rundir.runs_dir(tmp_path) / points[0].run_id / rundir.ANALYSIS_DIR
     write_analysis(drawn, multiclass_evaluation(), threshold=None)
     write_report(tmp_path)
     markdown = (rundir.tables_dir(tmp_path) / "depth.md").read_text()
@@ -124,7 +123,8 @@ def test_train_and_eval_draw_the_pictures_and_agree_on_the_threshold(tmp_path: P
         }
     )
     run = train_run(config, tmp_path, analysis=True)
-    assert {p.name for p in (run.run_dir / ANALYSIS_DIR).iterdir()} == {*FIGURES, MISTAKES_FILE}
+    drawn = {p.name for p in (run.run_dir / rundir.ANALYSIS_DIR).iterdir()}
+    assert drawn == {*FIGURES, MISTAKES_FILE}
     again = evaluate_run(run.run_dir, analysis=True)
     for key in ("accuracy", "hter", "threshold", "hter_val_threshold", "eer", "ece"):
         assert again[key] == pytest.approx(run.metrics[key]), key
