@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from sklearn.model_selection import train_test_split
 
 from sigbench.errors import SigbenchError
 
@@ -57,6 +56,8 @@ def split_sizes(total: int) -> tuple[int, int]:
 
 def protocol_split(labels: np.ndarray, seed: int = DATASET_SEED) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the training + validation pool and of the test set, stratified by class."""
+    from sklearn.model_selection import train_test_split  # with scipy, seconds to import
+
     pool, test = split_sizes(len(labels))
     indices = np.arange(len(labels))
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from sigbench.data.catalog import Catalog
 from sigbench.errors import SigbenchError
@@ -25,6 +24,8 @@ def stratified_split(
     Multi-label (N, K) labels are split at random, not stratified: with K attributes there
     are up to 2**K label combinations, most with too few images to stratify on.
     """
+    from sklearn.model_selection import train_test_split  # with scipy, seconds to import
+
     everything = np.arange(len(labels))
     if fraction == 0 or len(labels) == 0:
         return everything, everything[:0]

@@ -12,12 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import (
-    f1_score,
-    precision_recall_fscore_support,
-    roc_auc_score,
-    top_k_accuracy_score,
-)
 
 from sigbench.data import ImageSet
 from sigbench.training.statistics import bootstrap_intervals
@@ -66,6 +60,14 @@ def classification_metrics(
     """Accuracy, macro F1, per-class precision/recall, ECE, top-k and, for two classes, HTER
     and ROC AUC, with 95% bootstrap intervals of accuracy, macro F1 and HTER over the test
     images."""
+    # scikit-learn (with scipy) takes seconds to import: only scoring loads it.
+    from sklearn.metrics import (
+        f1_score,
+        precision_recall_fscore_support,
+        roc_auc_score,
+        top_k_accuracy_score,
+    )
+
     labels = np.asarray(labels)
     predicted = proba.argmax(axis=1)
     every_class = np.arange(len(classes))

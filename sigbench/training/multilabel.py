@@ -17,7 +17,6 @@ import math
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import f1_score, multilabel_confusion_matrix
 
 from sigbench.training.statistics import BOOTSTRAP_RESAMPLES, CONFIDENCE, percentile_interval
 
@@ -93,6 +92,8 @@ def multilabel_metrics(
     labels: np.ndarray, proba: np.ndarray, attributes: list[str]
 ) -> dict[str, object]:
     """Every multi-label test score of 0/1 (N, K) ``labels`` and (N, K) probabilities."""
+    from sklearn.metrics import f1_score, multilabel_confusion_matrix  # seconds to import
+
     labels = np.asarray(labels, dtype=np.int64)
     predicted = (np.asarray(proba) > ATTRIBUTE_THRESHOLD).astype(np.int64)
     every = np.arange(len(attributes))
