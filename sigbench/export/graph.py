@@ -10,63 +10,13 @@ and the head are all inside; baselines carry their own resizing and mean/std.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
-
 import torch
 from torch import nn
 
-from sigbench.config import image_hw
-from sigbench.errors import SigbenchError
+from sigbench.export.info import ExportInfo
 from sigbench.models import model_entry
 from sigbench.runs.checkpoint import LoadedRun
 from sigbench.signature.backends.torch_backend import ImageSignatureLayer
-
-INPUT_NAME = "images"
-OUTPUT_NAME = "probabilities"
-INFO_VERSION = 1
-
-
-@dataclass
-class ExportInfo:
-    """What a user of the file needs besides the graph: stored in it as JSON."""
-
-    classes: list[str]
-    image_size: int | list[int]  # data.image_size as the run's config has it
-    channels: int
-    kind: str
-    run_id: str
-    format: str
-    quantize: str = "none"
-    input: str = "uint8 (N, H, W, C), 0..255, resized as sigbench decodes (area down, bilinear up)"
-    output: str = "float32 (N, K) class probabilities, in the order of classes"
-    version: int = INFO_VERSION
-
-    @property
-    def height_width(self) -> tuple[int, int]:
-        return image_hw(self.image_size)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str, source: Path) -> ExportInfo:
-        """Parse the stored JSON, or name the file and say how to make a readable one."""
-        try:
-            data = json.loads(text)
-            info = cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
-        except (ValueError, TypeError) as exc:
-            raise SigbenchError(
-                f"{source}: its sigbench metadata does not parse ({exc}); export it again with "
-                "`sigbench export RUN_DIR`"
-            ) from None
-        if info.version != INFO_VERSION:
-            raise SigbenchError(
-                f"{source}: sigbench export format {info.version}, this sigbench reads "
-                f"{INFO_VERSION}; export it again with `sigbench export RUN_DIR`"
-            )
-        return info
 
 
 class PixelClassifier(nn.Module):

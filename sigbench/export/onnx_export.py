@@ -1,7 +1,7 @@
 """ONNX export (torch's ``torch.export``-based exporter) and onnxruntime's int8 quantization.
 
 The file is self-contained: weights inside, the batch axis free, and the
-:class:`~sigbench.export.graph.ExportInfo` as JSON under the ``sigbench`` key of the model's
+:class:`~sigbench.export.info.ExportInfo` as JSON under the ``sigbench`` key of the model's
 ``metadata_props``. Per-node debugging metadata (stack traces with local paths) is dropped.
 
 An ImageSig file is two graphs joined: the image signature built node by node
@@ -23,17 +23,11 @@ from onnx import compose, helper, numpy_helper
 from torch import nn
 
 from sigbench.export import signature_graph
-from sigbench.export.graph import (
-    INPUT_NAME,
-    OUTPUT_NAME,
-    ExportInfo,
-    PixelClassifier,
-    example_images,
-)
+from sigbench.export.graph import PixelClassifier, example_images
+from sigbench.export.info import INPUT_NAME, METADATA_KEY, OUTPUT_NAME, ExportInfo
 from sigbench.export.signature_graph import SignatureSpec, signature_model
 from sigbench.runs import rundir
 
-METADATA_KEY = "sigbench"
 OPSET = 18
 # Ops whose weight (input 1) int8 dynamic quantization stores as int8: the dense layers and
 # convolutions of the head or CNN. The signature graph stays float: its constants are exact
@@ -118,11 +112,6 @@ def _save(proto: onnx.ModelProto, info: ExportInfo, path: Path) -> None:
     del proto.metadata_props[:]
     helper.set_model_props(proto, {METADATA_KEY: info.to_json()})
     rundir.write_file_atomic(path, lambda temporary: onnx.save(proto, temporary))
-
-
-def read_info(proto: onnx.ModelProto) -> str | None:
-    """The stored ExportInfo JSON, or None for an ONNX file sigbench did not write."""
-    return next((p.value for p in proto.metadata_props if p.key == METADATA_KEY), None)
 
 
 def _gemm_as_matmul(proto: onnx.ModelProto) -> None:

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from sigbench.errors import SigbenchError
-from sigbench.export.graph import ExportInfo, PixelClassifier, export_info
+from sigbench.export.graph import PixelClassifier, export_info
+from sigbench.export.info import ExportInfo
 from sigbench.export.onnx_export import export_onnx, quantize_onnx
 from sigbench.export.runtime import load_exported, predict_all
 from sigbench.export.torchscript_export import export_torchscript

@@ -1,21 +1,23 @@
 """Run an exported file: onnxruntime for ``.onnx``, libtorch for TorchScript (``.pt``).
 
 Either way the file alone classifies decoded pixels; sigbench only reads the image files
-(as training did) and the stored class names and input size.
+(as training did) and the stored class names and input size. torch loads only for a
+TorchScript file: an ``.onnx`` one runs with onnxruntime alone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import torch
 
 from sigbench.errors import SigbenchError
-from sigbench.export.graph import INPUT_NAME, ExportInfo
-from sigbench.export.torchscript_export import load_torchscript
+from sigbench.export.info import INPUT_NAME, ExportInfo, read_info
+
+if TYPE_CHECKING:
+    import torch
 
 ONNX_SUFFIXES = (".onnx",)
 TORCHSCRIPT_SUFFIXES = (".pt", ".pth", ".ts")
@@ -47,9 +49,12 @@ class TorchScriptModel:
     path: Path
     module: torch.jit.ScriptModule
 
-    @torch.inference_mode()
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
-        return self.module(torch.from_numpy(np.require(images, requirements="CW"))).numpy()
+        import torch  # already loaded with the module
+
+        with torch.inference_mode():
+            pixels = torch.from_numpy(np.require(images, requirements="CW"))
+            return self.module(pixels).numpy()
 
 
 def _not_sigbench(path: Path) -> SigbenchError:
@@ -60,12 +65,9 @@ def _not_sigbench(path: Path) -> SigbenchError:
 
 
 def _onnx(path: Path, threads: int | None) -> OnnxModel:
-    # onnx, onnxruntime and onnx_export (which imports onnx) load only when an .onnx file
-    # is opened: slow imports a TorchScript file needs none of.
+    # onnx and onnxruntime load only when an .onnx file is opened.
     import onnx
     import onnxruntime as ort
-
-    from sigbench.export.onnx_export import read_info
 
     try:
         proto = onnx.load(path, load_external_data=False)
@@ -85,6 +87,8 @@ def _onnx(path: Path, threads: int | None) -> OnnxModel:
 
 
 def _torchscript(path: Path) -> TorchScriptModel:
+    from sigbench.export.torchscript_export import load_torchscript  # torch
+
     try:
         module, text = load_torchscript(path)
     except RuntimeError as exc:

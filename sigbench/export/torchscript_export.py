@@ -1,6 +1,6 @@
 """TorchScript export (traced) and torch's int8 dynamic quantization of the dense layers.
 
-The :class:`~sigbench.export.graph.ExportInfo` travels inside the file as the extra file
+The :class:`~sigbench.export.info.ExportInfo` travels inside the file as the extra file
 ``sigbench.json`` (``torch.jit.load(..., _extra_files=...)`` reads it back). TorchScript is
 deprecated upstream in favour of ``torch.export``; it is kept because it loads with nothing
 but libtorch (C++, mobile), and its warnings are silenced here.
@@ -15,7 +15,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from sigbench.export.graph import ExportInfo, PixelClassifier, example_images
+from sigbench.export.graph import PixelClassifier, example_images
+from sigbench.export.info import ExportInfo
 from sigbench.runs import rundir
 
 INFO_FILE = "sigbench.json"

@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-import sigbench.models  # noqa: F401  (registers the model kinds a run's config is checked against)
 from sigbench.config import ExperimentConfig, read_yaml, validate_config
 from sigbench.errors import SigbenchError
 
@@ -79,6 +77,8 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def save_torch_atomic(path: Path, obj: Any) -> None:
+    import torch  # not at the top: writing a predictions file must not load torch
+
     write_file_atomic(path, lambda temporary: torch.save(obj, temporary))
 
 
@@ -168,5 +168,7 @@ def read_config(run: Path) -> ExperimentConfig:
     A config written before each model kind had its own keys still loads: the keys its
     kind does not use are left out.
     """
+    import sigbench.models  # noqa: F401  (registers the kinds the config is checked against)
+
     path = Path(run) / CONFIG_FILE
     return validate_config(read_yaml(path) or {}, str(path), written_by_sigbench=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,9 +12,22 @@ import pytest
 from sigbench.data.decode import decode_files
 from sigbench.experiments.exports import export_run
 from sigbench.experiments.predict import open_predictor
-from tests.e2e.conftest import sigbench
+from tests.e2e.conftest import REPO, sigbench
 
 pytestmark = pytest.mark.e2e
+
+# `sigbench predict` in this process, then the heavy libraries it loaded.
+LOADED_BY_PREDICT = """
+import sys
+from sigbench.cli import main
+sys.argv = ["sigbench", "predict", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exit:
+    assert not exit.code, exit.code
+heavy = ("torch", "torchvision", "timm", "sklearn", "matplotlib")
+print("loaded:", [name for name in heavy if name in sys.modules])
+"""
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +38,11 @@ def numbered(rgb_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     for number, path in enumerate(sources[:12], start=1):
         shutil.copy(path, folder / f"{number}.png")
     return folder
+
+
+@pytest.fixture(scope="module")
+def exported(rgb_sig_run: Path) -> Path:
+    return export_run(rgb_sig_run, "onnx").path
 
 
 def test_labels_for_a_numbered_folder_from_a_run(
@@ -45,11 +65,8 @@ def test_labels_for_a_numbered_folder_from_a_run(
     assert "13 image(s)" in done.stdout and "images/s" in done.stdout
 
 
-def test_csv_from_an_onnx_export_and_strict(
-    rgb_sig_run: Path, numbered: Path, tmp_path: Path
-) -> None:
+def test_csv_from_an_onnx_export_and_strict(exported: Path, numbered: Path, tmp_path: Path) -> None:
     folder = numbered
-    exported = export_run(rgb_sig_run, "onnx").path
     done = sigbench("predict", exported, folder / "2.png", folder, "--proba")
     assert done.returncode == 0, done.stderr
     rows = done.stdout.splitlines()
@@ -61,3 +78,14 @@ def test_csv_from_an_onnx_export_and_strict(
     bad.write_bytes(b"broken")
     done = sigbench("predict", exported, bad, "--strict")
     assert done.returncode != 0 and "bad.jpg: not a readable image" in done.stderr
+
+
+def test_an_onnx_file_is_scored_without_torch(exported: Path, numbered: Path) -> None:
+    """The deployed file needs onnxruntime only: no torch, no model code, no scikit-learn."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED_BY_PREDICT, str(exported), str(numbered)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count(".png,") == 12  # it did score the folder
+    assert done.stdout.rstrip().endswith("loaded: []"), done.stdout[-300:]
