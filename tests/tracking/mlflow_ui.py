@@ -196,10 +196,17 @@ def experiment_url(base: str, experiment_id: str) -> str:
     return f"{base}/#/experiments/{experiment_id}/runs?workflowType=machine_learning"
 
 
-def open_sweep(browser: Chromium, url: str) -> str:
-    """Open the runs table at ``url``, unfold every parent run, return the table's text."""
+def open_folded(browser: Chromium, url: str) -> str:
+    """Open the runs table at ``url``; its text once a parent run's row is drawn (the header
+    alone comes first), its children still folded."""
     browser.open(url)
     browser.wait_for(f"document.querySelector('{EXPAND_BUTTON}') !== null")
+    return browser.evaluate("document.querySelector('.ag-root')?.innerText || ''")
+
+
+def open_sweep(browser: Chromium, url: str) -> str:
+    """Open the runs table at ``url``, unfold every parent run, return the table's text."""
+    open_folded(browser, url)
     browser.evaluate(f"document.querySelectorAll('{EXPAND_BUTTON}').forEach(b => b.click())")
     browser.wait_for("document.querySelectorAll('[role=row]').length > 2")
     time.sleep(1)  # let the unfolded rows paint before anyone reads or photographs them

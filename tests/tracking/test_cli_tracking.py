@@ -15,7 +15,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from sigbench.config import load_config
 
-from .mlflow_ui import chromium, experiment_url, mlflow_server, open_sweep
+from .mlflow_ui import chromium, experiment_url, mlflow_server, open_folded, open_sweep
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -97,8 +97,7 @@ def test_the_mlflow_ui_lists_the_sweeps_runs(grid: tuple[Path, list[str]], tmp_p
         chromium(tmp_path / "profile") as browser,
     ):
         url = experiment_url(base, experiment)
-        browser.open(url)
-        folded = browser.wait_for("document.querySelector('.ag-root')?.innerText")
+        folded = open_folded(browser, url)
         assert "depth3" in folded
         assert not any(run_id in folded for run_id in run_ids)  # children folded away
         table = open_sweep(browser, url)
