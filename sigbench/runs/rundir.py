@@ -77,7 +77,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def save_torch_atomic(path: Path, obj: Any) -> None:
-    import torch  # not at the top: writing a predictions file must not load torch
+    import torch  # here only: `predict` with an .onnx file imports rundir without torch
 
     write_file_atomic(path, lambda temporary: torch.save(obj, temporary))
 
