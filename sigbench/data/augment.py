@@ -20,7 +20,6 @@ import logging
 from collections.abc import Callable
 
 import numpy as np
-from scipy import ndimage
 
 from sigbench.arraycache import release, row_chunks
 from sigbench.data.imageset import Allocate, ImageSet, in_memory
@@ -61,6 +60,8 @@ def add_brightness(pixels: np.ndarray, delta: int) -> np.ndarray:
 
 def rotate(pixels: np.ndarray, degrees: float) -> np.ndarray:
     """Rotate (N, H, W, C) images counter-clockwise about their centres, keeping their size."""
+    from scipy import ndimage  # half a second to import; only rotation needs it
+
     return _per_chunk(
         pixels,
         lambda x: ndimage.rotate(x, degrees, axes=(1, 2), reshape=False, order=1, cval=0.0),

@@ -3,7 +3,9 @@ over seeds, rank correlation with a permutation p-value, and paired comparisons 
 
 A single run's accuracy on 2,000 test images moves by about a point if the test images are
 drawn again, and by more if the seed changes; these functions put numbers on both so a
-table can say whether two settings differ at all. Distributions and tests come from scipy.
+table can say whether two settings differ at all. Distributions and tests come from scipy,
+imported by the functions that use them (``scipy.stats`` takes over a second to import, and
+``predict`` needs only the bootstrap helpers' module).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 CONFIDENCE = 0.95
 BOOTSTRAP_RESAMPLES = 2000
@@ -105,6 +106,8 @@ class Spread:
 
 def t_interval(values: np.ndarray | list[float], confidence: float = CONFIDENCE) -> Spread:
     """Student-t interval of the mean over seeds; NaN spread and interval for one value."""
+    from scipy import stats
+
     values = np.asarray(values, dtype=np.float64)
     values = values[~np.isnan(values)]
     n = len(values)
@@ -149,6 +152,8 @@ def spearman_permutation(
     in x (several seeds per setting) it stays exact where spearmanr's t approximation is
     not. scipy enumerates every pairing when there are fewer than ``n_resamples``.
     """
+    from scipy import stats
+
     ranks_x = stats.rankdata(np.asarray(x, dtype=np.float64))
     ranks_y = stats.rankdata(np.asarray(y, dtype=np.float64))
     n = len(ranks_x)
@@ -183,6 +188,8 @@ def paired_difference(
     a: np.ndarray | list[float], b: np.ndarray | list[float], confidence: float = CONFIDENCE
 ) -> Difference:
     """Mean of a - b over pairs (the same seed in both settings), paired t-interval and test."""
+    from scipy import stats
+
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"paired values need equal lengths, got {len(a)} and {len(b)}")
@@ -202,6 +209,8 @@ def mcnemar_exact(correct_a: np.ndarray, correct_b: np.ndarray) -> tuple[int, in
     Under 'A and B are equally accurate' each discordant image is a fair coin, so the exact
     test is a binomial test on the discordant counts.
     """
+    from scipy import stats
+
     correct_a, correct_b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
     if correct_a.shape != correct_b.shape:
         raise ValueError("McNemar's test needs both runs' predictions on the same test images")

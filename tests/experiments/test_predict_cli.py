@@ -25,7 +25,7 @@ try:
     main()
 except SystemExit as exit:
     assert not exit.code, exit.code
-heavy = ("torch", "torchvision", "timm", "sklearn", "matplotlib")
+heavy = ("torch", "torchvision", "timm", "sklearn", "scipy", "matplotlib")
 print("loaded:", [name for name in heavy if name in sys.modules])
 """
 
@@ -81,7 +81,8 @@ def test_csv_from_an_onnx_export_and_strict(exported: Path, numbered: Path, tmp_
 
 
 def test_an_onnx_file_is_scored_without_torch(exported: Path, numbered: Path) -> None:
-    """The deployed file needs onnxruntime only: no torch, no model code, no scikit-learn."""
+    """The deployed file needs onnxruntime only: no torch, no model code, no scikit-learn or
+    scipy."""
     done = subprocess.run(
         [sys.executable, "-c", LOADED_BY_PREDICT, str(exported), str(numbered)],
         cwd=REPO, capture_output=True, text=True, timeout=300,
