@@ -18,7 +18,7 @@ from sigbench.cli import (
     sweep_commands,
     tune_command,
 )
-from sigbench.cli.output import errors, setup_logging
+from sigbench.cli.output import errors, labelled, setup_logging
 from sigbench.errors import SigbenchError
 
 app = typer.Typer(
@@ -57,5 +57,5 @@ def main() -> None:
     except SigbenchError as exc:
         if _state["debug"]:
             raise
-        errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        errors.print(labelled("error:", "bold red", str(exc)), highlight=False, soft_wrap=True)
         sys.exit(2)

@@ -1,4 +1,10 @@
-"""Everything the CLI shows: a rich console, progress bars, warnings and tables."""
+"""Everything the CLI shows: a rich console, progress bars, warnings and tables.
+
+Both consoles print text as it is (``markup=False``): a message, a path or a table cell
+holding square brackets (``pip install 'sigbench[tune]'``, ``[80, 60]``) must reach the
+user whole, so rich markup is never parsed from strings. Styling goes through ``style=``
+or :func:`labelled`, which style a whole line or a leading label.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +26,15 @@ from rich.progress import (
 )
 from rich.progress import Progress as RichProgressBar
 from rich.table import Table
+from rich.text import Text
 
-console = Console()
-errors = Console(stderr=True)
+console = Console(markup=False)
+errors = Console(stderr=True, markup=False)
+
+
+def labelled(label: str, style: str, text: str) -> Text:
+    """``label`` in ``style``, then ``text`` as it is: "error: ...", "failed RUN: ..."."""
+    return Text.assemble((label, style), " ", text)
 
 
 def setup_logging(verbose: bool = False) -> None:
@@ -71,7 +83,7 @@ def progress_bar() -> RichProgressBar:
     """The live display every progress bar uses: description, bar, count, times, on stderr
     (off where stderr is no terminal: :class:`RichTask` writes lines there)."""
     return RichProgressBar(
-        TextColumn("[progress.description]{task.description}"),
+        TextColumn("{task.description}", style="progress.description", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

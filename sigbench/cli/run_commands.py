@@ -15,6 +15,7 @@ from sigbench.cli.output import (
     console,
     errors,
     key_value_table,
+    labelled,
     records_table,
 )
 from sigbench.cli.track_options import (
@@ -115,7 +116,7 @@ def train(
     with open_tracking(track, spec.track, results, track_uri) as tracking:
         outcome = train_run(spec, results, progress=RichProgress(), analysis=analysis)
         for note in outcome.notes:
-            console.print(f"[dim]note:[/] {note}")
+            console.print(labelled("note:", "dim", note))
         rows = {
             "image (H x W)": size_text(spec.data.image_size),
             **metrics_summary(outcome.metrics),
@@ -146,7 +147,9 @@ def _train_seeds(spec: ExperimentConfig, seeds: int, results: Path, analysis: bo
         f"being trained by another process {len(outcome.busy)}, failed {len(outcome.failed)}"
     )
     for run_id, message in outcome.failed.items():
-        errors.print(f"[red]failed[/] {run_id}: {message}", highlight=False, soft_wrap=True)
+        errors.print(
+            labelled("failed", "red", f"{run_id}: {message}"), highlight=False, soft_wrap=True
+        )
     runs = [rundir.runs_dir(results) / p.run_id for p in points]
     rows = [run_row(run, []) for run in runs if rundir.is_finished(run)]
     if rows:

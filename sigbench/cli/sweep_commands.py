@@ -8,8 +8,9 @@ from functools import partial
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
-from sigbench.cli.output import SharedProgress, console, errors, records_table
+from sigbench.cli.output import SharedProgress, console, errors, labelled, records_table
 from sigbench.cli.run_commands import AnalysisOption, ResultsOption, SeedsOption, SetOption
 from sigbench.cli.track_options import (
     TrackerName,
@@ -38,7 +39,7 @@ def _show_report(results: Path) -> None:
     report = write_report(results)
     for table in report.tables:
         if table.frame.empty:
-            console.print(f"[dim]{table.name}: no finished runs yet[/]")
+            console.print(f"{table.name}: no finished runs yet", style="dim")
             continue
         frame = display_frame(table.frame)
         columns = [c for c in (*table.axis_columns, *SHOWN_COLUMNS) if c in frame]
@@ -51,12 +52,12 @@ def _show_report(results: Path) -> None:
         console.print(records_table(f"{table.name} ({len(records)} points, {runs} runs)", records))
     for grid, claims in report.claims.items():
         for claim in claims:
-            console.print(f"[bold]{grid}[/] {claim.statement}", highlight=False)
+            console.print(labelled(grid, "bold", claim.statement), highlight=False)
             for finding in claim.findings:
                 console.print(f"  {finding.label}: {finding.here} -> {finding.verdict}")
-            console.print(f"  verdict: [bold]{claim.verdict}[/]", highlight=False)
+            console.print(Text.assemble("  verdict: ", (claim.verdict, "bold")), highlight=False)
     if report.unfinished:
-        console.print(f"[yellow]{unfinished_line(report.unfinished)}[/]")
+        console.print(unfinished_line(report.unfinished), style="yellow")
     console.print(f"tables and plots in {results / 'tables'}")
 
 
@@ -111,8 +112,11 @@ def ablate(
     threads = base.train.num_threads
     if executor_kind is ExecutorKind.local and threads and jobs * threads > available_cores():
         errors.print(
-            f"[yellow]warning:[/] {jobs} jobs x train.num_threads {threads} exceed the "
-            f"{available_cores()} cores"
+            labelled(
+                "warning:",
+                "yellow",
+                f"{jobs} jobs x train.num_threads {threads} exceed the {available_cores()} cores",
+            )
         )
     at_once = f"{jobs} at a time" if executor_kind is ExecutorKind.local else "as Ray tasks"
     settings = len({json.dumps(p.values, sort_keys=True) for p in points})
@@ -143,7 +147,9 @@ def ablate(
         with tracking:
             tracked.finish()
         errors.print(
-            "[yellow]interrupted[/]: finished runs are kept; run the same command to resume"
+            labelled(
+                "interrupted:", "yellow", "finished runs are kept; run the same command to resume"
+            )
         )
         raise
     console.print(
@@ -151,7 +157,9 @@ def ablate(
         f"being trained by another process {len(outcome.busy)}, failed {len(outcome.failed)}"
     )
     for run_id, message in outcome.failed.items():
-        errors.print(f"[red]failed[/] {run_id}: {message}", highlight=False, soft_wrap=True)
+        errors.print(
+            labelled("failed", "red", f"{run_id}: {message}"), highlight=False, soft_wrap=True
+        )
     _show_report(results)
     with tracking, SharedProgress() as progress:
         tracked.finish(progress)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from sigbench.cli.output import SharedProgress, console, errors, key_value_table
+from sigbench.cli.output import SharedProgress, console, errors, key_value_table, labelled
 from sigbench.cli.run_commands import ConfigArg, ResultsOption, SetOption
 from sigbench.cli.sweep_commands import ExecutorKind
 from sigbench.cli.track_options import (
@@ -112,7 +112,9 @@ def tune(
     except KeyboardInterrupt:
         write_outputs(opened, searched, results, metric, base.seed)
         errors.print(
-            "[yellow]interrupted[/]: finished trials are kept; run the same command to resume"
+            labelled(
+                "interrupted:", "yellow", "finished trials are kept; run the same command to resume"
+            )
         )
         raise
     summary = write_outputs(opened, searched, results, metric, base.seed)
@@ -121,13 +123,16 @@ def tune(
         f"finished runs, pruned {len(outcome.pruned)}, failed {len(outcome.failed)}"
     )
     for number, message in outcome.failed.items():
-        errors.print(f"[red]failed[/] trial {number}: {message}", highlight=False, soft_wrap=True)
+        errors.print(
+            labelled("failed", "red", f"trial {number}: {message}"), highlight=False, soft_wrap=True
+        )
     seconds = time.perf_counter() - started
     console.print(key_value_table(f"study {name}", _summary_rows(summary, metric, seconds)))
     if summary.test:
         console.print(
-            f"[dim]chosen on validation {metric} only; the test split was read once, for the "
-            "best trial, after the search[/]"
+            f"chosen on validation {metric} only; the test split was read once, for the "
+            "best trial, after the search",
+            style="dim",
         )
     for path in summary.files:
         console.print(f"wrote {path}")

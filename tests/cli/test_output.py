@@ -1,6 +1,11 @@
-"""The CLI's progress display where stderr is no terminal (log files, CI)."""
+"""What the CLI prints: progress where stderr is no terminal (log files, CI), and text
+holding square brackets, which must never be read as rich markup."""
 
 from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +33,77 @@ def test_progress_lines_are_throttled(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_intervals_print_as_a_bracketed_pair_and_other_lists_as_they_are() -> None:
     assert output.format_value([0.91234, 0.95]) == "[0.9123, 0.9500]"
     assert output.format_value(["a", "b"]) == "['a', 'b']"
+
+
+BRACKETED = "pip install 'sigbench[tune]'; image_size [80, 60]; /data/run[1]/spec[final].yaml"
+
+
+def test_an_error_holding_square_brackets_prints_whole(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sigbench.cli as cli
+    from sigbench.errors import SigbenchError
+
+    def fails() -> None:
+        raise SigbenchError(BRACKETED)
+
+    monkeypatch.setattr(cli, "app", fails)
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.split() == ["error:", *BRACKETED.split()]
+
+
+def test_a_config_path_and_a_list_value_with_brackets_print_whole(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import sigbench.cli as cli
+
+    spec = tmp_path / "run[1]" / "spec[tune].yaml"
+    monkeypatch.setattr(sys, "argv", ["sigbench", "train", str(spec)])
+    with pytest.raises(SystemExit):
+        cli.main()
+    assert f"{spec}: no such config file" in " ".join(capsys.readouterr().err.split())
+    spec.parent.mkdir()
+    spec.write_text("name: bracketed\n")
+    monkeypatch.setattr(
+        sys, "argv", ["sigbench", "train", str(spec), "--set", "data.image_size=[80, 60, 1]"]
+    )
+    with pytest.raises(SystemExit):
+        cli.main()
+    assert "[80, 60, 1]" in capsys.readouterr().err
+
+
+def test_tables_and_styled_lines_keep_brackets() -> None:
+    table = output.key_value_table("run [a]", {"hint": BRACKETED, "size": "[80, 60]"})
+    with output.console.capture() as captured:
+        output.console.print(table)
+        output.console.print(output.labelled("failed", "red", "run[1]: [tune] missing"))
+    text = " ".join(captured.get().split())
+    assert "run [a]" in text and "[80, 60]" in text and "'sigbench[tune]';" in text
+    assert "failed run[1]: [tune] missing" in text
+
+
+def test_no_cli_module_writes_rich_markup() -> None:
+    """The consoles print strings as they are, so a ``[red]...[/]`` tag would show as text."""
+    cli_folder = Path(output.__file__).parent
+    tagged = [
+        f"{path.name}: {match.group()}"
+        for path in sorted(cli_folder.glob("*.py"))
+        for match in re.finditer(r"\[/[a-z ]*\]", path.read_text())
+    ]
+    assert tagged == []
+
+
+def test_tune_without_optuna_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import sigbench.cli as cli
+
+    monkeypatch.setitem(sys.modules, "optuna", None)  # import optuna raises ImportError
+    monkeypatch.delitem(sys.modules, "sigbench.sweeps.study", raising=False)
+    argv = ["sigbench", "tune", "configs/demo.yaml", "--space", "configs/spaces/imagesig.yaml"]
+    monkeypatch.setattr(sys, "argv", [*argv, "--trials", "1", "--results", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        cli.main()
+    assert "pip install 'sigbench[tune]'" in capsys.readouterr().err
