@@ -114,6 +114,17 @@ class DataConfig(_Section):
         "by every --seeds run; 'seed': each run's own seed",
     )
 
+    @field_validator("classes", "attributes", mode="before")
+    @classmethod
+    def _names_as_text(cls, value: Any) -> Any:
+        """Class names are folder names or label texts: ``[3, 8]`` means folders 3 and 8."""
+        if isinstance(value, list):
+            return [
+                str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+                for v in value
+            ]
+        return value
+
     @property
     def multilabel(self) -> bool:
         """Each image has a 0/1 value per attribute (CelebA, or a CSV with label_columns)."""
@@ -419,10 +430,36 @@ def _leave_out_other_kinds_keys(
             del model[key]
 
 
-def _describe_error(source: str, error: dict[str, Any], merged: dict[str, Any]) -> str:
-    key = ".".join(str(part) for part in error["loc"])
+def _error_key(loc: tuple[Any, ...]) -> str:
+    """The dotted config key of an error: its location without the union-member tags
+    pydantic appends after a setting (``data.split_seed.int`` is ``data.split_seed``);
+    list positions stay (``data.classes.0``)."""
+    section: type[BaseModel] | None = ExperimentConfig
+    parts: list[str] = []
+    for part in loc:
+        if section is None and not isinstance(part, int):
+            break  # a union member's tag, not a key
+        parts.append(str(part))
+        if section is not None and not isinstance(part, int):
+            section = _subsection(section, str(part))
+    return ".".join(parts)
+
+
+def _where(key: str, source: str, overrides: list[str]) -> str:
+    """The ``--set`` that gave ``key`` (or a key inside it, or its section) its value, the
+    last one winning; else the file."""
+    for text in reversed(overrides):
+        set_key = parse_override(text)[0]
+        if key == set_key or f"{set_key}.".startswith(f"{key}.") or key.startswith(f"{set_key}."):
+            return f"--set {text!r}"
+    return source
+
+
+def _describe_error(key: str, errors: list[dict[str, Any]], merged: dict[str, Any]) -> str:
+    """What is wrong with ``key``: its value and every reason pydantic gave for it."""
+    error = errors[0]
     if error["type"] == UNKNOWN_KIND:
-        return f"{source}: {unknown_kind_message(error['ctx']['kind'])}"
+        return unknown_kind_message(error["ctx"]["kind"])
     if error["type"] == "extra_forbidden":
         parent, _ = walk_key(ExperimentConfig, key, _schema_step)
         kind = None
@@ -430,9 +467,27 @@ def _describe_error(source: str, error: dict[str, Any], merged: dict[str, Any]) 
             kind = merged.get("model", {}).get("kind", DEFAULT_MODEL_KIND)
         allowed = ", ".join(sorted(_section_fields(parent, kind)))
         for_kind = f" for model.kind {kind!r}" if kind else ""
-        return f"{source}: unknown key {key!r}{for_kind}; allowed here: {allowed}"
-    message = error["msg"].removeprefix("Value error, ")
-    return f"{source}: {key} = {error.get('input')!r}: {message}"
+        return f"unknown key {key!r}{for_kind}; allowed here: {allowed}"
+    reasons = dict.fromkeys(e["msg"].removeprefix("Value error, ") for e in errors)
+    return f"{key} = {error.get('input')!r}: {' or '.join(reasons)}"
+
+
+def describe_errors(
+    exc: ValidationError, source: str, set_flags: list[str], merged: dict[str, Any]
+) -> str:
+    """Every problem on one line, each named by the ``--set`` (of ``set_flags``) or the
+    file it came from."""
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for error in exc.errors():
+        key = "model.kind" if error["type"] == UNKNOWN_KIND else _error_key(error["loc"])
+        by_key.setdefault(key, []).append(error)
+    problems = [
+        f"{_where(key, source, set_flags)}: {_describe_error(key, errors, merged)}"
+        for key, errors in by_key.items()
+    ]
+    if len(problems) == 1:
+        return problems[0]
+    return f"{len(problems)} problems: " + "; ".join(problems)
 
 
 def validate_config(
@@ -441,11 +496,15 @@ def validate_config(
     overrides: list[str] | None = None,
     *,
     written_by_sigbench: bool = False,
+    from_command_line: bool = False,
 ) -> ExperimentConfig:
     """Validate a raw mapping (plus overrides) or raise a one-line :class:`SigbenchError`.
 
     ``written_by_sigbench``: ``raw`` is a run folder's resolved config, whose model section
     may hold keys of other kinds (written before each kind had its own); they are left out.
+    ``from_command_line``: the overrides are the user's ``--set`` options, so an error in a
+    value they set names that ``--set`` instead of ``source`` (a grid's or a search space's
+    values are the grid's or the space's).
     """
     if not isinstance(raw, dict):
         raise SigbenchError(f"{source}: expected a mapping of sections, got {type(raw).__name__}")
@@ -455,9 +514,8 @@ def validate_config(
     try:
         return ExperimentConfig.model_validate(merged)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise SigbenchError(_describe_error(source, first, merged) + extra) from None
+        set_flags = list(overrides or []) if from_command_line else []
+        raise SigbenchError(describe_errors(exc, source, set_flags, merged)) from None
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -479,7 +537,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Experim
     path = Path(path)
     if not path.is_file():
         raise SigbenchError(f"{path}: no such config file")
-    config = validate_config(read_yaml(path) or {}, str(path), overrides)
+    config = validate_config(read_yaml(path) or {}, str(path), overrides, from_command_line=True)
     if config.name is None:
         config.name = path.stem
     return config

@@ -86,7 +86,7 @@ def test_bad_values_give_one_line_naming_file_key_and_value(
         load_config(path, overrides)
     message = str(caught.value)
     assert "\n" not in message
-    assert message.startswith(str(path))
+    assert message.startswith(f"--set {overrides[0]!r}: " if overrides else f"{path}: ")
     assert expected in message
 
 
@@ -119,6 +119,32 @@ def test_split_seed_takes_an_integer_or_the_word_seed(tmp_path: Path) -> None:
         load_config(path)
 
 
+def test_every_problem_is_listed_each_named_by_its_file_or_set(tmp_path: Path) -> None:
+    path = write(tmp_path, "train: {lr: -1}\ndata: {split_seed: often}\n")
+    with pytest.raises(SigbenchError) as caught:
+        load_config(path, ["signature.detph=3", "signature.depth=0"])
+    message = str(caught.value)
+    assert "\n" not in message and "more)" not in message
+    assert message.startswith("4 problems: ")
+    assert f"{path}: train.lr = -1: Input should be greater than 0" in message
+    assert f"{path}: data.split_seed = 'often': " in message  # once, though a union of two
+    assert message.count("data.split_seed") == 1 and "'seed'" in message
+    assert "--set 'signature.detph=3': unknown key 'signature.detph'; allowed here" in message
+    assert "--set 'signature.depth=0': signature.depth = 0: " in message
+
+
+def test_a_set_of_a_whole_section_is_named_for_the_keys_inside_it(tmp_path: Path) -> None:
+    with pytest.raises(SigbenchError, match=r"^--set 'signature=\{detph: 3\}': unknown key"):
+        load_config(write(tmp_path, "{}\n"), ["signature={detph: 3}"])
+
+
+def test_class_names_given_as_numbers_are_folder_names(tmp_path: Path) -> None:
+    numbers = load_config(write(tmp_path, "data: {classes: [3, 8]}\n"))
+    texts = load_config(write(tmp_path, "data: {classes: ['3', '8']}\n"))
+    assert numbers.data.classes == ["3", "8"] and numbers.run_id() == texts.run_id()
+    assert load_config(write(tmp_path, "{}\n"), ["data.attributes=[1]"]).data.attributes == ["1"]
+
+
 # --- per-kind model sections ----------------------------------------------------------------
 
 
@@ -138,7 +164,7 @@ def test_a_key_the_kind_does_not_use_is_one_line_naming_the_kind_and_its_keys() 
     with pytest.raises(SigbenchError) as caught:
         load_config(REPO / "configs" / "demo.yaml", ["model.kind=resnet18", "model.key_dim=32"])
     message = str(caught.value)
-    assert "\n" not in message and message.startswith(str(REPO / "configs" / "demo.yaml"))
+    assert "\n" not in message and message.startswith("--set 'model.key_dim=32': ")
     assert "unknown key 'model.key_dim' for model.kind 'resnet18'" in message
     assert message.endswith(f"allowed here: {', '.join(keys_of('resnet18'))}")
     assert "key_dim" not in keys_of("resnet18") and "key_dim" in keys_of("imagesig_attention")
