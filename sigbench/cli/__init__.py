@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import sys
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from sigbench.cli import (
     export_commands,
@@ -21,8 +23,23 @@ from sigbench.cli import (
 from sigbench.cli.output import errors, labelled, setup_logging
 from sigbench.errors import SigbenchError
 
+GLOBAL_FLAGS = ("--debug", "--verbose", "-v")
+
+
+class GlobalFlagsAnywhere(TyperGroup):
+    """``-v`` / ``--debug`` also after the command (``sigbench train spec.yaml -v``), as
+    users type them: they are moved in front of it before parsing (not past a ``--``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        end = args.index("--") if "--" in args else len(args)
+        flags = [arg for arg in args[:end] if arg in GLOBAL_FLAGS]
+        rest = [arg for at, arg in enumerate(args) if at >= end or arg not in GLOBAL_FLAGS]
+        return super().parse_args(ctx, [*flags, *rest])
+
+
 app = typer.Typer(
     name="sigbench",
+    cls=GlobalFlagsAnywhere,
     help="Train, sweep and compare signature-based image classifiers (ImageSig) "
     "against CNN and ViT baselines.",
     no_args_is_help=True,

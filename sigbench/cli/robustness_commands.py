@@ -10,13 +10,12 @@ from sigbench.cli.output import RichProgress, console, key_value_table, records_
 SHOWN = ["transform", "strength", "accuracy", "accuracy_change", "changed", "sig_change"]
 
 
-def show_robustness(run: Path, transforms: str) -> None:
-    """Compute, write (robustness.csv / .png in the run) and print the robustness table."""
-    from sigbench.data.transforms import parse_transforms
+def show_robustness(run: Path, names: list[str]) -> None:
+    """Compute, write (robustness.csv / .png in the run) and print the robustness table of
+    the transforms ``names`` (checked by ``parse_transforms`` before any work)."""
     from sigbench.experiments.robustness import robustness_frame
     from sigbench.reporting.robustness import write_robustness
 
-    names = parse_transforms(transforms)
     frame = robustness_frame(run, names, progress=RichProgress())
     files = write_robustness(run, frame)
     shown = frame[[c for c in SHOWN if frame[c].notna().any()]].astype(object)

@@ -207,8 +207,10 @@ def evaluate(
     """Score a finished run's saved model again on its test split (or on --data)."""
     from sigbench.cli.equivariance_commands import equivariance_scales, show_equivariance
     from sigbench.cli.robustness_commands import show_robustness, show_tta
+    from sigbench.data.transforms import parse_transforms
     from sigbench.errors import SigbenchError
     from sigbench.experiments.evaluate import analysis_dir, evaluate_run
+    from sigbench.experiments.robustness import check_tta
 
     if data is not None and (robustness or tta or equivariance):
         raise SigbenchError(
@@ -217,12 +219,15 @@ def evaluate(
     if not equivariance and (scales is not None or max_images is not None):
         raise SigbenchError("--scales and --max-images belong to --equivariance; add it")
     factors = equivariance_scales(scales) if equivariance else []
+    transforms = parse_transforms(robustness) if robustness else []  # checked before any work
+    if tta:
+        check_tta(tta)
     metrics = evaluate_run(run, test_data=data, progress=RichProgress(), analysis=analysis)
     console.print(key_value_table(f"eval {run}", metrics_summary(metrics)))
     if analysis:
         console.print(f"analysis pictures in {analysis_dir(run, data)}")
-    if robustness:
-        show_robustness(run, robustness)
+    if transforms:
+        show_robustness(run, transforms)
     if tta:
         show_tta(run, tta)
     if equivariance:

@@ -22,7 +22,7 @@ from typing import TextIO
 import numpy as np
 
 from sigbench.data.decode import decode_files
-from sigbench.export.runtime import load_exported
+from sigbench.export.runtime import EXPORT_SUFFIXES, load_exported
 from sigbench.progress import SILENT, Progress
 from sigbench.runs.rundir import write_file_atomic
 from sigbench.training.multilabel import attribute_answer
@@ -62,8 +62,9 @@ class PredictReport:
 
 def open_predictor(model: Path) -> Predictor:
     """A run folder's checkpoint, or a file written by ``sigbench export``."""
-    if Path(model).is_file():
-        exported = load_exported(model)
+    model = Path(model)
+    if model.is_file() or (not model.exists() and model.suffix.lower() in EXPORT_SUFFIXES):
+        exported = load_exported(model)  # a missing export is "no such file"
         info = exported.info
         return Predictor(info.classes, info.height_width, info.channels, exported.predict_proba)
     return _run_predictor(model)

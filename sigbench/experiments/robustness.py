@@ -101,10 +101,16 @@ def robustness_frame(
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def tta_scores(run: Path, tta: str, *, progress: Progress = SILENT) -> dict[str, float]:
-    """Test accuracy plain, of each flipped copy, and of the probabilities averaged over them."""
+def check_tta(tta: str) -> str:
+    """``tta`` if it names a set of flips, else a one-line error naming the valid ones."""
     if tta not in TTA_SETS:
         raise SigbenchError(f"--tta {tta!r}: choose one of {', '.join(TTA_SETS)}")
+    return tta
+
+
+def tta_scores(run: Path, tta: str, *, progress: Progress = SILENT) -> dict[str, float]:
+    """Test accuracy plain, of each flipped copy, and of the probabilities averaged over them."""
+    check_tta(tta)
     loaded = load_run(run)
     require_single_label(loaded, "--tta")
     test = run_splits(loaded, progress=progress).test
