@@ -16,7 +16,7 @@ from torch import nn
 from sigbench.export.info import ExportInfo
 from sigbench.models import model_entry
 from sigbench.runs.checkpoint import LoadedRun
-from sigbench.signature.backends.torch_backend import ImageSignatureLayer
+from sigbench.signature.layer import ImageSignatureLayer
 
 
 class PixelClassifier(nn.Module):

@@ -9,8 +9,8 @@ where S_i[before s] is the level-i signature of the path up to step s (S_0 = 1),
 a cumulative sum of the lower levels' gains. Each gain is evaluated in Horner form, and the
 top level is only ever needed summed over the steps, which is one batched matrix product.
 That is a few dozen tensor ops (mul, add, cumsum, matmul, reshape) whatever the path length,
-so a model that starts with :class:`ImageSignatureLayer` exports to ONNX as one small
-pixels-to-class graph and runs well on a GPU.
+so a model that starts with ``ImageSignatureLayer`` (``sigbench.signature.layer``) exports to
+ONNX as one small pixels-to-class graph and runs well on a GPU.
 """
 
 from __future__ import annotations
@@ -19,11 +19,8 @@ from functools import partial
 
 import numpy as np
 import torch
-from torch import nn
 
-from sigbench.errors import SigbenchError
 from sigbench.signature.lyndon import lyndon_projection
-from sigbench.signature.streams import apply_path_transform, check_path, image_streams
 from sigbench.signature.threads import single_threaded_workers
 
 # Paths per chunk times steps times the widest stored level. Small enough that each
@@ -125,36 +122,3 @@ def signatures(paths: np.ndarray, depth: int, log_sig: bool) -> np.ndarray:
     with single_threaded_workers() as pool:
         parts = list(pool.map(partial(_sign_chunk, depth=depth, log_sig=log_sig), chunks))
     return torch.cat(parts).numpy()
-
-
-class ImageSignatureLayer(nn.Module):
-    """Images (N, H, W, C) in [0, 1] -> signature features (N, streams, length).
-
-    The same streams, path transform and signature as ``image_signatures``, as a layer:
-    differentiable, on the images' device, and exportable to ONNX (plain tensor ops).
-    """
-
-    def __init__(
-        self, depth: int, two_direction: bool = False, log_sig: bool = False, path: str = "none"
-    ) -> None:
-        super().__init__()
-        if depth < 1:
-            raise SigbenchError(f"signature.depth = {depth}: must be at least 1")
-        self.depth = depth
-        self.two_direction = two_direction
-        self.log_sig = log_sig
-        self.path = check_path(path)
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        features = []
-        for group in image_streams(images, self.two_direction):
-            n, streams, points, channels = group.shape
-            paths = apply_path_transform(group.reshape(n * streams, points, channels), self.path)
-            features.append(path_signatures(paths, self.depth, self.log_sig).view(n, streams, -1))
-        return torch.cat(features, dim=1) if len(features) > 1 else features[0]
-
-    def extra_repr(self) -> str:
-        return (
-            f"depth={self.depth}, two_direction={self.two_direction}, "
-            f"log_sig={self.log_sig}, path={self.path!r}"
-        )

@@ -13,10 +13,12 @@ projection, so every backend reports the same coordinates.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
-from sigbench.signature.backends.lanes.kernels import kernel_for
+from sigbench.signature.backends.lanes.kernels import backward_kernel_for, kernel_for
 from sigbench.signature.backends.lanes.layout import LANES, level_offsets, reciprocals
 from sigbench.signature.backends.torch_backend import log_signature
 from sigbench.signature.threads import single_threaded_workers
@@ -34,6 +36,18 @@ def _split(count: int, threads: int) -> list[slice]:
     return [slice(a, b) for a, b in zip(edges, edges[1:], strict=False) if b > a]
 
 
+def _in_parts(kernel: Callable[[int, int], None], count: int) -> None:
+    """Run ``kernel(start, stop)`` over ``count`` paths: in whole blocks shared out over
+    torch's thread count, or at once on one thread."""
+    threads = torch.get_num_threads()
+    parts = _split(count, threads)
+    if threads == 1 or len(parts) <= 1:
+        kernel(0, count)
+    else:
+        with single_threaded_workers(threads) as pool:
+            list(pool.map(lambda p: kernel(p.start, p.stop), parts))
+
+
 def _sign(group: np.ndarray, scale: np.floating, depth: int, log_sig: bool) -> np.ndarray:
     """(groups, streams, points, C) paths of any dtype, times ``scale`` (whose dtype is
     the result's) -> (groups * streams, length) signatures or log-signatures."""
@@ -47,13 +61,7 @@ def _sign(group: np.ndarray, scale: np.floating, depth: int, log_sig: bool) -> n
     kernel = kernel_for(channels, depth)
     inverse = reciprocals(depth, dtype)
     out = np.empty((count, level_offsets(channels, depth)[depth + 1]), dtype)
-    threads = torch.get_num_threads()
-    parts = _split(count, threads)
-    if threads == 1 or len(parts) <= 1:
-        kernel(group, scale, inverse, out, 0, count)
-    else:
-        with single_threaded_workers(threads) as pool:
-            list(pool.map(lambda p: kernel(group, scale, inverse, out, p.start, p.stop), parts))
+    _in_parts(lambda start, stop: kernel(group, scale, inverse, out, start, stop), count)
     if not log_sig:
         return out
     sizes = [channels**k for k in range(1, depth + 1)]
@@ -70,3 +78,27 @@ def pixel_signatures(group: np.ndarray, dtype: np.dtype, depth: int, log_sig: bo
     """uint8 streams (N, streams, points, C), any strides, scaled to [0, 1] as
     ``streams.unit_paths`` scales them (bit for bit) -> (N * streams, length) in ``dtype``."""
     return _sign(group, dtype.type(1 / 255), depth, log_sig)
+
+
+def signature_gradients(
+    paths: np.ndarray, signatures: np.ndarray, grads: np.ndarray, depth: int
+) -> np.ndarray:
+    """The vector-Jacobian product of ``signatures(paths, depth, False)``: dL/dpaths
+    (B, L, C), given the signatures themselves (B, length) and dL/dsignatures (B, length),
+    all C-contiguous in the paths' dtype. Running signatures are recovered backwards step
+    by step (see ``generic_backward``), so memory does not grow with the path length
+    beyond the paths themselves."""
+    count, points, channels = paths.shape
+    out = np.zeros_like(paths)
+    if count == 0 or points < 2:  # no steps: the signature is 0 whatever the points
+        return out
+    if depth == 1:  # the increment: the end point gains the gradient, the start loses it
+        out[:, -1] += grads
+        out[:, 0] -= grads
+        return out
+    kernel = backward_kernel_for(channels, depth)
+    inverse = reciprocals(depth, paths.dtype)
+    _in_parts(
+        lambda start, stop: kernel(paths, signatures, grads, inverse, out, start, stop), count
+    )
+    return out

@@ -28,6 +28,7 @@ import numpy as np
 from sigbench.errors import SigbenchError
 from sigbench.signature.backends.lanes.codegen import fits, kernel_source
 from sigbench.signature.backends.lanes.generic import generic_kernel
+from sigbench.signature.backends.lanes.generic_backward import generic_backward_kernel
 
 Kernel = Callable[[np.ndarray, float, np.ndarray, np.ndarray, int, int], None]
 
@@ -105,15 +106,25 @@ def _generated(channels: int, depth: int) -> Kernel:
         return _import_generated(channels, depth)
 
 
+def _compiled(function: Callable) -> Callable:
+    with _loading:
+        try:
+            return numba.njit(**JIT_OPTIONS)(function)
+        except RuntimeError:  # numba: "no locator available", nowhere to write its cache
+            numba.config.CACHE_DIR = str(kernel_folder())
+            return numba.njit(**JIT_OPTIONS)(function)
+
+
 @cache
 def generic() -> Callable[[np.ndarray, float, np.ndarray, int, np.ndarray, int, int], None]:
     """The generic kernel, compiled (on first call, per dtype) and cached."""
-    with _loading:
-        try:
-            return numba.njit(**JIT_OPTIONS)(generic_kernel)
-        except RuntimeError:  # numba: "no locator available", nowhere to write its cache
-            numba.config.CACHE_DIR = str(kernel_folder())
-            return numba.njit(**JIT_OPTIONS)(generic_kernel)
+    return _compiled(generic_kernel)
+
+
+@cache
+def generic_backward() -> Callable[..., None]:
+    """The generic backward kernel (``generic_backward``), compiled and cached."""
+    return _compiled(generic_backward_kernel)
 
 
 def kernel_for(channels: int, depth: int, *, unrolled: bool | None = None) -> Kernel:
@@ -127,5 +138,29 @@ def kernel_for(channels: int, depth: int, *, unrolled: bool | None = None) -> Ke
         paths: np.ndarray, scale: float, inverse: np.ndarray, out: np.ndarray, start: int, stop: int
     ) -> None:
         function(paths, scale, inverse, depth, out, start, stop)
+
+    return run
+
+
+BackwardKernel = Callable[
+    [np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int], None
+]
+
+
+def backward_kernel_for(channels: int, depth: int) -> BackwardKernel:
+    """The vector-Jacobian kernel for paths of ``channels`` to ``depth``:
+    ``kernel(paths, signatures, grads, inverse, out, start, stop)``."""
+    function = generic_backward()
+
+    def run(
+        paths: np.ndarray,
+        signatures: np.ndarray,
+        grads: np.ndarray,
+        inverse: np.ndarray,
+        out: np.ndarray,
+        start: int,
+        stop: int,
+    ) -> None:
+        function(paths, signatures, grads, inverse, depth, out, start, stop)
 
     return run
