@@ -1,6 +1,7 @@
 """Fixtures shared by every test folder: image folders, and tiny finished runs (ImageSig-FC
 on the built-in digits and on a small RGB ImageFolder of real files, and the lecture CNN on
-the same folder) for the tests that export, benchmark or re-score a run.
+the same folder, and ImageSig-FC on the same images laid out for the ``labelfile`` source)
+for the tests that export, benchmark, predict with or re-score a run.
 
 ``fake_runs`` (a stand-in for ``train_run``) is importable by name, here and in spawned pool
 workers (which copy sys.path): the suite runs with ``--import-mode=importlib``, which puts
@@ -9,6 +10,7 @@ no test folder on ``sys.path``.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -98,3 +100,38 @@ def rgb_sig_run(tmp_path_factory: pytest.TempPathFactory, rgb_folder: Path) -> P
 def rgb_cnn_run(tmp_path_factory: pytest.TempPathFactory, rgb_folder: Path) -> Path:
     spec = _folder_spec(rgb_folder)
     return _train(tmp_path_factory.mktemp("rgb_cnn"), spec, "model.kind=simple_cnn")
+
+
+@pytest.fixture(scope="session")
+def labelfile_data(tmp_path_factory: pytest.TempPathFactory, rgb_folder: Path) -> Path:
+    """``rgb_folder`` in the label-file layout: ``train/1.png ...`` with ``train_labels.txt``
+    and ``test/1.png ...`` with ``test_labels.txt`` (red is 1, blue is 0, interleaved)."""
+    root = tmp_path_factory.mktemp("labelfile")
+    for split in ("train", "test"):
+        red, blue = (sorted((rgb_folder / split / c).glob("*.png")) for c in ("red", "blue"))
+        pairs = [
+            pair for both in zip(red, blue, strict=True) for pair in zip(both, "10", strict=True)
+        ]
+        (root / split).mkdir()
+        for number, (image, _) in enumerate(pairs, start=1):
+            shutil.copy(image, root / split / f"{number}.png")
+        (root / f"{split}_labels.txt").write_text("".join(f"{label}\n" for _, label in pairs))
+    return root
+
+
+@pytest.fixture(scope="session")
+def labelfile_run(tmp_path_factory: pytest.TempPathFactory, labelfile_data: Path) -> Path:
+    """ImageSig-FC trained 2 epochs on ``labelfile_data``."""
+    spec = {
+        "data": {
+            "source": "labelfile",
+            "train": str(labelfile_data / "train"),
+            "labels": str(labelfile_data / "train_labels.txt"),
+            "test": str(labelfile_data / "test"),
+            "test_labels": str(labelfile_data / "test_labels.txt"),
+            "image_size": 12,
+        },
+        "signature": {"depth": 2},
+        "train": {"epochs": 2, "batch_size": 16},
+    }
+    return _train(tmp_path_factory.mktemp("labelfile_run"), spec)

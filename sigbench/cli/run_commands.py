@@ -25,7 +25,7 @@ from sigbench.cli.track_options import (
     open_tracking,
     show_tracking,
 )
-from sigbench.errors import SigbenchError
+from sigbench.errors import SigbenchError, plural
 
 if TYPE_CHECKING:
     from sigbench.config import ExperimentConfig
@@ -239,7 +239,9 @@ def predict(
         ..., help="A finished run folder, or a file from `sigbench export` (.onnx, .pt)."
     ),
     inputs: list[Path] = typer.Argument(
-        ..., help="Image files and folders (walked recursively; numbered images in numeric order)."
+        ...,
+        help="Image files and folders: walked recursively, numbered images in numeric order; "
+        "for a label-file run, a folder's images named by number only, as training read them.",
     ),
     out: Path = typer.Option(
         None, "--out", "-o", help="Write the predictions here instead of to standard output."
@@ -266,8 +268,8 @@ def predict(
 
     if fmt not in ("csv", "labels"):
         raise SigbenchError(f"--format {fmt!r}: choose csv or labels")
-    paths = list_inputs(inputs)
     predictor = open_predictor(run)
+    paths = list_inputs(inputs, numbered=predictor.numbered)
     report = PredictReport()
     answers = stream_predictions(predictor, paths, report, strict=strict, progress=RichProgress())
     save_predictions(
@@ -276,7 +278,7 @@ def predict(
     if out is not None:
         rate = report.images / max(report.seconds, 1e-9)
         console.print(
-            f"wrote {out}: {report.images:,} image(s) in {report.seconds:.1f} s "
+            f"wrote {out}: {plural(report.images, 'image')} in {report.seconds:.1f} s "
             f"({rate:,.0f} images/s), {len(report.unreadable):,} unreadable"
         )
 

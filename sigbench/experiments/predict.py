@@ -22,6 +22,7 @@ from typing import TextIO
 import numpy as np
 
 from sigbench.data.decode import decode_files
+from sigbench.errors import plural
 from sigbench.export.runtime import EXPORT_SUFFIXES, load_exported
 from sigbench.progress import SILENT, Progress
 from sigbench.runs.rundir import write_file_atomic
@@ -30,6 +31,7 @@ from sigbench.training.multilabel import attribute_answer
 log = logging.getLogger(__name__)
 
 BATCH = 512
+LABELFILE = "labelfile"  # the source whose folders hold numbered images
 STRICT_HINT = " (--strict is set; drop it to skip unreadable files)"
 MAX_NAMED = 3
 
@@ -43,6 +45,7 @@ class Predictor:
     channels: int
     proba: Callable[[np.ndarray], np.ndarray]  # uint8 (N, H, W, C) -> (N, K)
     multilabel: bool = False  # proba holds each attribute's own probability
+    numbered: bool = False  # a label-file run: a folder's images are its numbered ones
 
 
 @dataclass
@@ -66,7 +69,13 @@ def open_predictor(model: Path) -> Predictor:
     if model.is_file() or (not model.exists() and model.suffix.lower() in EXPORT_SUFFIXES):
         exported = load_exported(model)  # a missing export is "no such file"
         info = exported.info
-        return Predictor(info.classes, info.height_width, info.channels, exported.predict_proba)
+        return Predictor(
+            info.classes,
+            info.height_width,
+            info.channels,
+            exported.predict_proba,
+            numbered=info.source == LABELFILE,
+        )
     return _run_predictor(model)
 
 
@@ -87,7 +96,8 @@ def _run_predictor(model: Path) -> Predictor:
             return probabilities(pipeline(images), multilabel).numpy()
 
     size = loaded.config.data.height_width
-    return Predictor(loaded.classes, size, loaded.channels, proba, multilabel)
+    numbered = loaded.config.data.source == LABELFILE
+    return Predictor(loaded.classes, size, loaded.channels, proba, multilabel, numbered)
 
 
 def stream_predictions(
@@ -119,10 +129,10 @@ def stream_predictions(
     report.seconds = time.perf_counter() - start
     if report.unreadable:
         log.warning(
-            "%d of %d file(s) could not be read as images and have no prediction (first: %s); "
+            "%d of %s could not be read as images and have no prediction (first: %s); "
             "use --strict to stop at the first one instead",
             len(report.unreadable),
-            report.images,
+            plural(report.images, "file"),
             ", ".join(report.unreadable[:MAX_NAMED]),
         )
 

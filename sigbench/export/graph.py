@@ -61,4 +61,5 @@ def export_info(loaded: LoadedRun, run_id: str, fmt: str, quantize: str) -> Expo
         run_id=run_id,
         format=fmt,
         quantize=quantize,
+        source=loaded.config.data.source,
     )

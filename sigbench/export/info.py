@@ -36,6 +36,7 @@ class ExportInfo:
     run_id: str
     format: str
     quantize: str = "none"
+    source: str | None = None  # the run's data.source: a labelfile run's folders list by number
     input: str = "uint8 (N, H, W, C), 0..255, resized as sigbench decodes (area down, bilinear up)"
     output: str = "float32 (N, K) class probabilities, in the order of classes"
     version: int = INFO_VERSION

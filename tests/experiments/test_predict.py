@@ -57,7 +57,7 @@ def test_streaming_keeps_order_and_reports_unreadable_files(
         answers = list(stream_predictions(predictor, paths, report, batch=2))
     assert [a.path for a in answers] == paths
     assert answers[3].proba is None and report.unreadable == [str(bad)]
-    assert "1 of 7 file(s) could not be read" in caplog.text
+    assert "1 of 7 files could not be read" in caplog.text
     whole = predictor.proba(np.stack([np.asarray(Image.open(p)) for p in red + blue]))
     streamed = np.stack([a.proba for a in answers if a.proba is not None])
     np.testing.assert_allclose(streamed, whole, atol=1e-6)  # batches change nothing

@@ -54,7 +54,7 @@ def test_labels_for_a_numbered_folder_from_a_run(
     done = sigbench("predict", rgb_sig_run, folder, "--format", "labels", "--out", out)
     (folder / "notes.txt").unlink()
     assert done.returncode == 0, done.stderr
-    assert "1 of 13 file(s) could not be read" in done.stderr
+    assert "1 of 13 files could not be read" in done.stderr
     lines = out.read_text().split("\n")[:-1]
     assert len(lines) == 13 and lines[-1] == ""  # notes.txt sorts after the numbered files
     predictor = open_predictor(rgb_sig_run)
@@ -62,7 +62,7 @@ def test_labels_for_a_numbered_folder_from_a_run(
     images = decode_files(in_order, predictor.size, predictor.channels, strict=True).images
     expected = [predictor.classes[k] for k in predictor.proba(images).argmax(axis=1)]
     assert lines[:12] == expected
-    assert "13 image(s)" in done.stdout and "images/s" in done.stdout
+    assert "13 images in" in done.stdout and "images/s" in done.stdout
 
 
 def test_csv_from_an_onnx_export_and_strict(exported: Path, numbered: Path, tmp_path: Path) -> None:

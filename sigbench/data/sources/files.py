@@ -39,18 +39,6 @@ def require_path(path: Path | None, key: str, noun: str, *, folder: bool, source
     return path
 
 
-def is_hidden(path: Path, root: Path) -> bool:
-    """Hidden entries (``.DS_Store``, ``.ipynb_checkpoints``) are system files, not images."""
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
-
-
-def number_key(path: Path) -> tuple[int, int, str]:
-    """Sort key: files named by number first, in numeric order (``10.jpg`` after ``9.jpg``),
-    then the rest by name. Shared by the ``labelfile`` source and ``predict``'s folders."""
-    stem = path.stem
-    return (0, int(stem), path.name) if stem.isdigit() else (1, 0, path.name)
-
-
 def ordered_classes(values: set[str]) -> list[str]:
     """Class names sorted as numbers when they all are (so label "1" is class 1), else as text."""
     if all(v.lstrip("-").isdigit() for v in values):

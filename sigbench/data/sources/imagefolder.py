@@ -9,8 +9,9 @@ import numpy as np
 
 from sigbench.config import DataConfig
 from sigbench.data.catalog import Catalog
+from sigbench.data.listing import is_hidden
 from sigbench.data.sources.base import Source
-from sigbench.data.sources.files import FileFetcher, is_hidden, require_path, require_two_classes
+from sigbench.data.sources.files import FileFetcher, require_path, require_two_classes
 from sigbench.errors import SigbenchError
 from sigbench.progress import Progress
 

@@ -6,50 +6,17 @@ n-th image gets the label on the n-th line of ``data.labels``.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from sigbench.config import DataConfig
+from sigbench.data.listing import NUMBERED, numbered_images
 from sigbench.data.sources.base import Source
-from sigbench.data.sources.files import is_hidden, labelled_source, number_key, require_path
-from sigbench.errors import SigbenchError
+from sigbench.data.sources.files import labelled_source, require_path
+from sigbench.errors import SigbenchError, plural
 from sigbench.progress import Progress
 
-log = logging.getLogger(__name__)
-
 SOURCE = "labelfile"
-IMAGES = "images named by number (1.jpg, 2.jpg, ...)"
 LABELS = "a text file with one label per line, in the images' numeric order"
-
-
-def numbered_images(folder: Path, key: str, label_file: Path) -> list[Path]:
-    """The files in ``folder`` whose name is a number, in numeric order."""
-    numbered: dict[int, Path] = {}
-    ignored: list[str] = []
-    for path in sorted(folder.iterdir()):
-        if is_hidden(path, folder) or not path.is_file() or path.resolve() == label_file.resolve():
-            continue
-        if not path.stem.isdigit():
-            ignored.append(path.name)
-            continue
-        number = int(path.stem)
-        if number in numbered:
-            raise SigbenchError(
-                f"{key}: {numbered[number].name} and {path.name} in {folder} have the same "
-                "number; each number must name one image"
-            )
-        numbered[number] = path
-    if ignored:
-        log.warning(
-            "%s: ignoring %d file(s) in %s not named by number (first: %s)",
-            key,
-            len(ignored),
-            folder,
-            ", ".join(ignored[:3]),
-        )
-    if not numbered:
-        raise SigbenchError(f"{key}: {folder} has no {IMAGES}")
-    return sorted(numbered.values(), key=number_key)
 
 
 def read_label_lines(path: Path, key: str) -> list[str]:
@@ -68,19 +35,21 @@ def read_label_lines(path: Path, key: str) -> list[str]:
 
 def _pair(images_key: str, labels_key: str, cfg: DataConfig) -> tuple[list[Path], list[str]]:
     folder = require_path(
-        getattr(cfg, images_key), f"data.{images_key}", IMAGES, folder=True, source=SOURCE
+        getattr(cfg, images_key), f"data.{images_key}", NUMBERED, folder=True, source=SOURCE
     )
     label_file = require_path(
         getattr(cfg, labels_key), f"data.{labels_key}", LABELS, folder=False, source=SOURCE
     )
-    paths = numbered_images(folder, f"data.{images_key}", label_file)
+    numbered = numbered_images(folder, f"data.{images_key}", skip=label_file)
     labels = read_label_lines(label_file, f"data.{labels_key}")
-    if len(labels) != len(paths):
+    if len(labels) != len(numbered.paths):
+        gap = f" ({numbered.missing_text()})" if numbered.missing else ""
         raise SigbenchError(
-            f"data.{labels_key}: {label_file} has {len(labels)} labels but data.{images_key}: "
-            f"{folder} has {len(paths)} numbered images; they must match one to one"
+            f"data.{labels_key}: {label_file} has {plural(len(labels), 'label')} but "
+            f"data.{images_key}: {folder} has {plural(len(numbered.paths), 'numbered image')}"
+            f"{gap}; they must match one to one"
         )
-    return paths, labels
+    return numbered.paths, labels
 
 
 def open_labelfile(cfg: DataConfig, progress: Progress) -> Source:
