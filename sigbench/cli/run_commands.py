@@ -179,7 +179,16 @@ def _train_seeds(spec: ExperimentConfig, seeds: int, results: Path, analysis: bo
 def evaluate(
     run: Path = RunArg,
     data: Path = typer.Option(
-        None, "--data", help="Score on this test folder instead of the run's own test split."
+        None,
+        "--data",
+        help="Score on these test images instead of the run's own test split, in the layout "
+        "the run was trained on: a folder of class folders, numbered images (with --labels) "
+        "or a CSV.",
+    ),
+    labels: Path = typer.Option(
+        None,
+        "--labels",
+        help="With --data, for a label-file run: the labels, one per line, in numeric order.",
     ),
     analysis: bool = AnalysisOption,
     robustness: str = typer.Option(
@@ -210,22 +219,28 @@ def evaluate(
     from sigbench.data.transforms import parse_transforms
     from sigbench.errors import SigbenchError
     from sigbench.experiments.evaluate import analysis_dir, evaluate_run
+    from sigbench.experiments.inputs import EvalData
     from sigbench.experiments.robustness import check_tta
 
     if data is not None and (robustness or tta or equivariance):
         raise SigbenchError(
             "--robustness, --tta and --equivariance use the run's own test split; drop --data"
         )
+    if labels is not None and data is None:
+        raise SigbenchError("--labels goes with --data (a label-file run's other test images)")
+    test_data = None if data is None else EvalData(data, labels)
+    if test_data is not None:
+        test_data.check()
     if not equivariance and (scales is not None or max_images is not None):
         raise SigbenchError("--scales and --max-images belong to --equivariance; add it")
     factors = equivariance_scales(scales) if equivariance else []
     transforms = parse_transforms(robustness) if robustness else []  # checked before any work
     if tta:
         check_tta(tta)
-    metrics = evaluate_run(run, test_data=data, progress=RichProgress(), analysis=analysis)
+    metrics = evaluate_run(run, test_data=test_data, progress=RichProgress(), analysis=analysis)
     console.print(key_value_table(f"eval {run}", metrics_summary(metrics)))
     if analysis:
-        console.print(f"analysis pictures in {analysis_dir(run, data)}")
+        console.print(f"analysis pictures in {analysis_dir(run, test_data)}")
     if transforms:
         show_robustness(run, transforms)
     if tta:

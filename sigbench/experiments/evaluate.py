@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from sigbench.data import DatasetSplits
-from sigbench.experiments.inputs import PreparedInputs, prepare_inputs, run_splits
+from sigbench.experiments.inputs import EvalData, PreparedInputs, prepare_inputs, run_splits
 from sigbench.progress import SILENT, Progress
 from sigbench.runs import rundir
 from sigbench.runs.checkpoint import load_run
@@ -67,21 +67,21 @@ def skip_analysis(evaluation: Evaluation) -> bool:
     return evaluation.multilabel
 
 
-def analysis_dir(run: Path, test_data: Path | None = None) -> Path:
-    """Where ``evaluate_run`` draws: ``analysis/``, or ``analysis-<folder>`` for other data."""
-    return Path(run) / (
-        rundir.ANALYSIS_DIR if test_data is None else f"{rundir.ANALYSIS_DIR}-{test_data.name}"
-    )
+def analysis_dir(run: Path, test_data: EvalData | None = None) -> Path:
+    """Where ``evaluate_run`` draws: ``analysis/``, or ``analysis-<name>`` for other data."""
+    if test_data is None:
+        return Path(run) / rundir.ANALYSIS_DIR
+    return Path(run) / f"{rundir.ANALYSIS_DIR}-{test_data.path.name}"
 
 
 def evaluate_run(
     run: Path,
     *,
-    test_data: Path | None = None,
+    test_data: EvalData | None = None,
     progress: Progress = SILENT,
     analysis: bool = False,
 ) -> dict[str, Any]:
-    """Score a finished run on its test split again, or on the folder ``test_data``.
+    """Score a finished run on its test split again, or on ``test_data``.
 
     Loads the splits as ``train_run`` did (same seed), so the validation split, and with it
     a binary threshold, is the same. ``analysis`` redraws the pictures in :func:`analysis_dir`.

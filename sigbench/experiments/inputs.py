@@ -131,20 +131,70 @@ def feature_statistics(features: np.ndarray, chunk: int = 4096) -> tuple[np.ndar
     return mean, std
 
 
+# What ``eval --data`` can read for each source a run can be trained on.
+EVAL_DATA = {
+    "imagefolder": "a folder of class folders",
+    "labelfile": "a folder of numbered images, with --labels FILE",
+    "csv": "a CSV file of image paths and labels",
+}
+
+
+@dataclass(frozen=True)
+class EvalData:
+    """Other test images to score a run on (``eval --data PATH [--labels FILE]``), in the
+    layout of the run's own source: the run's ``data.test`` (and ``data.test_labels``)."""
+
+    path: Path
+    labels: Path | None = None
+
+    def check(self) -> None:
+        """A missing path is its own one-line error, before any work."""
+        if not self.path.exists():
+            raise SigbenchError(f"--data {self.path}: no such file or folder")
+        if self.labels is not None and not self.labels.is_file():
+            raise SigbenchError(f"--labels {self.labels}: no such file")
+
+    def settings(self, loaded: LoadedRun) -> dict[str, Path]:
+        """The ``data`` keys this sets for ``loaded``'s source, or a one-line error saying
+        what its source reads."""
+        self.check()
+        source = loaded.config.data.source
+        if source not in EVAL_DATA:
+            readable = "; ".join(f"{name}: {what}" for name, what in EVAL_DATA.items())
+            raise SigbenchError(
+                f"--data: {loaded.path} was trained on data.source: {source}, whose test images "
+                f"come with the dataset; --data scores runs of these sources ({readable})"
+            )
+        if source == "labelfile" and self.labels is None:
+            raise SigbenchError(
+                f"--data {self.path}: {loaded.path} is a label-file run; add --labels FILE, one "
+                "label per line in the images' numeric order"
+            )
+        if source != "labelfile" and self.labels is not None:
+            raise SigbenchError(
+                f"--labels: {loaded.path} was trained on data.source: {source}, which reads its "
+                f"labels from --data ({EVAL_DATA[source]}); drop --labels"
+            )
+        if source == "labelfile":
+            return {"test": self.path, "test_labels": self.labels}
+        return {"test": self.path}
+
+
 def run_splits(
-    loaded: LoadedRun, test_data: Path | None = None, progress: Progress = SILENT
+    loaded: LoadedRun, test_data: EvalData | None = None, progress: Progress = SILENT
 ) -> DatasetSplits:
     """The splits a run was trained on (same seed), or its test split taken from ``test_data``;
     their pixels come from the pixel cache of the results folder the run is in."""
     config = loaded.config
     if test_data is not None:
-        config.data.test = Path(test_data)
+        for key, value in test_data.settings(loaded).items():
+            setattr(config.data, key, value)
     cache_dir = rundir.run_cache_dir(loaded.path)
     splits = load_splits(data_settings(config), config.seed, progress=progress, cache_dir=cache_dir)
     if splits.classes != loaded.classes:
         raise SigbenchError(
-            f"{test_data or config.data.test}: classes {splits.classes} differ from the "
-            f"model's {loaded.classes}"
+            f"{test_data.path if test_data else config.data.test}: classes {splits.classes} "
+            f"differ from the model's {loaded.classes}"
         )
     return splits
 

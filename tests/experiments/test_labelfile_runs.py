@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 import sigbench.cli as cli
 from sigbench.data.listing import list_inputs, numbered_images
 from sigbench.errors import SigbenchError
+from sigbench.runs import rundir
 
 
 @pytest.fixture
@@ -93,3 +94,57 @@ def test_an_export_of_a_label_file_run_lists_folders_by_number(
     out = tmp_path / "labels.txt"
     invoke("predict", exported, hand_in, "--format", "labels", "--out", out)
     assert len(out.read_text().splitlines()) == 24
+
+
+def test_eval_scores_a_label_file_run_on_other_numbered_images(
+    labelfile_run: Path, labelfile_data: Path, tmp_path: Path
+) -> None:
+    from sigbench.experiments.evaluate import evaluate_run
+    from sigbench.experiments.inputs import EvalData
+
+    folder = tmp_path / "other"  # the run's own test images, given as other data
+    shutil.copytree(labelfile_data / "test", folder)
+    labels = labelfile_data / "test_labels.txt"
+    again = evaluate_run(labelfile_run, test_data=EvalData(folder, labels))
+    own = rundir.read_metrics(labelfile_run)
+    assert again["n_test"] == 24 and again["accuracy"] == own["accuracy"]
+    shown = invoke("eval", labelfile_run, "--data", folder, "--labels", labels)
+    assert "accuracy" in shown and "24" in shown
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--data", "{missing}"], "--data {missing}: no such file or folder"),
+        (["--data", "{test}", "--labels", "{missing}"], "--labels {missing}: no such file"),
+        (["--data", "{test}"], "is a label-file run; add --labels FILE"),
+        (["--labels", "{labels}"], "--labels goes with --data"),
+    ],
+)
+def test_eval_data_problems_are_one_line_each(
+    labelfile_run: Path, labelfile_data: Path, tmp_path: Path, args: list[str], expected: str
+) -> None:
+    places = {
+        "missing": tmp_path / "nowhere",
+        "test": labelfile_data / "test",
+        "labels": labelfile_data / "test_labels.txt",
+    }
+    result = CliRunner().invoke(
+        cli.app, ["eval", str(labelfile_run), *(a.format(**places) for a in args)]
+    )
+    assert isinstance(result.exception, SigbenchError)
+    assert expected.format(**places) in str(result.exception)
+
+
+def test_labels_with_an_image_folder_run_is_an_error(
+    rgb_sig_run: Path, rgb_folder: Path, tmp_path: Path
+) -> None:
+    from sigbench.experiments.evaluate import evaluate_run
+    from sigbench.experiments.inputs import EvalData
+
+    labels = tmp_path / "labels.txt"
+    labels.write_text("1\n")
+    with pytest.raises(SigbenchError, match="data.source: imagefolder, .*; drop --labels"):
+        evaluate_run(rgb_sig_run, test_data=EvalData(rgb_folder / "test", labels))
+    scored = evaluate_run(rgb_sig_run, test_data=EvalData(rgb_folder / "test"))
+    assert scored["n_test"] == 24
