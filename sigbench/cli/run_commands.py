@@ -251,7 +251,9 @@ def evaluate(
 
 def predict(
     run: Path = typer.Argument(
-        ..., help="A finished run folder, or a file from `sigbench export` (.onnx, .pt)."
+        ...,
+        help="A finished run folder, or a file from `sigbench export` (.onnx, .pt, or a C "
+        "export's folder).",
     ),
     inputs: list[Path] = typer.Argument(
         ...,

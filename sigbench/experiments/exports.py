@@ -17,7 +17,14 @@ from sigbench.experiments.inputs import (
     run_splits,
 )
 from sigbench.export.bench import bench_many
-from sigbench.export.pipeline import ExportResult, check_export, export_target, write_export
+from sigbench.export.pipeline import (
+    ExportResult,
+    c_check_failure,
+    check_export,
+    export_kb,
+    export_target,
+    write_export,
+)
 from sigbench.progress import SILENT, Progress
 from sigbench.runs.checkpoint import load_run
 from sigbench.training.loop import predict_proba
@@ -40,7 +47,8 @@ def export_run(
     test = run_splits(loaded, progress=progress).test
     reference = predict_proba(loaded.model, run_inputs(loaded, test.images))
     check = check_export(path, test.images, test.labels, reference)
-    return ExportResult(path, info, path.stat().st_size / 1024, float_kb, check)
+    failure = c_check_failure(check, quantize) if fmt == "c" else None
+    return ExportResult(path, info, export_kb(path), float_kb, check, failure)
 
 
 def bench_runs(

@@ -23,6 +23,7 @@ import numpy as np
 
 from sigbench.data.decode import decode_files
 from sigbench.errors import plural
+from sigbench.export.c_build import is_c_export
 from sigbench.export.runtime import EXPORT_SUFFIXES, load_exported
 from sigbench.progress import SILENT, Progress
 from sigbench.runs.rundir import write_file_atomic
@@ -66,7 +67,8 @@ class PredictReport:
 def open_predictor(model: Path) -> Predictor:
     """A run folder's checkpoint, or a file written by ``sigbench export``."""
     model = Path(model)
-    if model.is_file() or (not model.exists() and model.suffix.lower() in EXPORT_SUFFIXES):
+    exported_file = model.is_file() or is_c_export(model)
+    if exported_file or (not model.exists() and model.suffix.lower() in EXPORT_SUFFIXES):
         exported = load_exported(model)  # a missing export is "no such file"
         info = exported.info
         return Predictor(

@@ -9,7 +9,8 @@ its baseline) and every export found in the run's ``export/`` folder are timed t
 - ``model_p50_ms`` / ``model_p95_ms``: one already decoded uint8 image through the model
   alone on one thread: what the model itself costs.
 - ``decode_ms``: the decode-and-resize part (the median), the same for every variant.
-- ``file_kb``: the export's file, or the torch model's weights (``torch.save`` of them).
+- ``file_kb``: the export's file (for C, the shared library compiled from it), or the torch
+  model's weights (``torch.save`` of them).
 - ``images_per_s``: batches of :data:`BATCH` decoded images through the model alone, on
   ``threads`` threads (decoding is left to a loader pool in a deployment).
 - ``load_1m``: the machine's one-minute load average at the end of the timing.
@@ -40,7 +41,7 @@ from sigbench.config import size_text
 from sigbench.data import ImageSet
 from sigbench.data.decode import decode_image
 from sigbench.export.pipeline import run_exports
-from sigbench.export.runtime import load_exported
+from sigbench.export.runtime import ExportedModel, load_exported
 from sigbench.progress import SILENT, Progress
 from sigbench.runs import rundir
 from sigbench.runs.checkpoint import LoadedRun
@@ -69,9 +70,14 @@ class Variant:
 
 
 def variant_name(path: Path) -> str:
-    """``onnx``, ``onnx-int8``, ``torchscript`` or ``torchscript-int8`` for an export file."""
-    fmt = "onnx" if path.suffix == ".onnx" else "torchscript"
+    """``onnx``, ``torchscript`` or ``c`` (a C export's folder), ``-int8`` appended for int8."""
+    fmt = "c" if path.is_dir() else "onnx" if path.suffix == ".onnx" else "torchscript"
     return f"{fmt}-int8" if "int8" in path.name else fmt
+
+
+def _file_kb(model: ExportedModel) -> float:
+    """The export's bytes; for C the compiled library's (its sources are text)."""
+    return getattr(model, "library", model.path).stat().st_size / 1024
 
 
 @contextmanager
@@ -94,9 +100,10 @@ def _variants(loaded: LoadedRun, pipeline: Predict, threads: int) -> list[Varian
     weights_kb = serialized_kb(loaded.model.state_dict())
     variants = [Variant("torch", pipeline, pipeline, weights_kb)]
     for path in run_exports(loaded.path):
-        single = load_exported(path, threads=1).predict_proba
+        model = load_exported(path, threads=1)
+        single = model.predict_proba  # the C file runs on one thread either way
         batched = single if threads == 1 else load_exported(path, threads).predict_proba
-        variants.append(Variant(variant_name(path), single, batched, path.stat().st_size / 1024))
+        variants.append(Variant(variant_name(path), single, batched, _file_kb(model)))
     return variants
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from sigbench.errors import SigbenchError
+from sigbench.export.c_build import is_c_export
 from sigbench.export.graph import PixelClassifier, export_info
 from sigbench.export.info import ExportInfo
 from sigbench.export.onnx_export import export_onnx, quantize_onnx
@@ -25,10 +26,13 @@ from sigbench.export.runtime import load_exported, predict_all
 from sigbench.export.torchscript_export import export_torchscript
 from sigbench.runs.checkpoint import LoadedRun
 
-FORMATS = ("onnx", "torchscript")
+FORMATS = ("onnx", "torchscript", "c")
 QUANTIZE = ("none", "int8")
 EXPORT_DIR = "export"
-SUFFIXES = {"onnx": ".onnx", "torchscript": ".pt"}
+SUFFIXES = {"onnx": ".onnx", "torchscript": ".pt"}  # c writes a folder (model.h, model.c)
+# The C file's check: float must reproduce the torch model, int8 nearly so.
+C_FLOAT_MAX_PROB_DIFF = 1e-5
+C_INT8_MIN_AGREEMENT = 0.99
 
 Writer = Callable[[PixelClassifier, ExportInfo, Path], None]
 WRITERS: dict[str, Writer] = {"onnx": export_onnx, "torchscript": export_torchscript}
@@ -52,10 +56,28 @@ class ExportResult:
     file_kb: float
     float_kb: float | None  # int8 only: the float export it replaces
     check: Agreement
+    failure: str | None = None  # C only: why the check failed, None when it passed
+
+
+def c_check_failure(check: Agreement, quantize: str) -> str | None:
+    """The C file's acceptance test: float gives the same class on every test image and
+    probabilities within :data:`C_FLOAT_MAX_PROB_DIFF`; int8 the same class on at least
+    :data:`C_INT8_MIN_AGREEMENT` of them. The reason it fails, or None."""
+    if quantize == "int8":
+        if check.agreement < C_INT8_MIN_AGREEMENT:
+            return f"same class on {check.agreement:.2%} < {C_INT8_MIN_AGREEMENT:.0%}"
+        return None
+    if check.agreement < 1.0:
+        return f"same class on {check.agreement:.2%}, not on every test image"
+    if check.max_prob_diff > C_FLOAT_MAX_PROB_DIFF:
+        return f"max |p_c - p_torch| = {check.max_prob_diff:.2e} > {C_FLOAT_MAX_PROB_DIFF:.0e}"
+    return None
 
 
 def export_path(run: Path, fmt: str, quantize: str) -> Path:
     """Where ``sigbench export`` writes by default, and where ``bench`` looks for exports."""
+    if fmt == "c":
+        return Path(run) / EXPORT_DIR / ("c-int8" if quantize == "int8" else "c")
     stem = "model-int8" if quantize == "int8" else "model"
     name = f"{stem}.onnx" if fmt == "onnx" else f"{stem}.torchscript.pt"
     return Path(run) / EXPORT_DIR / name
@@ -64,7 +86,7 @@ def export_path(run: Path, fmt: str, quantize: str) -> Path:
 def run_exports(run: Path) -> list[Path]:
     """The exports under a run's ``export/`` folder, in a fixed order."""
     paths = [export_path(run, fmt, q) for fmt in FORMATS for q in QUANTIZE]
-    return [p for p in paths if p.is_file()]
+    return [p for p in paths if p.is_file() or is_c_export(p)]
 
 
 def compare(reference: np.ndarray, exported: np.ndarray, labels: np.ndarray) -> Agreement:
@@ -90,6 +112,10 @@ def export_target(run: Path, fmt: str, quantize: str, out: Path | None) -> Path:
     _check_choice("--format", fmt, FORMATS)
     _check_choice("--quantize", quantize, QUANTIZE)
     path = Path(out) if out is not None else export_path(run, fmt, quantize)
+    if fmt == "c":
+        if path.is_file():
+            raise SigbenchError(f"--out {path}: a C export is a folder (model.h, model.c)")
+        return path
     if path.suffix.lower() != SUFFIXES[fmt]:
         raise SigbenchError(f"--out {path}: a {fmt} file must end in {SUFFIXES[fmt]}")
     return path
@@ -100,8 +126,10 @@ def write_export(
 ) -> tuple[ExportInfo, float | None]:
     """Write ``loaded`` as ``fmt`` (int8 if asked) to ``path``; its info, and for int8 the
     size of the float file it was quantized from."""
-    model = PixelClassifier(loaded)
     info = export_info(loaded, loaded.path.resolve().name, fmt, quantize)
+    if fmt == "c":
+        return info, _write_c(loaded, info, path)
+    model = PixelClassifier(loaded)
     float_kb = None
     if quantize == "int8":
         with tempfile.TemporaryDirectory() as scratch:
@@ -115,6 +143,22 @@ def write_export(
     else:
         WRITERS[fmt](model, info, path)
     return info, float_kb
+
+
+def _write_c(loaded: LoadedRun, info: ExportInfo, path: Path) -> None:
+    """The C files in the folder ``path`` (there is no float file to compare sizes with: the
+    microcontroller check reports flash and RAM)."""
+    from sigbench.export.c_export import export_c, refuse_unsupported
+
+    refuse_unsupported(loaded)
+    export_c(loaded, info, path)
+
+
+def export_kb(path: Path) -> float:
+    """An export's size: the file, or for C the folder's sources."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.iterdir() if p.is_file()) / 1024
+    return path.stat().st_size / 1024
 
 
 def check_export(

@@ -1,4 +1,5 @@
-"""Run an exported file: onnxruntime for ``.onnx``, libtorch for TorchScript (``.pt``).
+"""Run an exported file: onnxruntime for ``.onnx``, libtorch for TorchScript (``.pt``), the
+system C compiler and ctypes for a C export's folder (``model.h``, ``model.c``).
 
 Either way the file alone classifies decoded pixels; sigbench only reads the image files
 (as training did) and the stored class names and input size. torch loads only for a
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from sigbench.errors import SigbenchError
+from sigbench.export.c_build import HEADER, SOURCE, is_c_export, load_c
 from sigbench.export.info import INPUT_NAME, ExportInfo, read_info
 
 if TYPE_CHECKING:
@@ -103,9 +105,14 @@ def _torchscript(path: Path) -> TorchScriptModel:
 
 
 def load_exported(path: Path, threads: int | None = None) -> ExportedModel:
-    """Open an exported file by its suffix; ``threads`` caps onnxruntime's intra-op threads
-    (TorchScript follows ``torch.set_num_threads``)."""
+    """Open an exported file by its suffix, or a C export's folder (or its model.c / model.h);
+    ``threads`` caps onnxruntime's intra-op threads (TorchScript follows
+    ``torch.set_num_threads``; the C file runs on one)."""
     path = Path(path)
+    if path.name in (HEADER, SOURCE) and is_c_export(path.parent):
+        path = path.parent
+    if is_c_export(path):
+        return load_c(path)
     if not path.is_file():
         raise SigbenchError(f"{path}: no such file")
     suffix = path.suffix.lower()
@@ -114,8 +121,8 @@ def load_exported(path: Path, threads: int | None = None) -> ExportedModel:
     if suffix in TORCHSCRIPT_SUFFIXES:
         return _torchscript(path)
     raise SigbenchError(
-        f"{path}: unknown model file type {suffix!r}; expected a run folder, .onnx or "
-        "TorchScript .pt"
+        f"{path}: unknown model file type {suffix!r}; expected a run folder, .onnx, "
+        "TorchScript .pt or a C export's folder"
     )
 
 

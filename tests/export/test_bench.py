@@ -23,10 +23,11 @@ def test_bench_times_the_torch_model_and_every_export_of_each_run(
 ) -> None:
     export_run(rgb_sig_run, "onnx")
     export_run(rgb_sig_run, "torchscript")
+    export_run(rgb_sig_run, "c")
     export_run(rgb_cnn_run, "onnx")
     rows = bench_runs([rgb_sig_run, rgb_cnn_run])
     assert [r["variant"] for r in rows][:1] == ["torch"]
-    assert {"onnx", "torchscript"} <= {r["variant"] for r in rows}
+    assert {"onnx", "torchscript", "c"} <= {r["variant"] for r in rows}
     assert [r["model"] for r in rows if r["variant"] == "onnx"] == ["imagesig_fc", "simple_cnn"]
     for row in rows:
         # Decoding is timed in its own loop, so on a busy machine its median can pass the
