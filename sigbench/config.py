@@ -73,7 +73,9 @@ FinetuneMode = Literal[options.FINETUNE_MODES]
 
 
 class DataConfig(_Section):
-    source: DataSource = "builtin"
+    source: DataSource = Field(
+        "builtin", description="where images come from: " + ", ".join(options.DATA_SOURCES)
+    )
     name: str | None = Field(
         None,
         description="built-in dataset: digits, lfw-faces, fashion-mnist, fashion-mnist-scale(-56)",
@@ -82,7 +84,7 @@ class DataConfig(_Section):
     train: Path | None = Field(None, description="training images (folder, label file or CSV)")
     test: Path | None = Field(None, description="test images; omitted: a split of train")
     labels: Path | None = Field(None, description="labelfile source: one label per line")
-    test_labels: Path | None = None
+    test_labels: Path | None = Field(None, description="labelfile source: the test set's labels")
     image_size: int | tuple[int, int] = Field(
         32, description="images are resized to this square, or to [height, width]"
     )
@@ -95,9 +97,14 @@ class DataConfig(_Section):
         None, description="multi-label sources: keep only these attributes, in this order"
     )
     max_per_class: int | None = Field(None, ge=1, description="cap on training images per class")
-    val_split: float = Field(0.1, ge=0.0, lt=1.0)
+    val_split: float = Field(
+        0.1, ge=0.0, lt=1.0, description="validation share of the training set (0: none)"
+    )
     test_split: float = Field(0.2, gt=0.0, lt=1.0, description="used when there is no test set")
-    augment: list[Augmentation] = Field(default_factory=list)
+    augment: list[Augmentation] = Field(
+        default_factory=list,
+        description="offline copies of the training split: " + ", ".join(options.AUGMENTATIONS),
+    )
     balance: Literal["none", "class_weights", "undersample", "oversample"] = Field(
         "none", description="class_weights: alpha_c = N / (K * N_c) in the loss (Table 1)"
     )
@@ -167,11 +174,16 @@ def size_text(size: int | tuple[int, int] | list[int]) -> str:
 
 
 class SignatureConfig(_Section):
-    depth: int = Field(4, ge=1, le=8)
-    two_direction: bool = False
-    log_sig: bool = False
-    path: PathTransform = "none"
-    backend: Backend = "auto"
+    depth: int = Field(4, ge=1, le=8, description="truncation depth of each stream's signature")
+    two_direction: bool = Field(False, description="add the columns as streams, after the rows")
+    log_sig: bool = Field(False, description="the log-signature (Lyndon basis) instead")
+    path: PathTransform = Field(
+        "none",
+        description="what each stream becomes first: a time channel, lead-lag or a basepoint",
+    )
+    backend: Backend = Field(
+        "auto", description="who computes the signatures; auto: the fastest that loads"
+    )
 
 
 class ModelConfig(_Section):
@@ -215,25 +227,35 @@ def _default_model() -> ModelConfig:
 
 
 class TrainConfig(_Section):
-    epochs: int = Field(30, ge=1, le=100_000)
-    batch_size: int = Field(3000, ge=1)
-    lr: float = Field(1e-3, gt=0.0, le=10.0)
-    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
-    weight_decay: float = Field(0.0, ge=0.0)
-    loss: Literal["ce", "focal"] = "ce"
-    focal_gamma: float = Field(2.0, ge=0.0)
-    label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
+    epochs: int = Field(
+        30, ge=1, le=100_000, description="passes over the training split (best val epoch kept)"
+    )
+    batch_size: int = Field(
+        3000, ge=1, description="larger than the training split: one batch, with a warning"
+    )
+    lr: float = Field(1e-3, gt=0.0, le=10.0, description="learning rate")
+    optimizer: Literal["adam", "adamw", "sgd"] = Field("adam", description="the optimizer")
+    weight_decay: float = Field(0.0, ge=0.0, description="the optimizer's weight decay")
+    loss: Literal["ce", "focal"] = Field(
+        "ce", description="cross-entropy, or the paper's focal loss (focal_gamma)"
+    )
+    focal_gamma: float = Field(2.0, ge=0.0, description="focal loss exponent (loss: focal)")
+    label_smoothing: float = Field(0.0, ge=0.0, lt=1.0, description="label smoothing")
     patience: int | None = Field(None, ge=1, description="early stopping; None: never stop")
-    monitor: Literal["val_acc", "val_loss"] = "val_acc"
-    finetune: FinetuneMode = "head"
-    device: Literal["cpu", "cuda"] = "cpu"
-    num_threads: int | None = Field(None, ge=1)
+    monitor: Literal["val_acc", "val_loss"] = Field(
+        "val_acc", description="the validation score that picks the best epoch and stops early"
+    )
+    finetune: FinetuneMode = Field(
+        "head", description="pretrained baselines: what trains (head, last stage or all)"
+    )
+    device: Literal["cpu", "cuda"] = Field("cpu", description="where the model trains")
+    num_threads: int | None = Field(None, ge=1, description="torch threads; None: torch's default")
     top_k: int = Field(5, ge=1, description="top-k accuracy, reported when classes exceed k")
 
 
 class ExperimentConfig(_Section):
     name: str | None = Field(None, description="run-id prefix; default: the YAML file's stem")
-    seed: int = 0
+    seed: int = Field(0, description="seeds initialisation, batch order, augmentation, splits")
     data: DataConfig = Field(default_factory=DataConfig)
     signature: SignatureConfig = Field(default_factory=SignatureConfig)
     model: SerializeAsAny[ModelConfig] = Field(default_factory=_default_model)

@@ -41,18 +41,22 @@ class FcConfig(DenseHeadConfig):
 class ConvConfig(FcConfig):
     """``imagesig_conv``: Conv1D + MaxPool1D blocks along the streams first."""
 
-    conv_channels: list[int] = Field(default_factory=lambda: [32, 64])
-    kernel_size: int = Field(3, ge=1)
-    pool_size: int = Field(3, ge=1)
+    conv_channels: list[int] = Field(
+        default_factory=lambda: [32, 64], description="channels of each Conv1D layer"
+    )
+    kernel_size: int = Field(3, ge=1, description="Conv1D kernel size")
+    pool_size: int = Field(3, ge=1, description="MaxPool1D size after each conv")
 
 
 class AttentionConfig(ConvConfig):
     """``imagesig_attention``: the conv block, then transformer layers and sequence pooling."""
 
     transformer_layers: int = Field(2, ge=0, description="the paper used 50")
-    attention_heads: int = Field(8, ge=1)
-    key_dim: int = Field(64, ge=1)
-    mlp_units: list[int] = Field(default_factory=lambda: [64, 64])
+    attention_heads: int = Field(8, ge=1, description="heads of each self-attention layer")
+    key_dim: int = Field(64, ge=1, description="key size of each attention head")
+    mlp_units: list[int] = Field(
+        default_factory=lambda: [64, 64], description="widths of each transformer MLP"
+    )
 
 
 class FeatureStandardizer(nn.Module):
