@@ -63,6 +63,8 @@ class _Section(BaseModel):
 
 
 MIN_SIDE, MAX_SIDE = 2, 1024
+GRAY, RGB = 1, 3
+AUTO_CHANNELS = "auto"
 
 # The closed option lists, as types (Literal of a tuple is Literal of its items).
 DataSource = Literal[options.DATA_SOURCES]
@@ -115,6 +117,11 @@ class DataConfig(_Section):
     jpeg_draft: bool = Field(
         False, description="decode JPEGs at reduced scale first (faster; pixels differ)"
     )
+    channels: Literal["auto", 1, 3] = Field(
+        AUTO_CHANNELS,
+        description="file sources: 1 (grayscale) or 3 (RGB); auto: 1 when every training image "
+        "is stored grayscale, else 3 (resolved when the config is validated)",
+    )
     split_seed: int | Literal["seed"] | None = Field(
         None,
         description="seeds the test/val splits and max_per_class; None: the run's seed, shared "
@@ -131,6 +138,11 @@ class DataConfig(_Section):
                 for v in value
             ]
         return value
+
+    @property
+    def reads_files(self) -> bool:
+        """Decoded from image files (every source but the built-in grayscale arrays)."""
+        return self.source != "builtin"
 
     @property
     def multilabel(self) -> bool:
@@ -157,6 +169,32 @@ class DataConfig(_Section):
     def height_width(self) -> tuple[int, int]:
         """``image_size`` as (height, width): an integer means a square."""
         return image_hw(self.image_size)
+
+
+ChannelProbe = Callable[[DataConfig], int | None]
+_CHANNEL_PROBES: list[ChannelProbe] = []
+
+
+def register_channel_probe(probe: ChannelProbe) -> None:
+    """Resolve ``data.channels: auto`` with ``probe`` (``sigbench.data`` registers it): 1 or 3
+    for the config's training images, None when they cannot be listed."""
+    _CHANNEL_PROBES[:] = [probe]
+
+
+def with_resolved_channels(data: DataConfig) -> DataConfig:
+    """``data`` with ``channels: auto`` replaced by what its training images are stored as.
+
+    Left as ``auto`` for a built-in dataset (grayscale arrays) and where the files cannot be
+    listed yet (loading them then says why).
+    """
+    if data.channels != AUTO_CHANNELS or not data.reads_files:
+        return data
+    if not _CHANNEL_PROBES:
+        raise RuntimeError(
+            "data.channels: auto needs sigbench.data imported before validating a config"
+        )
+    found = _CHANNEL_PROBES[0](data)
+    return data if found is None else data.model_copy(update={"channels": found})
 
 
 def image_hw(size: int | tuple[int, int] | list[int]) -> tuple[int, int]:
@@ -292,7 +330,8 @@ class ExperimentConfig(_Section):
         ``data.split_seed`` counts only where it draws other splits than ``seed`` would, so
         the first run of ``--seeds N`` is the plain run; for the same reason (old run ids
         stay valid) ``data.jpeg_draft`` counts only when on, and the multi-label keys only
-        when set. ``data.cache`` only says where pixels come from, so it never counts, nor
+        when set. ``data.channels`` counts, resolved, for the sources that read files.
+        ``data.cache`` only says where pixels come from, so it never counts, nor
         do output keys (``track``). An image model's run id leaves out the ``signature``
         section, which it never reads.
         """
@@ -301,6 +340,8 @@ class ExperimentConfig(_Section):
         del settings["data"]["split_seed"], settings["data"]["cache"]
         if not self.data.jpeg_draft:
             del settings["data"]["jpeg_draft"]
+        if not self.data.reads_files:
+            del settings["data"]["channels"]
         for key, default in MULTILABEL_DEFAULTS.items():  # count only when set
             if settings["data"][key] == default:
                 del settings["data"][key]
@@ -522,8 +563,12 @@ def validate_config(
 ) -> ExperimentConfig:
     """Validate a raw mapping (plus overrides) or raise a one-line :class:`SigbenchError`.
 
+    ``data.channels: auto`` is resolved here, from the training images' stored modes, so the
+    run id and the run's ``config.yaml`` hold the decision.
+
     ``written_by_sigbench``: ``raw`` is a run folder's resolved config, whose model section
     may hold keys of other kinds (written before each kind had its own); they are left out.
+    A file source's config from before ``data.channels`` was read as RGB.
     ``from_command_line``: the overrides are the user's ``--set`` options, so an error in a
     value they set names that ``--set`` instead of ``source`` (a grid's or a search space's
     values are the grid's or the space's).
@@ -533,11 +578,17 @@ def validate_config(
     merged = apply_overrides(raw, overrides)
     overridden = {parse_override(text)[0] for text in overrides or []}
     _leave_out_other_kinds_keys(raw, merged, overridden, written_by_sigbench)
+    data = merged.get("data")
+    reads_files = isinstance(data, dict) and data.get("source") not in (None, "builtin")
+    if written_by_sigbench and reads_files:
+        data.setdefault("channels", RGB)
     try:
-        return ExperimentConfig.model_validate(merged)
+        config = ExperimentConfig.model_validate(merged)
     except ValidationError as exc:
         set_flags = list(overrides or []) if from_command_line else []
         raise SigbenchError(describe_errors(exc, source, set_flags, merged)) from None
+    config.data = with_resolved_channels(config.data)
+    return config
 
 
 # --- files ---------------------------------------------------------------------------------

@@ -98,6 +98,7 @@ def train(
 
     With --seeds N, train it at N seeds and print each seed's scores and their mean and spread.
     """
+    import sigbench.data  # noqa: F401  (registers the probe data.channels: auto is resolved by)
     import sigbench.models  # noqa: F401  (registers the model kinds the config is checked against)
     from sigbench.config import load_config, size_text
 

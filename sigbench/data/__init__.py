@@ -4,6 +4,7 @@ The data layer knows images and labels, not models or signatures. It never print
 go to :mod:`logging`, user mistakes raise :class:`sigbench.errors.SigbenchError`.
 """
 
+from sigbench.data import channels  # noqa: F401  (registers the data.channels: auto probe)
 from sigbench.data.balance import class_weights, positive_weights
 from sigbench.data.decode import read_images
 from sigbench.data.imageset import DataReport, DatasetSplits, ImageSet

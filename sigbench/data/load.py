@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from sigbench.arraycache import scratch_array
-from sigbench.config import DataConfig, size_text
+from sigbench.config import DataConfig, size_text, with_resolved_channels
 from sigbench.data.augment import augment
 from sigbench.data.balance import rebalance
 from sigbench.data.catalog import Catalog
@@ -85,9 +85,10 @@ def load_splits(
     differ only in ``seed`` can share their test images; augmentation and rebalancing are
     training randomness and follow ``seed``. ``cache_dir`` (a results folder's ``cache/``)
     holds the pixel cache; without one, or with ``data.cache: false``, the pixels are
-    decoded into memory.
+    decoded into memory. Files are decoded with ``cfg.channels`` (``auto``: as stored).
     """
     check_task_keys(cfg)
+    cfg = with_resolved_channels(cfg)  # a config that was never validated as a whole
     split_seed = cfg.splits_seed(seed)
     cache_dir = cache_dir if cfg.cache else None
     source = open_source(cfg, progress)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import xxhash
 
-from sigbench.config import DataConfig
+from sigbench.config import RGB, DataConfig
 from sigbench.data.catalog import Catalog
 from sigbench.data.decode import DECODE_RULES, decode_stream
 from sigbench.data.fetcher import Decoded, Fetcher, Write
@@ -18,7 +18,6 @@ from sigbench.errors import SigbenchError
 from sigbench.progress import Progress
 
 STRICT_HINT = " (data.strict is true; fix or remove the file, or set data.strict: false to skip it)"
-RGB = 3
 
 
 def require_path(path: Path | None, key: str, noun: str, *, folder: bool, source: str) -> Path:
@@ -47,23 +46,25 @@ def ordered_classes(values: set[str]) -> list[str]:
 
 
 class FileFetcher(Fetcher):
-    """Decodes ``paths[key]`` as RGB at ``cfg.height_width``; a file is known by its absolute
-    path, size and modification time."""
+    """Decodes ``paths[key]`` at ``cfg.height_width`` with ``cfg.channels`` (RGB while still
+    ``auto``: nothing could be listed to decide); a file is known by its absolute path, size
+    and modification time."""
 
     def __init__(
         self, paths: list[Path], cfg: DataConfig, progress: Progress, description: str
     ) -> None:
         self.paths, self.cfg, self.progress, self.description = paths, cfg, progress, description
+        self.channels = cfg.channels if isinstance(cfg.channels, int) else RGB
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
-        return (*self.cfg.height_width, RGB)
+        return (*self.cfg.height_width, self.channels)
 
     def settings(self) -> dict[str, Any]:
         return {
             "source": "files",
             "image_size": self.cfg.image_size,
-            "channels": RGB,
+            "channels": self.channels,
             "decode_rules": DECODE_RULES,
             "jpeg_draft": self.cfg.jpeg_draft,
             "strict": self.cfg.strict,  # a strict run must meet the unreadable file itself
@@ -85,7 +86,7 @@ class FileFetcher(Fetcher):
         return decode_stream(
             [self.paths[k] for k in keys],
             self.cfg.image_size,
-            RGB,
+            self.channels,
             write,
             strict=self.cfg.strict,
             strict_hint=STRICT_HINT,
