@@ -330,8 +330,9 @@ class ExperimentConfig(_Section):
         ``data.split_seed`` counts only where it draws other splits than ``seed`` would, so
         the first run of ``--seeds N`` is the plain run; for the same reason (old run ids
         stay valid) ``data.jpeg_draft`` counts only when on, and the multi-label keys only
-        when set. ``data.channels`` counts, resolved, for the sources that read files.
-        ``data.cache`` only says where pixels come from, so it never counts, nor
+        when set; ``data.channels`` counts, resolved, only where files are read as grayscale
+        (RGB is how every file source read before the key existed). ``data.cache`` only says
+        where pixels come from, so it never counts, nor
         do output keys (``track``). An image model's run id leaves out the ``signature``
         section, which it never reads.
         """
@@ -340,7 +341,7 @@ class ExperimentConfig(_Section):
         del settings["data"]["split_seed"], settings["data"]["cache"]
         if not self.data.jpeg_draft:
             del settings["data"]["jpeg_draft"]
-        if not self.data.reads_files:
+        if not (self.data.reads_files and self.data.channels == GRAY):
             del settings["data"]["channels"]
         for key, default in MULTILABEL_DEFAULTS.items():  # count only when set
             if settings["data"][key] == default:

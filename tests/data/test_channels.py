@@ -91,6 +91,17 @@ def test_a_run_config_from_before_channels_reads_as_rgb(tmp_path: Path) -> None:
     assert old.data.channels == 3
 
 
+def test_an_rgb_folder_keeps_the_run_id_it_had_before_channels(
+    make_imagefolder: Callable[..., Path],
+) -> None:
+    spec = _spec(make_imagefolder({"a": 2, "b": 2}))
+    before = validate_config(spec, "config.yaml", written_by_sigbench=True)  # no channels key
+    assert "channels" not in spec["data"] and before.data.channels == 3
+    assert validate_config(spec).run_id() == before.run_id()
+    gray = validate_config(spec, overrides=["data.channels=1"])
+    assert gray.run_id() != before.run_id()
+
+
 def test_missing_files_leave_auto_for_the_loader_to_report(tmp_path: Path) -> None:
     config = validate_config(_spec(tmp_path / "nowhere"))
     assert config.data.channels == "auto"

@@ -20,7 +20,8 @@ from tests.e2e.conftest import metrics_of, only_run, sigbench
 pytestmark = pytest.mark.e2e
 
 HEIGHT, WIDTH, DEPTH, NEURONS = 80, 60, 2, 10
-SIG_LENGTH = 3 + 3**2  # RGB paths (grey files are read as three equal channels), depth 2
+CHANNELS = 1  # grey files are read as grayscale (data.channels: auto)
+SIG_LENGTH = CHANNELS + CHANNELS**2  # depth 2, no path transform
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +87,8 @@ def test_cli_trains_80x60_two_direction_and_exports_80x60_onnx(
     done = sigbench("export", run, "--out", exported)
     assert done.returncode == 0, done.stderr
     session = onnxruntime.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
-    assert session.get_inputs()[0].shape[1:] == [HEIGHT, WIDTH, 3]
-    images = np.random.default_rng(1).integers(0, 256, (3, HEIGHT, WIDTH, 3), dtype=np.uint8)
+    assert session.get_inputs()[0].shape[1:] == [HEIGHT, WIDTH, CHANNELS]
+    images = np.random.default_rng(1).integers(0, 256, (3, HEIGHT, WIDTH, CHANNELS), np.uint8)
     probabilities = session.run(None, {"images": images})[0]
     with torch.no_grad():
         expected = PixelClassifier(load_run(run))(torch.from_numpy(images)).numpy()
