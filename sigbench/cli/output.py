@@ -37,12 +37,33 @@ def labelled(label: str, style: str, text: str) -> Text:
     return Text.assemble((label, style), " ", text)
 
 
+class OncePerCommand(logging.Filter):
+    """Lets each warning text through once: a sweep of ten runs on the same data, or an
+    evaluation that decodes it again, says "skipped 3 unreadable images" a single time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown: set[tuple[int, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.levelno, record.getMessage())
+        if key in self.shown:
+            return False
+        self.shown.add(key)
+        return True
+
+
 def setup_logging(verbose: bool = False) -> None:
-    """Library warnings (skipped images, oversized batches, ...) go to stderr through rich."""
+    """Library warnings (skipped images, oversized batches, ...) go to stderr through rich,
+    each text once per command."""
+    handler = RichHandler(console=errors, show_time=False, show_path=False)
+    handler.addFilter(OncePerCommand())
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
-        handlers=[RichHandler(console=errors, show_time=False, show_path=False)],
+        handlers=[handler],
         force=True,
     )
     # PIL reports odd files (corrupt EXIF, huge images) through `warnings`: show them the same way.

@@ -6,10 +6,16 @@ seed is scored on the same test images): with two or more seeds a paired t-inter
 seeds, with one seed McNemar's exact test on the two runs' predictions and a paired
 bootstrap interval over the test images. The verdict is one of three words; "not
 distinguishable at this sample size" is an answer, not a failure.
+
+Two settings can be one experiment: every batch size from the training set's size up is
+one full batch per epoch, so batch 1024 and 3000 on 500 training images train the same
+model. Such a comparison is skipped with that reason (it would only measure nothing), and
+batch-size trends are taken over the batch sizes actually used.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +40,8 @@ from sigbench.training.statistics import (
 REPRODUCED = "reproduced"
 CONTRADICTED = "contradicted"
 UNCLEAR = "not distinguishable at this sample size"
+SAME_EXPERIMENT = "skipped: the same experiment"
+BATCH = "train.batch_size"
 ALPHA = 0.05
 NEURONS_MARGIN = 1.0  # Table 2's claim: 50 -> 200 neurons adds under this many points
 
@@ -55,6 +63,24 @@ class RunScore:
     seed: int
     accuracy: float
     correct: np.ndarray | None = None
+    n_train: int | None = None  # training samples, which cap the batch size in effect
+
+    @property
+    def full_batch(self) -> bool:
+        """Its batch size reaches the training set: one batch per epoch."""
+        batch = self.values.get(BATCH)
+        return batch is not None and self.n_train is not None and batch >= self.n_train
+
+    @property
+    def batch_used(self) -> int | None:
+        """The batch size in effect: the setting, capped at the training set's size."""
+        batch = self.values.get(BATCH)
+        return None if batch is None else min(batch, self.n_train or batch)
+
+    @property
+    def effective(self) -> dict[str, Any]:
+        """Its settings as training used them (a full batch is the training set's size)."""
+        return self.values if BATCH not in self.values else {**self.values, BATCH: self.batch_used}
 
 
 def sweep_scores(results: Path, record: GridRecord) -> list[RunScore]:
@@ -67,8 +93,10 @@ def sweep_scores(results: Path, record: GridRecord) -> list[RunScore]:
         saved = rundir.read_predictions(run)
         # A multi-label run's predictions are (N, K): no one right-or-wrong per image to pair.
         correct = None if saved is None or saved[0].ndim != 1 else saved[0] == saved[1]
-        accuracy = headline_score(rundir.read_metrics(run), "accuracy")
-        scores.append(RunScore(point["values"], point.get("seed", 0), accuracy, correct))
+        metrics = rundir.read_metrics(run)
+        accuracy = headline_score(metrics, "accuracy")
+        seed = point.get("seed", 0)
+        scores.append(RunScore(point["values"], seed, accuracy, correct, metrics.get("n_train")))
     return scores
 
 
@@ -88,10 +116,11 @@ class Claim:
 
     @property
     def verdict(self) -> str:
-        """One word when every comparison agrees, else how many say what."""
-        words = [f.verdict for f in self.findings]
+        """One word when every comparison agrees, else how many say what; comparisons of
+        one experiment with itself do not count."""
+        words = [f.verdict for f in self.findings if f.verdict != SAME_EXPERIMENT]
         if not words:
-            return UNCLEAR
+            return SAME_EXPERIMENT if self.findings else UNCLEAR
         if len(set(words)) == 1:
             return words[0]
         order = [REPRODUCED, CONTRADICTED, UNCLEAR]
@@ -189,6 +218,19 @@ def _paper_difference(table: str, a: dict[str, Any], b: dict[str, Any]) -> str:
     return f"{high - low:+.2f} points ({high:.2f} vs {low:.2f})"
 
 
+def same_experiment(a: list[RunScore], b: list[RunScore]) -> str | None:
+    """Why the runs of settings A and B are one experiment (their batch sizes both reach
+    the training set), or None when they differ."""
+    if not a or not b or BATCH not in a[0].values or a[0].values[BATCH] == b[0].values[BATCH]:
+        return None
+    if len({json.dumps(r.effective, sort_keys=True) for r in a + b}) != 1:
+        return None
+    return (
+        f"batch {a[0].values[BATCH]} and {b[0].values[BATCH]} are both one full batch of the "
+        f"{a[0].n_train:,} training samples"
+    )
+
+
 def _comparison(
     table: str,
     runs: list[RunScore],
@@ -197,8 +239,13 @@ def _comparison(
     b: dict[str, Any],
     verdict: Callable[[Difference | None], str],
 ) -> Finding:
-    diff = compare_settings(_select(runs, **a), _select(runs, **b))
-    return Finding(label, describe_difference(diff), _paper_difference(table, a, b), verdict(diff))
+    runs_a, runs_b = _select(runs, **a), _select(runs, **b)
+    paper = _paper_difference(table, a, b)
+    reason = same_experiment(runs_a, runs_b)
+    if reason is not None:
+        return Finding(label, reason, paper, SAME_EXPERIMENT)
+    diff = compare_settings(runs_a, runs_b)
+    return Finding(label, describe_difference(diff), paper, verdict(diff))
 
 
 def _axis(runs: list[RunScore], key: str) -> list[Any]:
@@ -234,19 +281,19 @@ def table2_claims(runs: list[RunScore]) -> list[Claim]:
 
 def table3_claims(runs: list[RunScore], *, seed: int = 0) -> list[Claim]:
     claim = Claim("table3", "Table 3: accuracy rises with batch size.")
-    mine = [r for r in runs if "train.batch_size" in r.values]
-    here = spearman_permutation(
-        [r.values["train.batch_size"] for r in mine], [r.accuracy for r in mine], seed=seed
-    )
+    mine = [r for r in runs if BATCH in r.values]
+    here = spearman_permutation([r.batch_used for r in mine], [r.accuracy for r in mine], seed=seed)
     rows = PAPER_TABLES["table3"].rows
     paper = spearman_permutation(
         [r.setting["batch_size"] for r in rows], [r.figures["acc"] for r in rows], seed=seed
     )
-    settings = len({r.values["train.batch_size"] for r in mine})
+    settings = len({r.values[BATCH] for r in mine})
+    full = len({r.values[BATCH] for r in mine if r.full_batch})
+    of_them = f", {full} of them one full batch, counted at the training set's size" if full else ""
     claim.findings.append(
         Finding(
             "Spearman: batch size vs accuracy",
-            describe_correlation(here, f"runs ({settings} batch sizes)"),
+            describe_correlation(here, f"runs ({settings} batch sizes{of_them})"),
             describe_correlation(paper, "batch sizes"),
             verdict_trend(here),
         )

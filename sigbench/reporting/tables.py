@@ -7,7 +7,9 @@ A table has one row per grid point, in grid order, summarising the finished runs
 test images). Beside them the paper's columns (``model_size_kb`` = checkpoint with
 optimizer state, as the paper measures it), the paper's fire-dataset figures where the
 setting matches, and the run ids. Listed runs that have not finished are left out and
-counted. A multi-label run's row shows its mean over attributes in each score's place
+counted. Where a point's batch size reaches its training set (one full batch per epoch,
+the same experiment as any larger batch size) a ``full_batch`` column says so beside
+``batch_size``. A multi-label run's row shows its mean over attributes in each score's place
 (``acc`` is its ``mean_accuracy``, ``f1_macro`` its ``mean_f1``, ``hter`` its ``mean_hter``).
 """
 
@@ -104,6 +106,7 @@ def run_row(run: Path, keys: list[str]) -> dict[str, Any]:
             "images_per_s": metrics.get("images_per_s"),
             "run_id": run.name,
             "seed": config.seed,
+            "n_train": metrics.get("n_train"),
         }
     )
     return row
@@ -198,6 +201,12 @@ def _integer_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _full_batch(row: dict[str, Any]) -> bool:
+    """The point's batch size reaches its training set: one batch per epoch."""
+    batch, n_train = row.get("batch_size"), row.get("n_train")
+    return batch is not None and n_train is not None and batch >= n_train
+
+
 def _point_key(point: dict[str, Any]) -> str:
     return json.dumps(point["values"], sort_keys=True)
 
@@ -220,6 +229,10 @@ def build_table(results: Path, record: GridRecord) -> GridTable:
             figures = paper_figures(record.paper_table, row)
             row.update({f"paper_{name}": figures.get(name) for name in paper})
     columns = _models_columns(rows) if is_models_sweep(record) else _column_order(record, rows)
+    if any(_full_batch(row) for row in rows) and "batch_size" in columns:
+        for row in rows:
+            row["full_batch"] = "yes" if _full_batch(row) else None
+        columns.insert(columns.index("batch_size") + 1, "full_batch")
     frame = pd.DataFrame(rows, columns=columns, dtype=object)
     return GridTable(record.name, _integer_columns(frame), record, unfinished)
 

@@ -6,6 +6,8 @@ Each is an :class:`~sigbench.sweeps.base.Executor`; :func:`make_executor` picks 
 from __future__ import annotations
 
 import itertools
+import logging
+import logging.handlers
 import multiprocessing
 import os
 import signal
@@ -61,13 +63,24 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _init_worker(events: Any, threads: int, parent: int) -> None:
-    """Leave Ctrl-C to the parent (it stops the pool), and share the cores between workers."""
+class _QueueLog(logging.handlers.QueueHandler):
+    """A worker's log records go to the parent, whose handlers show each warning once."""
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        self.queue.put(("log", record))
+
+
+def _init_worker(events: Any, threads: int, parent: int, log_level: int) -> None:
+    """Leave Ctrl-C to the parent (it stops the pool), share the cores between workers, and
+    log through the parent."""
     global _events
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(threads)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     _events = events
+    logging.basicConfig(
+        level=log_level, format="%(message)s", handlers=[_QueueLog(events)], force=True
+    )
     events.put(("pid", os.getpid()))
 
 
@@ -108,8 +121,9 @@ def _run_in_worker(
 class ProcessPoolRunner(Executor):
     """``jobs`` runs at once in spawned processes, each with ``cores // jobs`` torch threads.
 
-    Workers send their progress events through a queue; a thread here replays them on the
-    progress given to :meth:`submit`, each bar labelled with its run id.
+    Workers send their progress events and log records through a queue; a thread here
+    replays them on the progress given to :meth:`submit`, each bar labelled with its run id,
+    and on this process's log handlers.
     """
 
     def __init__(
@@ -124,7 +138,7 @@ class ProcessPoolRunner(Executor):
             jobs,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(self._events, self.threads, os.getpid()),
+            initargs=(self._events, self.threads, os.getpid(), logging.getLogger().level),
         )
         self._targets: dict[str, Progress] = {}
         self._pids: set[int] = set()
@@ -162,6 +176,8 @@ class ProcessPoolRunner(Executor):
             kind, *args = event
             if kind == "pid":
                 self._pids.add(args[0])
+            elif kind == "log":
+                logging.getLogger(args[0].name).handle(args[0])
             elif kind == "open":
                 run_key, task_id, description, total = args
                 manager = self._targets[run_key].task(f"{run_key}: {description}", total)

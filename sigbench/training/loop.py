@@ -122,10 +122,11 @@ def validation_scores(
 
 def _batch_size(config: TrainConfig, n_train: int) -> int:
     if config.batch_size > n_train:
+        # Worded without the batch size, so a sweep over batch sizes says it once.
         log.warning(
-            "train.batch_size = %d is larger than the %d training samples; "
-            "using the whole set as one batch",
-            config.batch_size,
+            "train.batch_size is larger than the %d training samples: each epoch is one "
+            "full batch (every batch size from %d up trains the same model)",
+            n_train,
             n_train,
         )
         return n_train

@@ -107,3 +107,23 @@ def test_tune_without_optuna_names_the_extra(
     with pytest.raises(SystemExit):
         cli.main()
     assert "pip install 'sigbench[tune]'" in capsys.readouterr().err
+
+
+def test_each_warning_text_shows_once_per_command() -> None:
+    """A sweep's ten runs on one data set warn alike: the user reads it once."""
+    import logging
+
+    output.setup_logging()
+    log = logging.getLogger("sigbench.training.loop")
+    with output.errors.capture() as captured:
+        for _ in range(10):
+            log.warning("train.batch_size is larger than the 500 training samples")
+        log.warning("skipped 2 unreadable images")
+        log.error("train.batch_size is larger than the 500 training samples")
+    shown = captured.get()
+    assert shown.count("larger than the 500 training samples") == 2  # the warning, the error
+    assert shown.count("skipped 2 unreadable images") == 1
+    output.setup_logging()  # the next command starts afresh
+    with output.errors.capture() as captured:
+        log.warning("skipped 2 unreadable images")
+    assert "skipped 2 unreadable images" in captured.get()

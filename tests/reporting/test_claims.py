@@ -8,6 +8,7 @@ import pytest
 from sigbench.reporting.claims import (
     CONTRADICTED,
     REPRODUCED,
+    SAME_EXPERIMENT,
     UNCLEAR,
     RunScore,
     claims_markdown,
@@ -126,3 +127,37 @@ def test_claims_markdown_states_each_claim_its_numbers_and_verdict():
 def test_a_grid_without_the_claims_settings_gives_no_false_verdict(claims):
     for claim in claims([RunScore({"other": 1}, 0, 0.9)]):
         assert claim.verdict == UNCLEAR
+
+
+def test_batch_sizes_past_the_training_set_are_one_experiment_and_not_compared():
+    """On 500 training images batch 1024 and 3000 are both one full batch: the same model."""
+    runs = [
+        RunScore(values, seed, 0.80 + 0.02 * values["signature.depth"] + 0.001 * seed, None, 500)
+        for values in [
+            {"train.batch_size": b, "signature.depth": d} for b in (1024, 3000) for d in (1, 2, 3)
+        ]
+        for seed in range(3)
+    ]
+    deeper, bigger = table4_claims(runs)
+    assert deeper.verdict == REPRODUCED  # depth still differs: those comparisons stand
+    assert [f.verdict for f in bigger.findings] == [SAME_EXPERIMENT] * 3
+    assert bigger.verdict == SAME_EXPERIMENT
+    reason = "batch 3000 and 1024 are both one full batch of the 500 training samples"
+    assert bigger.findings[0].here == reason
+    text = claims_markdown("depth", [deeper, bigger])
+    assert reason in text and "+0.00 points" not in text
+    on_more_data = [RunScore(r.values, r.seed, r.accuracy, None, 2000) for r in runs]
+    assert all(f.verdict != SAME_EXPERIMENT for f in table4_claims(on_more_data)[1].findings)
+
+
+def test_the_batch_size_trend_counts_a_full_batch_at_the_training_sets_size():
+    settings = [{"train.batch_size": b} for b in BATCHES]  # 256, 512, 1024 reach 200
+    runs = [
+        RunScore(values, seed, 0.80 + 0.001 * seed, None, 200)
+        for values in settings
+        for seed in range(2)
+    ]
+    [claim] = table3_claims(runs)
+    here = claim.findings[0].here
+    assert "(5 batch sizes, 3 of them one full batch" in here
+    assert runs[-1].batch_used == 200 and runs[-1].full_batch and not runs[0].full_batch

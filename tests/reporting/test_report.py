@@ -154,3 +154,36 @@ def test_paper_tables_match_the_brief() -> None:
     assert table2[32, 4, 25]["params"] == 96_077
     table4 = [r.figures["acc"] for r in PAPER_TABLES["table4"].rows]
     assert table4[4] == 92.18 and table4[9] == 93.78
+
+
+def _trained_on(n_train: int):
+    """``fake_train`` whose runs say they had ``n_train`` training samples."""
+
+    def train(config, results: Path, progress) -> Path:
+        run = fake_train(config, results, progress)
+        metrics = rundir.read_metrics(run)
+        rundir.write_json_atomic(run / rundir.METRICS_FILE, {**metrics, "n_train": n_train})
+        return run
+
+    return train
+
+
+@pytest.mark.parametrize(("n_train", "full"), [(2000, {"3000"}), (800, {"1024", "3000"})])
+def test_full_batch_points_are_marked_and_not_compared(
+    tmp_path: Path, n_train: int, full: set[str]
+) -> None:
+    grid = BUILTIN_GRIDS["depth"]
+    points = expand_grid(load_config(DEMO), grid)
+    record_grid(tmp_path, grid, points, config=str(DEMO))
+    run_grid(points, tmp_path, SerialExecutor(_trained_on(n_train)))
+    write_report(tmp_path)
+    rows = read_csv(tmp_path / "tables" / "depth.csv")
+    assert list(rows[0])[4:6] == ["batch_size", "full_batch"]
+    assert {r["batch_size"] for r in rows if r["full_batch"] == "yes"} == full
+    assert all(r["full_batch"] == "" for r in rows if r["batch_size"] not in full)
+    claims = (tmp_path / "tables" / "depth_claims.md").read_text()
+    same = f"batch 3000 and 1024 are both one full batch of the {n_train:,} training samples"
+    both = full == {"1024", "3000"}
+    assert (same in claims) == both
+    if both:  # fake accuracies ignore the batch size: only a real comparison shows +0.00
+        assert "batch 3000 vs 1024 | +0.00" not in claims

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -214,3 +215,23 @@ def test_process_pool_trains_every_point_and_relays_worker_bars(
     assert len(rundir.finished_runs(tmp_path)) == len(points)
     assert progress.opened[0] == "grid small"
     assert f"{points[0].run_id}: training" in progress.opened
+
+
+def warning_train(config: ExperimentConfig, results: Path, progress: Progress) -> Path:
+    """``fake_train`` that warns as a data loader does, the same text on every run."""
+    logging.getLogger("sigbench.data").warning("skipped 3 unreadable images")
+    return fake_train(config, results, progress)
+
+
+def test_worker_warnings_reach_the_parent_and_show_once(
+    tmp_path: Path, points: list[GridPoint], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sigbench.cli import output
+
+    output.setup_logging()
+    with ProcessPoolRunner(2, warning_train) as executor:
+        outcome = run_grid(points, tmp_path, executor, SILENT, name="small")
+    assert len(outcome.trained) == len(points) == 6
+    shown = capsys.readouterr().err
+    assert shown.count("skipped 3 unreadable images") == 1
+    assert "sigbench.data:" not in shown  # the text as the parent would log it
