@@ -24,6 +24,7 @@ import copy
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -72,6 +73,7 @@ Augmentation = Literal[options.AUGMENTATIONS]
 PathTransform = Literal[options.PATH_TRANSFORMS]
 Backend = Literal[(options.AUTO_BACKEND, *options.SIGNATURE_BACKENDS)]
 FinetuneMode = Literal[options.FINETUNE_MODES]
+Precision = Literal[options.PRECISIONS]
 
 
 class DataConfig(_Section):
@@ -286,9 +288,35 @@ class TrainConfig(_Section):
     finetune: FinetuneMode = Field(
         "head", description="pretrained baselines: what trains (head, last stage or all)"
     )
-    device: Literal["cpu", "cuda"] = Field("cpu", description="where the model trains")
+    device: str = Field(
+        "auto",
+        description="where to train and score: auto (first GPU, else MPS, else CPU), cpu, "
+        "cuda, cuda:N or mps; a machine fact, so not part of the run id",
+    )
+    precision: Precision = Field(
+        "32",
+        description="32: float32; bf16 or 16-mixed: autocast to bfloat16 or float16 "
+        "(with a gradient scaler) during training",
+    )
+    deterministic: bool = Field(
+        False, description="ask torch for deterministic algorithms (slower on a GPU)"
+    )
     num_threads: int | None = Field(None, ge=1, description="torch threads; None: torch's default")
     top_k: int = Field(5, ge=1, description="top-k accuracy, reported when classes exceed k")
+
+    @field_validator("device")
+    @classmethod
+    def _device_is_one_we_know(cls, value: str) -> str:
+        if value not in options.DEVICES and not re.fullmatch(r"cuda:\d+", value):
+            raise ValueError(
+                f"choose one of {', '.join(options.DEVICES)} or cuda:N (a GPU's index)"
+            )
+        return value
+
+
+# What fingerprint() hashes for train.device on every machine (see there).
+RUN_ID_TRAIN_SETTINGS = {"device": "cpu"}
+TRAIN_DEFAULTS_LEFT_OUT = {"precision": "32", "deterministic": False}
 
 
 class ExperimentConfig(_Section):
@@ -334,7 +362,10 @@ class ExperimentConfig(_Section):
         (RGB is how every file source read before the key existed). ``data.cache`` only says
         where pixels come from, so it never counts, nor
         do output keys (``track``). An image model's run id leaves out the ``signature``
-        section, which it never reads.
+        section, which it never reads. ``train.device`` is a machine fact: every run is
+        hashed as on ``cpu`` (the value run ids had before ``auto``), so the same spec lands
+        in the same folder on any device; ``train.precision`` and ``train.deterministic``
+        count only when set.
         """
         unused = {"signature"} if self.model.input == "image" else set()
         settings = self.model_dump(mode="json", exclude=unused | OUTPUT_KEYS)
@@ -343,6 +374,10 @@ class ExperimentConfig(_Section):
             del settings["data"]["jpeg_draft"]
         if not (self.data.reads_files and self.data.channels == GRAY):
             del settings["data"]["channels"]
+        settings["train"].update(RUN_ID_TRAIN_SETTINGS)
+        for key, default in TRAIN_DEFAULTS_LEFT_OUT.items():  # count only when set
+            if settings["train"][key] == default:
+                del settings["train"][key]
         for key, default in MULTILABEL_DEFAULTS.items():  # count only when set
             if settings["data"][key] == default:
                 del settings["data"][key]

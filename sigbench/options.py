@@ -35,3 +35,10 @@ DATA_SOURCES: tuple[str, ...] = ("builtin", "imagefolder", "labelfile", "csv", "
 
 # sigbench.models.transfer: what a pretrained baseline trains.
 FINETUNE_MODES: tuple[str, ...] = ("head", "last_stage", "full")
+
+# sigbench.training.device: where a run trains and scores (``cuda:N`` names one GPU); ``auto``
+# takes the first GPU, else MPS, else the CPU.
+DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
+
+# sigbench.training.device: the float format of the forward pass (autocast) during training.
+PRECISIONS: tuple[str, ...] = ("32", "bf16", "16-mixed")

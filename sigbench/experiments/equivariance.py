@@ -86,7 +86,7 @@ def _hooked(layers: dict[str, nn.Module]) -> Iterator[dict[str, torch.Tensor]]:
     captured: dict[str, torch.Tensor] = {}
     handles = [
         module.register_forward_hook(
-            lambda _m, _i, out, name=name: captured.__setitem__(name, _as_map(out))
+            lambda _m, _i, out, name=name: captured.__setitem__(name, _as_map(out).cpu())
         )
         for name, module in layers.items()
     ]
@@ -107,13 +107,14 @@ def _signature_maps(loaded: LoadedRun, features: torch.Tensor, height: int) -> d
 
 def features_of(loaded: LoadedRun, images: np.ndarray) -> dict[str, torch.Tensor]:
     """Every measured depth's features of some uint8 images, shallow to deep."""
-    model = loaded.model.eval()
+    device = loaded.device
+    model = loaded.model.eval().to(device)
     batch = run_inputs(loaded, images).take(np.arange(len(images)), train=False)
     found: dict[str, torch.Tensor] = {}
     if model_entry(loaded.config.model.kind).input == "signature":
         found.update(_signature_maps(loaded, batch, images.shape[1]))
     with _hooked(named_layers(loaded.config.model.kind, model)) as captured, torch.no_grad():
-        model(batch)
+        model(batch.to(device))
     return {**found, **captured}
 
 

@@ -31,7 +31,7 @@ def evaluate_model(
     prepared: PreparedInputs,
     splits: DatasetSplits,
     classes: list[str],
-    device: str = "cpu",
+    device: str | torch.device = "cpu",
 ) -> Evaluation:
     """Test probabilities beside the test images, plus the validation ones a binary task's
     threshold is chosen on (the test split never chooses it; a multi-label task's attributes
@@ -95,7 +95,7 @@ def evaluate_run(
     prepared = prepare_inputs(
         config, needed, cache_dir=rundir.run_cache_dir(loaded.path), progress=progress
     )
-    evaluation = evaluate_model(loaded.model, prepared, splits, loaded.classes)
+    evaluation = evaluate_model(loaded.model, prepared, splits, loaded.classes, loaded.device)
     metrics = score(evaluation, config.train.top_k)
     metrics["n_test"] = len(splits.test.labels)
     if analysis and not skip_analysis(evaluation):

@@ -51,12 +51,14 @@ class Outputs:
 
 def model_outputs(loaded: LoadedRun, images: np.ndarray) -> Outputs:
     inputs = run_inputs(loaded, images)
-    proba = predict_proba(loaded.model, inputs)
+    device = loaded.device
+    proba = predict_proba(loaded.model, inputs, device=device)
     if not isinstance(inputs, FeatureInputs):
         return Outputs(proba)
     features = np.asarray(inputs.features, dtype=np.float32)
     with torch.no_grad():
-        standardized = loaded.model.standardizer(torch.from_numpy(features)).numpy()
+        standardized = loaded.model.standardizer(torch.from_numpy(features).to(device))
+    standardized = standardized.cpu().numpy()
     return Outputs(proba, features, standardized)
 
 

@@ -35,6 +35,7 @@ from sigbench.training.costs import (
     inference_speed,
     serialized_kb,
 )
+from sigbench.training.device import resolve_device, seed_everything
 from sigbench.training.loop import EpochCallback, FitResult, fit
 from sigbench.training.metrics import Evaluation
 from sigbench.training.multilabel import ATTRIBUTE_THRESHOLD
@@ -62,14 +63,15 @@ def train_run(
     ``on_epoch`` sees each epoch's history row; an exception it raises (a pruned trial)
     stops the run before anything is published.
     """
+    device = resolve_device(config.train.device)  # a missing GPU fails before any work
     _seed_and_threads(config)
     cache_dir = rundir.cache_dir(results)
     splits = load_splits(data_settings(config), config.seed, progress=progress, cache_dir=cache_dir)
     prepared = prepare_inputs(config, _split_map(splits), cache_dir=cache_dir, progress=progress)
     model, finetune = _build(config, prepared, splits)
     weights = _class_weight_vector(config, splits)
-    fitted = _fit(config, model, prepared, splits, weights, progress, on_epoch)
-    evaluation = evaluate_model(model, prepared, splits, splits.classes, config.train.device)
+    fitted = _fit(config, model, prepared, splits, weights, progress, on_epoch, device)
+    evaluation = evaluate_model(model, prepared, splits, splits.classes, device)
     model.cpu()
     metrics = score(evaluation, config.train.top_k)
     metrics.update(_cost_figures(config, model, prepared, splits, fitted))
@@ -91,8 +93,7 @@ def train_run(
 def _seed_and_threads(config: ExperimentConfig) -> None:
     if config.train.num_threads:
         torch.set_num_threads(config.train.num_threads)
-    torch.manual_seed(config.seed)
-    np.random.seed(config.seed)
+    seed_everything(config.seed, deterministic=config.train.deterministic)
 
 
 def _split_map(splits: DatasetSplits) -> dict[str, Any]:
@@ -140,7 +141,8 @@ def _fit(
     splits: DatasetSplits,
     weights: np.ndarray | None,
     progress: Progress,
-    on_epoch: EpochCallback | None = None,
+    on_epoch: EpochCallback | None,
+    device: torch.device,
 ) -> FitResult:
     return fit(
         model,
@@ -153,6 +155,7 @@ def _fit(
         class_weights=weights,
         progress=progress,
         on_epoch=on_epoch,
+        device=device,
     )
 
 

@@ -19,6 +19,7 @@ from sigbench.config import ExperimentConfig
 from sigbench.errors import SigbenchError
 from sigbench.models import create_model
 from sigbench.runs import rundir
+from sigbench.training.device import resolve_device
 
 CHECKPOINT_FORMAT = "sigbench-checkpoint/1"
 
@@ -78,6 +79,11 @@ class LoadedRun:
     model: torch.nn.Module
     classes: list[str]
     channels: int
+
+    @property
+    def device(self) -> torch.device:
+        """Where this run is scored here: its ``train.device`` resolved on this machine."""
+        return resolve_device(self.config.train.device)
 
 
 def load_run(run: Path) -> LoadedRun:

@@ -48,7 +48,7 @@ def task_resources(config: ExperimentConfig) -> dict[str, float]:
     """What one run asks Ray for: its torch threads as CPUs, and a GPU when it trains on one."""
     return {
         "num_cpus": config.train.num_threads or 1,
-        "num_gpus": 1 if config.train.device == "cuda" else 0,
+        "num_gpus": 1 if config.train.device.startswith("cuda") else 0,
     }
 
 

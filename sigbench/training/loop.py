@@ -14,7 +14,8 @@ from torch import nn
 
 from sigbench.config import TrainConfig
 from sigbench.progress import SILENT, Progress
-from sigbench.training.inputs import ModelInputs
+from sigbench.training.device import autocast, grad_scaler, resolve_device
+from sigbench.training.inputs import ModelInputs, on_device
 from sigbench.training.losses import make_loss
 from sigbench.training.metrics import binary_error_rates
 
@@ -46,10 +47,11 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
 
 @torch.no_grad()  # on a generator: grad is off while each batch is computed
 def _logits(
-    model: nn.Module, inputs: ModelInputs, device: str, batch_size: int
+    model: nn.Module, inputs: ModelInputs, device: str | torch.device, batch_size: int
 ) -> Iterator[torch.Tensor]:
-    """The model's logits for every input, in order, ``batch_size`` at a time (eval mode)."""
-    model.eval()
+    """The model's logits for every input, in order, ``batch_size`` at a time (eval mode,
+    the model moved to ``device``)."""
+    model.eval().to(device)
     for start in range(0, len(inputs), batch_size):
         indices = np.arange(start, min(start + batch_size, len(inputs)))
         yield model(inputs.take(indices, train=False).to(device))
@@ -64,7 +66,7 @@ def predict_proba(
     model: nn.Module,
     inputs: ModelInputs,
     *,
-    device: str = "cpu",
+    device: str | torch.device = "cpu",
     batch_size: int = PREDICT_BATCH,
     multilabel: bool = False,
 ) -> np.ndarray:
@@ -83,12 +85,13 @@ def _targets(labels: np.ndarray) -> torch.Tensor:
     return torch.as_tensor(labels, dtype=torch.float32 if labels.ndim == 2 else torch.long)
 
 
-def _correct(logits: torch.Tensor, target: torch.Tensor) -> float:
+def _correct(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Images right (argmax), or for multi-label the share of an image's attributes right
-    (logit above 0, probability above 0.5), summed over the batch."""
+    (logit above 0, probability above 0.5), summed over the batch: a tensor on the logits'
+    device, so the training loop adds it up there without waiting for the GPU."""
     if target.ndim == 2:
-        return float(((logits > 0) == (target > 0.5)).float().mean(dim=1).sum())
-    return float((logits.argmax(dim=-1) == target).sum())
+        return ((logits > 0) == (target > 0.5)).float().mean(dim=1).sum()
+    return (logits.argmax(dim=-1) == target).sum()
 
 
 def validation_scores(
@@ -97,7 +100,7 @@ def validation_scores(
     labels: np.ndarray,
     criterion: nn.Module,
     *,
-    device: str = "cpu",
+    device: str | torch.device = "cpu",
     batch_size: int = PREDICT_BATCH,
 ) -> dict[str, float]:
     """``val_loss`` with the training criterion (its class weights, focal term and label
@@ -110,7 +113,7 @@ def validation_scores(
     target = _targets(labels)
     with torch.no_grad():
         loss = float(criterion(logits, target.to(device)))
-    scores = {"val_loss": loss, "val_acc": _correct(logits.cpu(), target) / len(target)}
+    scores = {"val_loss": loss, "val_acc": float(_correct(logits.cpu(), target)) / len(target)}
     if target.ndim == 2:  # multi-label: val_acc is the mean accuracy over attributes
         return scores
     proba = logits.softmax(dim=-1).cpu().numpy()
@@ -139,6 +142,35 @@ def _is_better(score: float, best: float | None, monitor: str) -> bool:
     return score < best if monitor == "val_loss" else score > best
 
 
+def _batches(
+    inputs: ModelInputs,
+    labels: torch.Tensor,
+    order: np.ndarray,
+    batch_size: int,
+    device: torch.device,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """One epoch's training batches on ``device``, one batch ahead: batch i+1 is gathered
+    (and on a GPU its copy from pinned memory started) before batch i is handed out, so the
+    host prepares the next batch while the device computes."""
+    pinned = device.type == "cuda"
+
+    def load(indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        x, y = inputs.take(indices, train=True), labels[indices]
+        if pinned and not x.is_cuda:
+            x = x.pin_memory()
+        return x.to(device, non_blocking=pinned), y.to(device, non_blocking=pinned)
+
+    pending = None
+    for start in range(0, len(order), batch_size):
+        # Sorted reads keep a memory-mapped feature file's access sequential.
+        loaded = load(np.sort(order[start : start + batch_size]))
+        if pending is not None:
+            yield pending
+        pending = loaded
+    if pending is not None:
+        yield pending
+
+
 def fit(
     model: nn.Module,
     train_inputs: ModelInputs,
@@ -151,6 +183,7 @@ def fit(
     class_weights: np.ndarray | None = None,
     progress: Progress = SILENT,
     on_epoch: EpochCallback | None = None,
+    device: torch.device | None = None,
 ) -> FitResult:
     """Train ``model`` in place and leave it holding the weights of its best validation epoch.
 
@@ -158,11 +191,12 @@ def fit(
     epoch's row (with ``val_hter`` at the argmax threshold on two-class tasks).
     0/1 (N, K) labels make it a multi-label task: binary cross-entropy, with
     ``class_weights`` as per-attribute positive weights, and accuracies averaged over
-    attributes.
+    attributes. ``device`` defaults to ``config.device`` resolved; the loop reads the
+    loss back once per epoch, not per step, so a GPU is never kept waiting.
     """
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    device = config.device
+    device = resolve_device(config.device) if device is None else device
     model.to(device)
     weights = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
     criterion = make_loss(
@@ -173,10 +207,16 @@ def fit(
         multilabel=np.ndim(train_labels) == 2,
     ).to(device)
     optimizer = make_optimizer(model, config)
+    scaler = grad_scaler(device, config.precision)
     labels = _targets(train_labels)
+    train_inputs = on_device(train_inputs, device)
+    if device.type == "cuda":
+        labels = labels.to(device)
     n_train = len(train_inputs)
     batch_size = _batch_size(config, n_train)
     has_val = val_inputs is not None and val_labels is not None and len(val_inputs) > 0
+    if has_val:
+        val_inputs = on_device(val_inputs, device)
 
     result = FitResult()
     best_score: float | None = None
@@ -186,21 +226,25 @@ def fit(
     with progress.task("training", total=config.epochs) as task:
         for epoch in range(1, config.epochs + 1):
             model.train()
-            order = rng.permutation(n_train)
-            loss_sum, correct = 0.0, 0.0
-            for start in range(0, n_train, batch_size):
-                # Sorted reads keep a memory-mapped feature file's access sequential.
-                indices = np.sort(order[start : start + batch_size])
-                x = train_inputs.take(indices, train=True).to(device)
-                y = labels[indices].to(device)
+            loss_sum = torch.zeros((), device=device)
+            correct = torch.zeros((), device=device)
+            for x, y in _batches(
+                train_inputs, labels, rng.permutation(n_train), batch_size, device
+            ):
                 optimizer.zero_grad(set_to_none=True)
-                logits = model(x)
-                loss = criterion(logits, y)
-                loss.backward()
-                optimizer.step()
-                loss_sum += loss.item() * len(indices)
+                with autocast(device, config.precision):
+                    logits = model(x)
+                    loss = criterion(logits.float(), y)
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+                loss_sum += loss.detach() * len(y)
                 correct += _correct(logits.detach(), y)
-            row = {"epoch": epoch, "train_loss": loss_sum / n_train, "train_acc": correct / n_train}
+            row = {
+                "epoch": epoch,
+                "train_loss": float(loss_sum) / n_train,
+                "train_acc": float(correct) / n_train,
+            }
             if has_val:
                 row.update(
                     validation_scores(model, val_inputs, val_labels, criterion, device=device)
