@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install install-dev demo test test-fast docs lint bench bench-pipeline data paper clean
+.PHONY: install install-dev demo test test-fast docs lint bench bench-pipeline gpu-check data paper clean
 
 # install: what sigbench itself needs (demo, bench, paper); install-dev adds the test tools
 # and every optional integration the tests exercise. The split keeps a fresh-clone `make demo`
@@ -58,6 +58,11 @@ bench: install
 BENCH_ROOT ?= /tmp/sigbench-bench
 bench-pipeline: install
 	$(BIN)/python scripts/bench_pipeline.py --root $(BENCH_ROOT)
+
+# On a machine with an NVIDIA GPU: the `cuda` tests and the measured GPU tables
+# (results/gpu_check.md; docs/gpu.md). Exits 2 with one line where torch sees no GPU.
+gpu-check: install-dev
+	scripts/gpu_check.sh
 
 # Fashion-MNIST as IDX files, from Debian's package (only when it is not there already).
 FASHION_MNIST := /usr/share/datasets/fashion-mnist

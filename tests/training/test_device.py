@@ -1,8 +1,11 @@
 """train.device, train.precision and the loop's device habits, checked on the CPU; the
 tests marked ``cuda`` run only where a GPU is (``scripts/gpu_check.sh`` selects them)."""
 
+import os
 import random
+import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -150,3 +153,16 @@ def test_training_on_the_gpu_learns_as_on_the_cpu(precision: str) -> None:
     model, result = _fit(config)
     assert max(row["val_acc"] for row in result.history) > 0.9
     assert next(model.parameters()).is_cuda
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_the_gpu_check_says_in_one_line_that_there_is_no_gpu() -> None:
+    script = Path(__file__).parents[2] / "scripts" / "gpu_check.sh"
+    done = subprocess.run(
+        [str(script)], capture_output=True, text=True, env={**os.environ, "PYTHON": sys.executable}
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "gpu_check: torch sees no CUDA device (torch.cuda.is_available() is False); "
+        "run it on a machine with an NVIDIA GPU"
+    ]
