@@ -38,7 +38,7 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from sigbench.signature import SignatureSettings, available_backends, featurize
+from sigbench.signature import SignatureSpec, available_backends, featurize
 from sigbench.signature.backends import backend_function
 from sigbench.signature.backends.iisignature_backend import reference_loop
 from sigbench.signature.streams import transformed_paths, unit_paths
@@ -108,7 +108,7 @@ class FeaturizeMiss:
 
     def __init__(self, images: np.ndarray, depth: int, backend: str, root: Path) -> None:
         self.images, self.root = images, root
-        self.settings = SignatureSettings(depth=depth, backend=backend)
+        self.settings = SignatureSpec(depth=depth, backend=backend)
         self.calls = itertools.count()
 
     def __call__(self) -> None:
@@ -285,7 +285,7 @@ def memory_child(count: int) -> None:
     sampler.start()
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        features = featurize(images, SignatureSettings(depth=MAIN_DEPTH), cache_dir=Path(folder))
+        features = featurize(images, SignatureSpec(depth=MAIN_DEPTH), cache_dir=Path(folder))
         seconds = time.perf_counter() - started
         done.set()
         sampler.join()

@@ -15,7 +15,7 @@ import argparse
 import numpy as np
 
 from sigbench.config import validate_config
-from sigbench.experiments.inputs import inference_pipeline, signature_settings
+from sigbench.experiments.inputs import inference_pipeline
 from sigbench.models import create_model, model_entry
 from sigbench.training.costs import inference_speed
 
@@ -33,7 +33,7 @@ def setting(size: int, channels: int, kind: str) -> dict:
 def pipeline(size: int, channels: int, kind: str, classes: int):
     config = validate_config(setting(size, channels, kind), "latency_ratio")
     if model_entry(kind).input == "signature":
-        shape = signature_settings(config).feature_shape((1, size, size, channels))
+        shape = config.signature.feature_shape((1, size, size, channels))
     else:
         shape = (channels, size, size)
     model = create_model(kind, input_shape=shape, num_classes=classes, config=config.model)

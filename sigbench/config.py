@@ -4,7 +4,9 @@ An experiment spec is one YAML file; ``--set key.path=value`` overrides any key.
 checks every key at load time, and :func:`load_config` turns its errors into one line that
 names the file, the key, the value and what is allowed.
 
-This is the bottom layer: it imports nothing of sigbench but ``errors`` and ``options``.
+It imports nothing of sigbench but ``errors``, ``options`` and the signature engine's
+light :mod:`sigbench.signature.spec`: the ``signature`` section *is* a
+:class:`~sigbench.signature.spec.SignatureSpec`, which owns its checks and its lengths.
 The closed option lists (path transforms, backends, augmentations, sources, fine-tune
 modes) come from :mod:`sigbench.options`. Model kinds are an open set: each model family
 registers its kinds and their config classes here (through ``sigbench.models``), so a
@@ -21,6 +23,7 @@ or by a grid axis must belong to the final kind.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import logging
@@ -42,6 +45,7 @@ from pydantic_core import PydanticCustomError
 
 from sigbench import options
 from sigbench.errors import SigbenchError
+from sigbench.signature.spec import SignatureSpec
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +74,6 @@ AUTO_CHANNELS = "auto"
 # The closed option lists, as types (Literal of a tuple is Literal of its items).
 DataSource = Literal[options.DATA_SOURCES]
 Augmentation = Literal[options.AUGMENTATIONS]
-PathTransform = Literal[options.PATH_TRANSFORMS]
-Backend = Literal[(options.AUTO_BACKEND, *options.SIGNATURE_BACKENDS)]
 FinetuneMode = Literal[options.FINETUNE_MODES]
 Precision = Literal[options.PRECISIONS]
 
@@ -213,19 +215,6 @@ def size_text(size: int | tuple[int, int] | list[int]) -> str:
     return f"{height}x{width}"
 
 
-class SignatureConfig(_Section):
-    depth: int = Field(4, ge=1, le=8, description="truncation depth of each stream's signature")
-    two_direction: bool = Field(False, description="add the columns as streams, after the rows")
-    log_sig: bool = Field(False, description="the log-signature (Lyndon basis) instead")
-    path: PathTransform = Field(
-        "none",
-        description="what each stream becomes first: a time channel, lead-lag or a basepoint",
-    )
-    backend: Backend = Field(
-        "auto", description="who computes the signatures; auto: the fastest that loads"
-    )
-
-
 class ModelConfig(_Section):
     """The model section: ``kind`` plus exactly the keys that kind's builder reads.
 
@@ -323,7 +312,7 @@ class ExperimentConfig(_Section):
     name: str | None = Field(None, description="run-id prefix; default: the YAML file's stem")
     seed: int = Field(0, description="seeds initialisation, batch order, augmentation, splits")
     data: DataConfig = Field(default_factory=DataConfig)
-    signature: SignatureConfig = Field(default_factory=SignatureConfig)
+    signature: SignatureSpec = Field(default_factory=SignatureSpec)
     model: SerializeAsAny[ModelConfig] = Field(default_factory=_default_model)
     train: TrainConfig = Field(default_factory=TrainConfig)
     track: list[Literal["mlflow", "tensorboard"]] = Field(
@@ -406,8 +395,13 @@ def walk_key(root: Any, key: str, step: Callable[[Any, str, str], Any]) -> tuple
     return node, leaf
 
 
-def _section_fields(section: type[BaseModel], kind: str | None = None) -> dict[str, Any]:
+Section = type[BaseModel] | type[SignatureSpec]
+
+
+def _section_fields(section: Section, kind: str | None = None) -> dict[str, Any]:
     """A section's settings; the model section's are its kind's (any kind's if None)."""
+    if dataclasses.is_dataclass(section):
+        return {field.name: field for field in dataclasses.fields(section)}
     if not issubclass(section, ModelConfig):
         return dict(section.model_fields)
     if kind in _MODEL_CONFIGS:
@@ -415,23 +409,27 @@ def _section_fields(section: type[BaseModel], kind: str | None = None) -> dict[s
     return {name: f for cls in _MODEL_CONFIGS.values() for name, f in cls.model_fields.items()}
 
 
-def _subsection(section: type[BaseModel], part: str) -> type[BaseModel] | None:
+def _subsection(section: Section, part: str) -> Section | None:
     """The section ``part`` of ``section`` names; None for a setting (or nothing)."""
+    if dataclasses.is_dataclass(section):
+        return None  # a dataclass section (signature) holds settings only
     field = section.model_fields.get(part)
     annotation = field.annotation if field is not None else None
-    is_section = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    is_section = isinstance(annotation, type) and (
+        issubclass(annotation, BaseModel) or dataclasses.is_dataclass(annotation)
+    )
     return annotation if is_section else None
 
 
 class _NotInSchema(Exception):
     """A dotted key that is not in the schema: ``path`` is how far it got."""
 
-    def __init__(self, path: str, section: type[BaseModel], known: bool) -> None:
+    def __init__(self, path: str, section: Section, known: bool) -> None:
         super().__init__(path)
         self.path, self.section, self.known = path, section, known
 
 
-def _schema_step(section: type[BaseModel], part: str, path: str) -> type[BaseModel]:
+def _schema_step(section: Section, part: str, path: str) -> Section:
     child = _subsection(section, part)
     if child is None:
         raise _NotInSchema(path, section, part in _section_fields(section))
@@ -533,7 +531,7 @@ def _error_key(loc: tuple[Any, ...]) -> str:
     """The dotted config key of an error: its location without the union-member tags
     pydantic appends after a setting (``data.split_seed.int`` is ``data.split_seed``);
     list positions stay (``data.classes.0``)."""
-    section: type[BaseModel] | None = ExperimentConfig
+    section: Section | None = ExperimentConfig
     parts: list[str] = []
     for part in loc:
         if section is None and not isinstance(part, int):
@@ -559,10 +557,10 @@ def _describe_error(key: str, errors: list[dict[str, Any]], merged: dict[str, An
     error = errors[0]
     if error["type"] == UNKNOWN_KIND:
         return unknown_kind_message(error["ctx"]["kind"])
-    if error["type"] == "extra_forbidden":
+    if error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         parent, _ = walk_key(ExperimentConfig, key, _schema_step)
         kind = None
-        if issubclass(parent, ModelConfig):
+        if not dataclasses.is_dataclass(parent) and issubclass(parent, ModelConfig):
             kind = merged.get("model", {}).get("kind", DEFAULT_MODEL_KIND)
         allowed = ", ".join(sorted(_section_fields(parent, kind)))
         for_kind = f" for model.kind {kind!r}" if kind else ""

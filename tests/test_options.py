@@ -3,6 +3,7 @@ the CLI help all follow it."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import typing
 
@@ -11,14 +12,18 @@ from typer.testing import CliRunner
 
 from sigbench import options
 from sigbench.cli import app
-from sigbench.config import DataConfig, SignatureConfig, TrainConfig
+from sigbench.config import DataConfig, TrainConfig
 from sigbench.data.augment import AUGMENTATIONS
 from sigbench.data.sources import OPENERS
 from sigbench.signature.backends import BACKENDS
+from sigbench.signature.spec import SignatureSpec
 
 
 def literal_values(section: type, key: str) -> tuple[str, ...]:
-    annotation = section.model_fields[key].annotation
+    if dataclasses.is_dataclass(section):
+        annotation = typing.get_type_hints(section)[key]
+    else:
+        annotation = section.model_fields[key].annotation
     if typing.get_origin(annotation) is list:
         (annotation,) = typing.get_args(annotation)
     return typing.get_args(annotation)
@@ -27,8 +32,8 @@ def literal_values(section: type, key: str) -> tuple[str, ...]:
 @pytest.mark.parametrize(
     ("section", "key", "names"),
     [
-        (SignatureConfig, "path", options.PATH_TRANSFORMS),
-        (SignatureConfig, "backend", (options.AUTO_BACKEND, *options.SIGNATURE_BACKENDS)),
+        (SignatureSpec, "path", options.PATH_TRANSFORMS),
+        (SignatureSpec, "backend", (options.AUTO_BACKEND, *options.SIGNATURE_BACKENDS)),
         (DataConfig, "augment", options.AUGMENTATIONS),
         (DataConfig, "source", options.DATA_SOURCES),
         (TrainConfig, "finetune", options.FINETUNE_MODES),

@@ -8,6 +8,7 @@ Typer app's options and the pydantic schema's keys, never a hand-kept copy that 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import types
 import typing
@@ -38,7 +39,22 @@ class ConfigKey:
 
 
 def _is_section(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    """A pydantic model, or a dataclass (the ``signature`` section is a SignatureSpec)."""
+    return isinstance(annotation, type) and (
+        issubclass(annotation, BaseModel) or dataclasses.is_dataclass(annotation)
+    )
+
+
+def _fields(section: type) -> dict[str, FieldInfo]:
+    """A section's settings: a model's fields, or a dataclass's read from their annotated
+    types (``Annotated[int, Field(ge=1, description=...)]``) as pydantic reads them."""
+    if not dataclasses.is_dataclass(section):
+        return section.model_fields
+    hints = typing.get_type_hints(section, include_extras=True)
+    return {
+        field.name: FieldInfo.from_annotated_attribute(hints[field.name], field.default)
+        for field in dataclasses.fields(section)
+    }
 
 
 def _section_variants(annotation: Any) -> list[type[BaseModel]]:
@@ -90,7 +106,7 @@ def _default_text(field: FieldInfo) -> str:
     if field.is_required():
         return "required"
     value = field.get_default(call_default_factory=True)
-    if isinstance(value, BaseModel):
+    if isinstance(value, BaseModel) or dataclasses.is_dataclass(value):
         return ""
     if isinstance(value, Path):
         return str(value)
@@ -102,7 +118,7 @@ def section_keys(section: type[BaseModel], prefix: str) -> Iterator[ConfigKey]:
 
     The model section is left out: its keys depend on ``model.kind`` (see :func:`model_kinds`).
     """
-    for name, field in section.model_fields.items():
+    for name, field in _fields(section).items():
         key = f"{prefix}{name}"
         variants = _section_variants(field.annotation)
         if variants:
@@ -119,7 +135,7 @@ def section_keys(section: type[BaseModel], prefix: str) -> Iterator[ConfigKey]:
 def section_fields(section: type[BaseModel]) -> list[tuple[str, type[BaseModel]]]:
     """The subsections of ``section`` that hold one section class each (data, signature, ...)."""
     found = []
-    for name, field in section.model_fields.items():
+    for name, field in _fields(section).items():
         variants = _section_variants(field.annotation)
         if len(variants) == 1 and not issubclass(variants[0], schema.ModelConfig):
             found.append((name, variants[0]))
@@ -129,7 +145,7 @@ def section_fields(section: type[BaseModel]) -> list[tuple[str, type[BaseModel]]
 def union_sections(section: type[BaseModel]) -> list[tuple[str, list[type[BaseModel]]]]:
     """Sections that hold one of several classes (per-source data configs, for instance)."""
     found = []
-    for name, field in section.model_fields.items():
+    for name, field in _fields(section).items():
         variants = _section_variants(field.annotation)
         if len(variants) > 1:
             found.append((name, variants))
@@ -149,7 +165,7 @@ def model_kinds() -> list[tuple[str, str, str, type[schema.ModelConfig]]]:
 
 def _variant_name(section: type[BaseModel]) -> str:
     """A union member's discriminator value (its ``source: Literal[...]``), else its name."""
-    for field in section.model_fields.values():
+    for field in _fields(section).values():
         if typing.get_origin(field.annotation) is typing.Literal:
             return " | ".join(str(arg) for arg in typing.get_args(field.annotation))
     return section.__name__

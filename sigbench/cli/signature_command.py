@@ -13,7 +13,7 @@ from sigbench.options import AUTO_BACKEND, PATH_TRANSFORMS, SIGNATURE_BACKENDS
 def signature(
     image: Path = typer.Argument(..., help="An image file."),
     out: Path = typer.Option(..., "--out", "-o", help="PNG to write the figure to."),
-    depth: int = typer.Option(4, "--depth", min=1, max=8, help="Truncation depth."),
+    depth: int = typer.Option(4, "--depth", help="Truncation depth (1 to 8)."),
     size: int = typer.Option(64, "--size", min=2, help="Resize to this square first."),
     two_direction: bool = typer.Option(False, "--two-direction", help="Add the columns."),
     log_sig: bool = typer.Option(False, "--log-sig", help="Log-signature (Lyndon basis)."),
@@ -32,15 +32,13 @@ def signature(
     from sigbench.data import read_images
     from sigbench.errors import SigbenchError
     from sigbench.reporting.signature_figure import draw_signature_figure, signature_matrix
+    from sigbench.signature.spec import SignatureSpec
 
-    if path not in PATH_TRANSFORMS:
-        raise SigbenchError(f"--path {path!r}: choose {', '.join(PATH_TRANSFORMS)}")
+    spec = SignatureSpec(depth, two_direction, log_sig, path, backend)  # checks every option
     if not image.is_file():
         raise SigbenchError(f"{image}: no such image file")
     pixels = read_images([image], size, 1 if gray else 3)[0]
-    matrix = signature_matrix(
-        pixels, depth, two_direction=two_direction, log_sig=log_sig, path=path, backend=backend
-    )
+    matrix = signature_matrix(pixels, spec)
     title = f"{image.name}: {size}x{size}, depth {depth}, path {path}" + (
         ", rows + columns" if two_direction else ", rows"
     )

@@ -20,7 +20,8 @@ from sigbench.models import model_entry
 from sigbench.progress import SILENT, Progress
 from sigbench.runs import rundir
 from sigbench.runs.checkpoint import LoadedRun
-from sigbench.signature import SignatureSettings, featurize
+from sigbench.signature.compute import SignaturePlan
+from sigbench.signature.featurizer import featurize
 from sigbench.training.image_inputs import ImageInputs
 from sigbench.training.inputs import FeatureInputs, ModelInputs
 
@@ -35,17 +36,6 @@ class PreparedInputs:
     input_shape: tuple[int, ...]
     featurize_seconds: float = 0.0
     feature_cache: dict[str, str] = field(default_factory=dict)
-
-
-def signature_settings(config: ExperimentConfig) -> SignatureSettings:
-    sig = config.signature
-    return SignatureSettings(
-        depth=sig.depth,
-        two_direction=sig.two_direction,
-        log_sig=sig.log_sig,
-        path=sig.path,
-        backend=sig.backend,
-    )
 
 
 def warn_if_endpoints_only(channels: int, config: ExperimentConfig) -> None:
@@ -89,7 +79,6 @@ def prepare_inputs(
     if model_entry(config.model.kind).input == "image":
         return image_inputs_for(config, splits)
 
-    settings = signature_settings(config)
     first = next(iter(splits.values()))
     warn_if_endpoints_only(first.images.shape[-1], config)
     prepared: dict[str, ModelInputs] = {}
@@ -98,7 +87,9 @@ def prepare_inputs(
         if len(image_set.images) == 0:
             prepared[name] = FeatureInputs(np.empty((0, 0, 0), dtype=np.float32))
             continue
-        features = featurize(image_set.images, settings, cache_dir=cache_dir, progress=progress)
+        features = featurize(
+            image_set.images, config.signature, cache_dir=cache_dir, progress=progress
+        )
         prepared[name] = FeatureInputs(features.array)
         result.featurize_seconds += features.seconds
         result.feature_cache[name] = features.cache
@@ -113,8 +104,8 @@ def inference_pipeline(
     model.eval()
     if model_entry(config.model.kind).input == "image":
         return lambda images: model(ImageInputs(images).take(np.arange(len(images)), train=False))
-    settings = signature_settings(config)
-    return lambda images: model(torch.from_numpy(settings.compute(images)))
+    plan = SignaturePlan(config.signature)
+    return lambda images: model(torch.from_numpy(plan(images)))
 
 
 def feature_statistics(features: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:

@@ -31,10 +31,7 @@ class PixelClassifier(nn.Module):
         config = loaded.config
         self.signature: ImageSignatureLayer | None = None
         if model_entry(config.model.kind).input == "signature":
-            sig = config.signature
-            self.signature = ImageSignatureLayer(
-                sig.depth, sig.two_direction, sig.log_sig, sig.path
-            )
+            self.signature = ImageSignatureLayer(config.signature)
         self.model = loaded.model.eval()
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:

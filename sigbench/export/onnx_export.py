@@ -25,7 +25,7 @@ from torch import nn
 from sigbench.export import signature_graph
 from sigbench.export.graph import PixelClassifier, example_images
 from sigbench.export.info import INPUT_NAME, METADATA_KEY, OUTPUT_NAME, ExportInfo
-from sigbench.export.signature_graph import SignatureSpec, signature_model
+from sigbench.export.signature_graph import GraphSpec, signature_model
 from sigbench.runs import rundir
 
 OPSET = 18
@@ -67,22 +67,15 @@ def _exported(module: nn.Module, example: torch.Tensor, input_name: str) -> onnx
     return proto
 
 
-def signature_spec(model: PixelClassifier, info: ExportInfo) -> SignatureSpec:
+def graph_spec(model: PixelClassifier, info: ExportInfo) -> GraphSpec:
     layer = model.signature
     assert layer is not None
-    return SignatureSpec(
-        *info.height_width,
-        info.channels,
-        layer.depth,
-        layer.two_direction,
-        layer.log_sig,
-        layer.path,
-    )
+    return GraphSpec(layer.spec, *info.height_width, info.channels)
 
 
 def _imagesig_proto(model: PixelClassifier, info: ExportInfo) -> onnx.ModelProto:
     """The signature graph joined to the exported head (standardizer, head, softmax)."""
-    spec = signature_spec(model, info)
+    spec = graph_spec(model, info)
     features = torch.zeros(2, spec.streams, spec.length)
     head = _exported(_Probabilities(model.model), features, signature_graph.OUTPUT)
     signature = signature_model(spec)

@@ -48,9 +48,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from sigbench.errors import SigbenchError
 from sigbench.signature.lyndon import lyndon_projection
-from sigbench.signature.streams import check_path, stream_count, transformed_channels
+from sigbench.signature.spec import SignatureSpec
 
 INPUT = "images"
 OUTPUT = "signature"
@@ -64,49 +63,36 @@ FLOAT = TensorProto.FLOAT
 
 
 @dataclass(frozen=True)
-class SignatureSpec:
-    """What the graph computes: the same settings as ``ImageSignatureLayer``."""
+class GraphSpec:
+    """What the graph computes: ``signature`` on uint8 images of one shape."""
 
+    signature: SignatureSpec
     height: int
     width: int
     channels: int
-    depth: int
-    two_direction: bool = False
-    log_sig: bool = False
-    path: str = "none"
-
-    def __post_init__(self) -> None:
-        if self.depth < 1:
-            raise SigbenchError(f"signature.depth = {self.depth}: must be at least 1")
-        check_path(self.path)
 
     @property
     def streams(self) -> int:
-        return stream_count(self.height, self.width, self.two_direction)
+        return self.signature.streams(self.height, self.width)
 
     @property
     def path_channels(self) -> int:
-        return transformed_channels(self.channels, self.path)
+        return self.signature.path_channels(self.channels)
 
     def points(self, pixels: int) -> int:
         """Points after the path transform of a stream of ``pixels`` points."""
-        if self.path == "lead_lag":
-            return 2 * pixels - 1
-        return pixels + (self.path == "basepoint")
+        return self.signature.path_points(pixels)
 
     @property
     def length(self) -> int:
         """Features per stream: the signature's or the log-signature's length."""
-        c = self.path_channels
-        if self.log_sig:
-            return len(lyndon_projection(c, self.depth)[0])
-        return sum(c**k for k in range(1, self.depth + 1))
+        return self.signature.length(self.channels)
 
     def chunk_images(self) -> int:
         """Images per Scan iteration (see :data:`CHUNK_ELEMENTS`)."""
         c = self.path_channels
-        widest = 2 * max(c ** max(self.depth - 2, 0), c * c)
-        columns = self.width * self.points(self.height) if self.two_direction else 0
+        widest = 2 * max(c ** max(self.signature.depth - 2, 0), c * c)
+        columns = self.width * self.points(self.height) if self.signature.two_direction else 0
         per_image = (self.height * self.points(self.width) + columns) * widest
         return max(1, CHUNK_ELEMENTS // per_image)
 
@@ -158,12 +144,12 @@ class _Graph:
         return self.op("Reshape", x, self.ints(*shape))
 
 
-def _stream_groups(g: _Graph, images: str, spec: SignatureSpec) -> list[tuple[str, int, int]]:
+def _stream_groups(g: _Graph, images: str, spec: GraphSpec) -> list[tuple[str, int, int]]:
     """uint8 (n, H, W, C) -> uint8 (C, n, streams, pixels) per group of equally long streams,
     with its stream and pixel counts: the rows, then the columns (in one group when H = W)."""
     height, width = spec.height, spec.width
     rows = g.op("Transpose", images, perm=[3, 0, 1, 2])  # (C, n, H, W)
-    if not spec.two_direction:
+    if not spec.signature.two_direction:
         return [(rows, height, width)]
     # rot90 counter-clockwise: stream j is column W - 1 - j read top to bottom.
     columns = g.op("Transpose", images, perm=[3, 0, 2, 1])
@@ -173,7 +159,7 @@ def _stream_groups(g: _Graph, images: str, spec: SignatureSpec) -> list[tuple[st
     return [(rows, height, width), (columns, width, height)]
 
 
-def _paths(g: _Graph, group: str, size: int, spec: SignatureSpec) -> str:
+def _paths(g: _Graph, group: str, size: int, spec: GraphSpec) -> str:
     """uint8 (C, n, streams, size) -> float paths (channels, 1, lanes, points), transformed.
 
     Lanes are image-major: image 0's streams, image 1's, ... Pixels are scaled as
@@ -182,18 +168,18 @@ def _paths(g: _Graph, group: str, size: int, spec: SignatureSpec) -> str:
     channels = spec.channels
     x = g.op("Mul", g.op("Cast", group, to=FLOAT), g.const(1 / 255))
     x = g.reshape(x, channels, 1, -1, size)
-    if spec.path == "time":
+    if spec.signature.path == "time":
         ramp = g.const(np.linspace(0.0, 1.0, size).reshape(1, 1, 1, size))
         shape = g.op("Concat", g.ints(1), g.op("Shape", x, start=1), axis=0)
         x = g.op("Concat", g.op("Expand", ramp, shape), x, axis=0)
-    elif spec.path == "lead_lag":
+    elif spec.signature.path == "lead_lag":
         # (x0, x0, x1, x1, ...): lead is that from the second point on, lag up to the last but one.
         pairs = g.reshape(x, channels, -1, size, 1)
         repeated = g.reshape(g.op("Concat", pairs, pairs, axis=3), channels, 1, -1, 2 * size)
         lead = g.slice(repeated, 1, 2 * size, axis=3)
         lag = g.slice(repeated, 0, 2 * size - 1, axis=3)
         x = g.op("Concat", lead, lag, axis=0)
-    elif spec.path == "basepoint":
+    elif spec.signature.path == "basepoint":
         x = g.op("Pad", x, g.ints(0, 0, 0, 1, 0, 0, 0, 0))
     return x
 
@@ -360,34 +346,34 @@ def _log_signature(g: _Graph, levels: str, c: int, depth: int) -> str:
     return g.op("MatMul", g.op("Concat", *logarithm, axis=1), g.const(projection))
 
 
-def _features(g: _Graph, images: str, spec: SignatureSpec) -> str:
+def _features(g: _Graph, images: str, spec: GraphSpec) -> str:
     """uint8 (n, H, W, C) -> (n, streams, length), all in ``g``."""
-    c = spec.path_channels
+    c, depth = spec.path_channels, spec.signature.depth
     parts = []
     for group, streams, size in _stream_groups(g, images, spec):
-        levels = _levels(g, _paths(g, group, size, spec), c, spec.points(size), spec.depth)
-        if spec.log_sig:
-            levels = _log_signature(g, levels, c, spec.depth)
+        levels = _levels(g, _paths(g, group, size, spec), c, spec.points(size), depth)
+        if spec.signature.log_sig:
+            levels = _log_signature(g, levels, c, depth)
         parts.append(g.reshape(levels, -1, streams, spec.length))
     return g.op("Concat", *parts, axis=1) if len(parts) > 1 else parts[0]
 
 
-def _image_type(name: str, spec: SignatureSpec, batch: str | int) -> onnx.ValueInfoProto:
+def _image_type(name: str, spec: GraphSpec, batch: str | int) -> onnx.ValueInfoProto:
     shape = [batch, spec.height, spec.width, spec.channels]
     return helper.make_tensor_value_info(name, TensorProto.UINT8, shape)
 
 
-def _feature_type(name: str, spec: SignatureSpec, batch: str | int) -> onnx.ValueInfoProto:
+def _feature_type(name: str, spec: GraphSpec, batch: str | int) -> onnx.ValueInfoProto:
     return helper.make_tensor_value_info(name, FLOAT, [batch, spec.streams, spec.length])
 
 
-def _subgraph(g: _Graph, name: str, output: str, spec: SignatureSpec) -> onnx.GraphProto:
+def _subgraph(g: _Graph, name: str, output: str, spec: GraphSpec) -> onnx.GraphProto:
     """``g``'s nodes as a graph without inputs (it reads the outer graph's images)."""
     out = g.op("Identity", output)
     return helper.make_graph(g.nodes, name, [], [_feature_type(out, spec, "batch")], g.initializers)
 
 
-def _chunked(spec: SignatureSpec, chunk: int) -> onnx.GraphProto:
+def _chunked(spec: GraphSpec, chunk: int) -> onnx.GraphProto:
     """The features of any number of images through a Scan, at most ``chunk`` at a time.
 
     N images go in m = ceil(N / chunk) iterations of k = ceil(N / m) images, the batch padded
@@ -417,11 +403,11 @@ def _chunked(spec: SignatureSpec, chunk: int) -> onnx.GraphProto:
     )
 
 
-def signature_model(spec: SignatureSpec, chunk: int | None = None) -> onnx.ModelProto:
+def signature_model(spec: GraphSpec, chunk: int | None = None) -> onnx.ModelProto:
     """An ONNX model from ``images`` uint8 (N, H, W, C) to ``signature`` float32
     (N, streams, length): the same features as ``ImageSignatureLayer`` (to float rounding).
 
-    Up to ``chunk`` images (default :meth:`~SignatureSpec.chunk_images`) are one pass of the
+    Up to ``chunk`` images (default :meth:`~GraphSpec.chunk_images`) are one pass of the
     signature nodes; larger batches go through a Scan over chunks of at most that many, so
     that each chunk's tensors stay in cache. An If picks the one or the other: a Scan around
     one 64x64 RGB image added 13 to 28 us to its 0.3 ms, the If 2 to 10 us.

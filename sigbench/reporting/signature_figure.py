@@ -8,29 +8,15 @@ import numpy as np
 from matplotlib.colors import SymLogNorm
 from matplotlib.figure import Figure
 
-from sigbench.signature import image_signatures
+from sigbench.signature.compute import SignaturePlan
+from sigbench.signature.spec import SignatureSpec
 
 STREAMS_SHOWN = 4
 
 
-def signature_matrix(
-    image: np.ndarray,
-    depth: int,
-    *,
-    two_direction: bool = False,
-    log_sig: bool = False,
-    path: str = "none",
-    backend: str = "auto",
-) -> np.ndarray:
+def signature_matrix(image: np.ndarray, spec: SignatureSpec) -> np.ndarray:
     """The (streams x length) signature matrix of one uint8 image."""
-    return image_signatures(
-        image[None],
-        depth,
-        two_direction=two_direction,
-        log_sig=log_sig,
-        path=path,
-        backend=backend,
-    )[0]
+    return SignaturePlan(spec)(image[None])[0]
 
 
 def draw_signature_figure(image: np.ndarray, matrix: np.ndarray, out: Path, title: str) -> Path:

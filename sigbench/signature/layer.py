@@ -2,9 +2,12 @@
 
 The API other modules build on (stable)::
 
-    from sigbench.signature import ImageSignatureLayer, differentiable_signatures, lanes_signature
+    from sigbench.signature import (
+        ImageSignatureLayer, SignatureSpec, differentiable_signatures, lanes_signature,
+    )
 
-    layer = ImageSignatureLayer(4, two_direction=True, log_sig=False, path="time", backend="auto")
+    spec = SignatureSpec(4, two_direction=True, log_sig=False, path="time")
+    layer = ImageSignatureLayer(spec, backend="auto")  # or ImageSignatureLayer(4, ...)
     features = layer(images)  # (N, H, W, C) float in [0, 1] -> (N, streams, length)
 
     # A model that transforms each stream itself (a learned lift) signs its own paths:
@@ -39,7 +42,8 @@ from torch import nn
 
 from sigbench.errors import SigbenchError
 from sigbench.signature.backends.torch_backend import path_signatures
-from sigbench.signature.streams import apply_path_transform, check_path, image_streams
+from sigbench.signature.spec import SignatureSpec
+from sigbench.signature.streams import apply_path_transform, image_streams
 
 LAYER_BACKENDS = ("auto", "torch", "lanes")
 
@@ -87,43 +91,50 @@ def differentiable_signatures(
 class ImageSignatureLayer(nn.Module):
     """Images (N, H, W, C) in [0, 1] -> signature features (N, streams, length).
 
-    The same streams, path transform and signature as ``image_signatures``, as a layer:
-    differentiable; with ``backend="torch"`` (the default) on the images' device and
-    exportable to ONNX, with ``"auto"`` by the lanes kernels on CPU (for training).
+    The same streams, path transform and signature as ``image_signatures`` for the same
+    :class:`SignatureSpec`, as a layer: differentiable; with ``backend="torch"`` (the
+    default) on the images' device and exportable to ONNX, with ``"auto"`` by the lanes
+    kernels on CPU (for training). ``backend`` is the layer's (``LAYER_BACKENDS``), not the
+    spec's: the spec's names the array backend ``featurize`` uses.
+
+    ``spec`` is a :class:`SignatureSpec`, or its depth with the other settings given here
+    (``ImageSignatureLayer(4, two_direction=True, path="time")``); either way the spec
+    checks them.
     """
 
     def __init__(
         self,
-        depth: int,
+        spec: SignatureSpec | int,
         two_direction: bool = False,
         log_sig: bool = False,
         path: str = "none",
         backend: str = "torch",
     ) -> None:
         super().__init__()
-        if depth < 1:
-            raise SigbenchError(f"signature.depth = {depth}: must be at least 1")
+        if isinstance(spec, SignatureSpec):
+            if (two_direction, log_sig, path) != (False, False, "none"):
+                raise TypeError("give the settings in the SignatureSpec, not beside it")
+        else:
+            spec = SignatureSpec(spec, two_direction, log_sig, path)
         if backend not in LAYER_BACKENDS:
             raise SigbenchError(
                 f"signature layer backend = {backend!r}: choose one of {', '.join(LAYER_BACKENDS)}"
             )
-        self.depth = depth
-        self.two_direction = two_direction
-        self.log_sig = log_sig
-        self.path = check_path(path)
+        self.spec = spec
         self.backend = backend
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        features = []
-        for group in image_streams(images, self.two_direction):
+        spec, features = self.spec, []
+        for group in image_streams(images, spec.two_direction):
             n, streams, points, channels = group.shape
-            paths = apply_path_transform(group.reshape(n * streams, points, channels), self.path)
-            signed = differentiable_signatures(paths, self.depth, self.log_sig, self.backend)
+            paths = apply_path_transform(group.reshape(n * streams, points, channels), spec.path)
+            signed = differentiable_signatures(paths, spec.depth, spec.log_sig, self.backend)
             features.append(signed.view(n, streams, -1))
         return torch.cat(features, dim=1) if len(features) > 1 else features[0]
 
     def extra_repr(self) -> str:
+        spec = self.spec
         return (
-            f"depth={self.depth}, two_direction={self.two_direction}, "
-            f"log_sig={self.log_sig}, path={self.path!r}, backend={self.backend!r}"
+            f"depth={spec.depth}, two_direction={spec.two_direction}, "
+            f"log_sig={spec.log_sig}, path={spec.path!r}, backend={self.backend!r}"
         )

@@ -18,21 +18,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from sigbench.errors import SigbenchError
-from sigbench.options import PATH_TRANSFORMS
-
-
-def check_path(path: str) -> str:
-    if path not in PATH_TRANSFORMS:
-        raise SigbenchError(
-            f"signature.path = {path!r}: choose one of {', '.join(PATH_TRANSFORMS)}"
-        )
-    return path
-
-
-def stream_count(height: int, width: int, two_direction: bool) -> int:
-    """Rows, plus the columns with ``two_direction``."""
-    return height + width if two_direction else height
+from sigbench.signature.spec import check_path, transformed_channels, transformed_points
 
 
 def stream_groups(images: np.ndarray, two_direction: bool) -> list[np.ndarray]:
@@ -66,22 +52,10 @@ def unit_paths(group: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return paths
 
 
-def transformed_channels(channels: int, path: str) -> int:
-    if path == "time":
-        return channels + 1
-    if path == "lead_lag":
-        return 2 * channels
-    return channels
-
-
 def transformed_shape(shape: tuple[int, ...], path: str) -> tuple[int, int, int]:
     """The shape of paths (B, L, D) after ``path``."""
     batch, length, channels = shape
-    if path == "lead_lag":
-        return batch, 2 * length - 1, 2 * channels
-    if path == "basepoint":
-        return batch, length + 1, channels
-    return batch, length, transformed_channels(channels, path)
+    return batch, transformed_points(length, path), transformed_channels(channels, path)
 
 
 def apply_path_transform(

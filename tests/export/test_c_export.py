@@ -22,9 +22,9 @@ from sigbench.export.c_build import load_c
 from sigbench.export.c_export import quantize_rows, refuse_unsupported, write_c_sources
 from sigbench.export.info import ExportInfo
 from sigbench.export.pipeline import export_path, run_exports
-from sigbench.export.signature_graph import SignatureSpec
+from sigbench.export.signature_graph import GraphSpec
 from sigbench.models.imagesig import FcConfig, imagesig_fc
-from sigbench.signature import ImageSignatureLayer
+from sigbench.signature import ImageSignatureLayer, SignatureSpec
 
 SPECS = [
     # (height, width), channels, depth, two_direction, path
@@ -42,7 +42,7 @@ SPECS = [
 ]
 
 
-def _model(spec: SignatureSpec, images: np.ndarray, classes: int) -> torch.nn.Module:
+def _model(spec: GraphSpec, images: np.ndarray, classes: int) -> torch.nn.Module:
     """A random ImageSig-FC whose standardizer is fitted on ``images``' own features."""
     torch.manual_seed(0)
     model = imagesig_fc(
@@ -53,18 +53,18 @@ def _model(spec: SignatureSpec, images: np.ndarray, classes: int) -> torch.nn.Mo
     return model
 
 
-def _features(spec: SignatureSpec, images: np.ndarray) -> torch.Tensor:
-    layer = ImageSignatureLayer(spec.depth, spec.two_direction, False, spec.path)
+def _features(spec: GraphSpec, images: np.ndarray) -> torch.Tensor:
+    layer = ImageSignatureLayer(spec.signature)
     return layer(torch.from_numpy(images).float() * (1 / 255))
 
 
-def _torch_proba(model: torch.nn.Module, spec: SignatureSpec, images: np.ndarray) -> np.ndarray:
+def _torch_proba(model: torch.nn.Module, spec: GraphSpec, images: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         return model(_features(spec, images)).softmax(dim=-1).numpy()
 
 
 def _compiled(
-    model: torch.nn.Module, spec: SignatureSpec, classes: int, quantize: str, folder: Path
+    model: torch.nn.Module, spec: GraphSpec, classes: int, quantize: str, folder: Path
 ) -> object:
     info = ExportInfo(
         classes=[f"class {k}" for k in range(classes)],
@@ -82,7 +82,7 @@ def _compiled(
 @pytest.mark.parametrize("setting", SPECS, ids=lambda s: "-".join(map(str, s)))
 def test_the_c_file_reproduces_the_torch_model(setting: tuple, tmp_path: Path) -> None:
     size, channels, depth, two_direction, path = setting
-    spec = SignatureSpec(*size, channels, depth, two_direction, False, path)
+    spec = GraphSpec(SignatureSpec(depth, two_direction, False, path), *size, channels)
     images = np.random.default_rng(1).integers(0, 256, (40, *size, channels), np.uint8)
     model = _model(spec, images, classes=5)
     expected = _torch_proba(model, spec, images)
@@ -95,7 +95,7 @@ def test_the_c_file_reproduces_the_torch_model(setting: tuple, tmp_path: Path) -
 @pytest.mark.parametrize("setting", [SPECS[1], SPECS[7]], ids=["time", "non-square"])
 def test_int8_is_the_torch_model_with_quantized_weights(setting: tuple, tmp_path: Path) -> None:
     size, channels, depth, two_direction, path = setting
-    spec = SignatureSpec(*size, channels, depth, two_direction, False, path)
+    spec = GraphSpec(SignatureSpec(depth, two_direction, False, path), *size, channels)
     images = np.random.default_rng(2).integers(0, 256, (40, *size, channels), np.uint8)
     model = _model(spec, images, classes=4)
     compiled = _compiled(model, spec, 4, "int8", tmp_path)
@@ -111,7 +111,7 @@ def test_int8_is_the_torch_model_with_quantized_weights(setting: tuple, tmp_path
 
 
 def test_the_files_are_plain_c99_without_dependencies(tmp_path: Path) -> None:
-    spec = SignatureSpec(6, 6, 1, 4, True, False, "time")
+    spec = GraphSpec(SignatureSpec(4, True, False, "time"), 6, 6, 1)
     images = np.random.default_rng(3).integers(0, 256, (8, 6, 6, 1), np.uint8)
     _compiled(_model(spec, images, 3), spec, 3, "int8", tmp_path)  # -std=c99 -pedantic -Werror
     header, source = (tmp_path / "model.h").read_text(), (tmp_path / "model.c").read_text()

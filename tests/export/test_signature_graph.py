@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from sigbench.errors import SigbenchError
-from sigbench.export.signature_graph import INPUT, SignatureSpec, signature_model
-from sigbench.signature import ImageSignatureLayer, image_signatures
+from sigbench.export.signature_graph import INPUT, GraphSpec, signature_model
+from sigbench.signature import ImageSignatureLayer, SignatureSpec, image_signatures
 
 SPECS = [
     # (height, width), channels, depth, two_direction, log_sig, path
@@ -48,7 +48,8 @@ def _images(n: int, size: tuple[int, int], channels: int, seed: int = 0) -> np.n
 @pytest.mark.parametrize("setting", SPECS, ids=lambda s: "-".join(map(str, s)))
 def test_graph_equals_iisignature_and_the_torch_layer(setting: tuple) -> None:
     size, channels, depth, two_direction, log_sig, path = setting
-    spec = SignatureSpec(*size, channels, depth, two_direction, log_sig, path)
+    signature = SignatureSpec(depth, two_direction, log_sig, path)
+    spec = GraphSpec(signature, *size, channels)
     images = _images(3, size, channels)
     got = _run(spec, images)
     exact = image_signatures(
@@ -57,7 +58,7 @@ def test_graph_equals_iisignature_and_the_torch_layer(setting: tuple) -> None:
     )  # fmt: skip
     assert got.shape == exact.shape == (3, spec.streams, spec.length)
     assert np.abs(got - exact).max() <= 2e-6 * np.abs(exact).max()
-    layer = ImageSignatureLayer(depth, two_direction, log_sig, path)
+    layer = ImageSignatureLayer(signature)
     with torch.no_grad():
         torch_features = layer(torch.from_numpy(images).float() * (1 / 255)).numpy()
     np.testing.assert_allclose(got, torch_features, rtol=1e-4, atol=1e-5 * np.abs(exact).max())
@@ -67,7 +68,7 @@ def test_graph_equals_iisignature_and_the_torch_layer(setting: tuple) -> None:
 def test_any_batch_gives_each_image_its_own_features(count: int, size: tuple[int, int]) -> None:
     """Chunks of 3: one pass up to 3 images, then a Scan over padded chunks whose padding
     is cut off again."""
-    spec = SignatureSpec(*size, 3, 4, two_direction=True, path="time")
+    spec = GraphSpec(SignatureSpec(4, two_direction=True, path="time"), *size, 3)
     images = _images(count, size, 3, seed=count)
     chunked = _run(spec, images, chunk=3)
     one_by_one = np.concatenate([_run(spec, images[i : i + 1], chunk=1) for i in range(count)])
@@ -86,7 +87,7 @@ def _subgraphs(model: onnx.ModelProto) -> tuple[onnx.GraphProto, onnx.GraphProto
 def test_the_graph_is_small_and_float() -> None:
     """A few dozen nodes whatever the path length, only float and index constants."""
     for size in (8, 64):
-        model = signature_model(SignatureSpec(size, size, 3, 4, two_direction=True))
+        model = signature_model(GraphSpec(SignatureSpec(4, two_direction=True), size, size, 3))
         for graph in _subgraphs(model):
             assert len(graph.node) < 70
             types = {init.data_type for init in graph.initializer}
@@ -94,14 +95,14 @@ def test_the_graph_is_small_and_float() -> None:
 
 
 def test_chunks_scale_with_the_work_per_image() -> None:
-    small = SignatureSpec(8, 8, 1, 2).chunk_images()
-    wide = SignatureSpec(8, 32, 1, 2).chunk_images()
-    large = SignatureSpec(64, 64, 3, 5, two_direction=True).chunk_images()
+    small = GraphSpec(SignatureSpec(2), 8, 8, 1).chunk_images()
+    wide = GraphSpec(SignatureSpec(2), 8, 32, 1).chunk_images()
+    large = GraphSpec(SignatureSpec(5, two_direction=True), 64, 64, 3).chunk_images()
     assert small > wide > large >= 1
 
 
 def test_bad_settings_are_one_line_errors() -> None:
     with pytest.raises(SigbenchError, match="signature.depth = 0"):
-        SignatureSpec(8, 8, 3, 0)
+        GraphSpec(SignatureSpec(0), 8, 8, 3)
     with pytest.raises(SigbenchError, match="signature.path = 'spline'"):
-        SignatureSpec(8, 8, 3, 2, path="spline")
+        GraphSpec(SignatureSpec(2, path="spline"), 8, 8, 3)

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from sig_helpers import digits, random_images
 
-from sigbench.signature import SignatureSettings, featurize, image_signatures, resolve_backend
+from sigbench.signature import SignatureSpec, featurize, image_signatures, resolve_backend
 
 IMAGES = random_images((20, 6, 5, 3))
-SETTINGS = SignatureSettings(depth=3, two_direction=True, path="time")
+SETTINGS = SignatureSpec(depth=3, two_direction=True, path="time")
 
 
 class RecordingProgress:
@@ -51,7 +51,7 @@ def test_featurize_equals_image_signatures_in_any_batching(batch_size: int | Non
 def test_grayscale_images_and_memory_mapped_input(tmp_path: Path) -> None:
     images = np.lib.format.open_memmap(tmp_path / "images.npy", "w+", np.uint8, (4, 8, 8))
     images[:] = digits()
-    settings = SignatureSettings(depth=4, path="lead_lag", log_sig=True)
+    settings = SignatureSpec(depth=4, path="lead_lag", log_sig=True)
     features = featurize(images, settings, cache_dir=tmp_path / "cache", batch_size=3)
     expected = image_signatures(digits(), 4, path="lead_lag", log_sig=True)
     np.testing.assert_array_equal(features.array, expected)
@@ -69,21 +69,21 @@ def test_second_identical_call_hits_the_cache(tmp_path: Path) -> None:
     np.testing.assert_array_equal(first.array, second.array)
     # "auto" and the backend it resolves to make the same features.
     backend = resolve_backend("auto")
-    resolved = SignatureSettings(depth=3, two_direction=True, path="time", backend=backend)
+    resolved = SignatureSpec(depth=3, two_direction=True, path="time", backend=backend)
     assert featurize(IMAGES, resolved, cache_dir=tmp_path).cache == "hit"
 
 
 @pytest.mark.parametrize(
     "changed",
     [
-        SignatureSettings(depth=2, two_direction=True, path="time"),
-        SignatureSettings(depth=3, two_direction=False, path="time"),
-        SignatureSettings(depth=3, two_direction=True, path="lead_lag"),
-        SignatureSettings(depth=3, two_direction=True, path="time", log_sig=True),
-        SignatureSettings(depth=3, two_direction=True, path="time", backend="iisignature"),
+        SignatureSpec(depth=2, two_direction=True, path="time"),
+        SignatureSpec(depth=3, two_direction=False, path="time"),
+        SignatureSpec(depth=3, two_direction=True, path="lead_lag"),
+        SignatureSpec(depth=3, two_direction=True, path="time", log_sig=True),
+        SignatureSpec(depth=3, two_direction=True, path="time", backend="iisignature"),
     ],
 )
-def test_any_setting_change_misses(tmp_path: Path, changed: SignatureSettings) -> None:
+def test_any_setting_change_misses(tmp_path: Path, changed: SignatureSpec) -> None:
     featurize(IMAGES, SETTINGS, cache_dir=tmp_path)
     assert featurize(IMAGES, changed, cache_dir=tmp_path).cache == "miss"
 

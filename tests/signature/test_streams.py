@@ -10,7 +10,7 @@ import torch
 from sig_helpers import random_images
 
 from sigbench.errors import SigbenchError
-from sigbench.signature import image_signatures, signature_length, stream_count
+from sigbench.signature import SignatureSpec, image_signatures, stream_count
 from sigbench.signature.backends import BACKENDS
 from sigbench.signature.streams import apply_path_transform, transformed_paths
 
@@ -21,13 +21,13 @@ def test_lengths_and_stream_counts() -> None:
     assert image_signatures(images, 5).shape == (2, 5, 363)
     assert image_signatures(images, 4, two_direction=True).shape == (2, 12, 120)
     assert (stream_count(5, 7, False), stream_count(5, 7, True)) == (5, 12)
-    assert signature_length(3, 4) == 120
-    assert signature_length(3, 5) == 363
-    assert signature_length(1, 4, path="time") == 2 + 4 + 8 + 16
-    assert signature_length(3, 2, path="lead_lag") == 6 + 36
-    assert signature_length(3, 3, path="basepoint") == 39
-    assert signature_length(2, 3, log_sig=True) == 5  # Lyndon words 0, 1, 01, 001, 011
-    assert signature_length(3, 4, log_sig=True) == 32
+    assert SignatureSpec(4).length(3) == 120
+    assert SignatureSpec(5).length(3) == 363
+    assert SignatureSpec(4, path="time").length(1) == 2 + 4 + 8 + 16
+    assert SignatureSpec(2, path="lead_lag").length(3) == 6 + 36
+    assert SignatureSpec(3, path="basepoint").length(3) == 39
+    assert SignatureSpec(3, log_sig=True).length(2) == 5  # Lyndon words 0, 1, 01, 001, 011
+    assert SignatureSpec(4, log_sig=True).length(3) == 32
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -85,7 +85,7 @@ def test_empty_batches_and_one_pixel_streams(backend: str, shape: tuple[int, ...
     for log_sig in (False, True):
         features = image_signatures(images, 3, two_direction=True, log_sig=log_sig, backend=backend)
         streams = stream_count(shape[1], shape[2], True)
-        assert features.shape == (shape[0], streams, signature_length(3, 3, log_sig=log_sig))
+        assert features.shape == (shape[0], streams, SignatureSpec(3, log_sig=log_sig).length(3))
         one_point = slice(0, shape[1]) if shape[2] == 1 else slice(shape[1], None)
         assert not features[:, one_point].any()  # a one-point path has signature 0
 
@@ -94,7 +94,7 @@ def test_empty_batches_and_one_pixel_streams(backend: str, shape: tuple[int, ...
     ("arguments", "message"),
     [
         ({"depth": 0}, "signature.depth = 0"),
-        ({"path": "zigzag"}, "signature.path = 'zigzag': choose one of none, time"),
+        ({"path": "zigzag"}, "signature.path = 'zigzag': Input should be 'none', 'time'"),
         ({"dtype": np.float16}, "dtype float16: choose float32 or float64"),
         ({"images": np.zeros((2, 3, 3, 3), np.float32)}, "images must be uint8"),
         ({"images": np.zeros((3, 3), np.uint8)}, r"shape \(N, H, W\) or \(N, H, W, C\)"),

@@ -29,8 +29,8 @@ import torch
 from sigbench.arraycache import ArrayCache, cache_key, release
 from sigbench.progress import SILENT, Progress
 from sigbench.signature.backends import resolve_backend
-from sigbench.signature.compute import SignaturePlan, as_nhwc, signature_length
-from sigbench.signature.streams import stream_count
+from sigbench.signature.compute import SignaturePlan, as_nhwc
+from sigbench.signature.spec import SignatureSpec
 from sigbench.signature.threads import single_threaded_workers
 
 # Streams per batch by default: 64 images of 64 rows. Per-call costs are already
@@ -39,31 +39,6 @@ from sigbench.signature.threads import single_threaded_workers
 # speed ratios of 1.11, 1.09 and 1.04 to pysiglib on ready paths, on a busy machine
 # where pysiglib's own split suffered most).
 STREAMS_PER_BATCH = 4_096
-
-
-@dataclass(frozen=True)
-class SignatureSettings:
-    """Every setting that changes the features."""
-
-    depth: int = 4
-    two_direction: bool = False
-    log_sig: bool = False
-    path: str = "none"
-    backend: str = "auto"
-
-    def plan(self) -> SignaturePlan:
-        return SignaturePlan(**asdict(self))
-
-    def compute(self, images: np.ndarray) -> np.ndarray:
-        """Features of a few images, in memory (float32 (N, streams, length))."""
-        return self.plan()(images)
-
-    def feature_shape(self, image_shape: tuple[int, ...]) -> tuple[int, int]:
-        """(streams, length) per image for images of shape (N, H, W[, C])."""
-        height, width = image_shape[1:3]
-        channels = image_shape[3] if len(image_shape) == 4 else 1
-        length = signature_length(channels, self.depth, log_sig=self.log_sig, path=self.path)
-        return stream_count(height, width, self.two_direction), length
 
 
 @dataclass
@@ -120,7 +95,7 @@ def _run(
 
 def featurize(
     images: np.ndarray,
-    settings: SignatureSettings,
+    spec: SignatureSpec,
     *,
     cache_dir: Path | None = None,
     progress: Progress = SILENT,
@@ -134,9 +109,9 @@ def featurize(
     """
     started = time.perf_counter()
     images = as_nhwc(images)
-    shape = (len(images), *settings.feature_shape(images.shape))
+    shape = (len(images), *spec.feature_shape(images.shape))
     batch_size = batch_size or max(1, STREAMS_PER_BATCH // shape[1])
-    plan = settings.plan()
+    plan = SignaturePlan(spec)
     if cache_dir is None:
         out = np.empty(shape, dtype=np.float32)
 
@@ -147,8 +122,8 @@ def featurize(
         return Features(out, "off", time.perf_counter() - started)
 
     description = {
-        **asdict(settings),
-        "backend": resolve_backend(settings.backend, settings.depth),
+        **asdict(spec),
+        "backend": resolve_backend(spec.backend, spec.depth),
         "image_shape": list(images.shape),
         "image_dtype": str(images.dtype),
         "dtype": "float32",
