@@ -29,6 +29,7 @@ from sigbench.models import apply_finetune, create_model, model_entry
 from sigbench.progress import SILENT, Progress
 from sigbench.runs import rundir
 from sigbench.runs.checkpoint import make_checkpoint
+from sigbench.runs.provenance import run_provenance
 from sigbench.training.costs import (
     count_parameters,
     flops_per_sample,
@@ -237,6 +238,10 @@ def _write_run(
     metrics["checkpoint_kb"] = round((partial / rundir.CHECKPOINT_FILE).stat().st_size / 1024, 1)
     rundir.write_text_atomic(partial / rundir.CONFIG_FILE, dump_config(config))
     rundir.write_text_atomic(partial / rundir.HISTORY_FILE, _history_csv(fitted.history))
+    uses_signature = model_entry(config.model.kind).input == "signature"
+    rundir.write_json_atomic(
+        partial / rundir.PROVENANCE_FILE, run_provenance(config, uses_signature=uses_signature)
+    )
     if evaluation.multilabel:
         predicted = (evaluation.proba > ATTRIBUTE_THRESHOLD).astype(np.int16)
     else:

@@ -22,6 +22,7 @@ from sigbench.errors import SigbenchError
 
 CONFIG_FILE = "config.yaml"
 METRICS_FILE = "metrics.json"
+PROVENANCE_FILE = "run.json"  # what produced the run (sigbench.runs.provenance)
 HISTORY_FILE = "history.csv"
 CHECKPOINT_FILE = "model.pt"
 ANALYSIS_DIR = "analysis"  # the error-analysis pictures (``--analysis``)
@@ -160,6 +161,12 @@ def read_history(run: Path) -> list[dict[str, float]]:
 
 def read_metrics(run: Path) -> dict[str, Any]:
     return json.loads((Path(run) / METRICS_FILE).read_text())
+
+
+def read_provenance(run: Path) -> dict[str, Any] | None:
+    """What produced a run (``run.json``); None for runs from before it was written."""
+    path = Path(run) / PROVENANCE_FILE
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def read_config(run: Path) -> ExperimentConfig:

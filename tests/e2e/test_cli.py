@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
+from sigbench.signature.backends import BACKENDS
 from tests.e2e.conftest import REPO, metrics_of, only_run, sigbench
 
 pytestmark = pytest.mark.e2e
@@ -33,6 +36,19 @@ def test_train_writes_a_whole_run_folder_with_the_promised_metrics(digits_run: P
     assert low <= metrics["accuracy"] <= high and metrics["ci95_resamples"] > 0
     assert metrics["checkpoint_kb"] > metrics["weights_kb"]  # Adam state is saved too
     assert len((digits_run / "history.csv").read_text().splitlines()) == 1 + 20
+
+
+def test_every_run_records_what_produced_it(digits_run: Path) -> None:
+    provenance = json.loads((digits_run / "run.json").read_text())
+    assert provenance["command"].startswith("python -m sigbench train configs/demo.yaml --set ")
+    assert provenance["overrides"] == ["train.epochs=20"]
+    assert provenance["signature"]["backend"] == "auto"  # the config's, resolved:
+    assert provenance["signature"]["resolved_backend"] in BACKENDS
+    assert provenance["signature"]["package_version"]
+    assert provenance["torch"] == torch.__version__ and provenance["numpy"] == np.__version__
+    assert provenance["device"] == "cpu" and provenance["threads"] >= 1 and provenance["cpu"]
+    assert len(provenance["git"]["commit"]) == 40  # the tests run from a checkout
+    assert isinstance(provenance["git"]["dirty"], bool)
 
 
 def test_eval_reproduces_the_test_metrics(digits_run: Path) -> None:

@@ -92,3 +92,39 @@ def test_importing_the_engine_imports_no_backend_package() -> None:
         "assert not packages & set(sys.modules)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.fixture
+def fresh_loading(monkeypatch: pytest.MonkeyPatch, tmp_path):
+    """Backends loaded afresh, with modules from ``tmp_path`` importable."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(backend_registry, "LOAD_FAILURES", {})
+    for cached in (backend_registry._load, backend_registry._report_fallback):
+        cached.cache_clear()
+    yield tmp_path
+    for cached in (backend_registry._load, backend_registry._report_fallback):
+        cached.cache_clear()
+
+
+def test_auto_says_once_why_a_faster_backend_did_not_load(
+    fresh_loading, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    (fresh_loading / "sigbench_absent_backend.py").write_text("import no_such_package_here\n")
+    monkeypatch.setitem(backend_registry.BACKENDS, "lanes", "sigbench_absent_backend")
+    with caplog.at_level("WARNING", logger=backend_registry.__name__):
+        assert resolve_backend("auto", 4) == resolve_backend("auto", 3) == "pysiglib"
+    (warning,) = caplog.messages  # once, however often auto is resolved
+    assert "lanes did not load (ModuleNotFoundError: No module named 'no_such_package_here')" in (
+        warning
+    )
+    assert "using pysiglib" in warning
+    assert "lanes" not in available_backends()
+
+
+def test_a_backend_that_breaks_on_import_is_a_bug_not_a_missing_package(
+    fresh_loading, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (fresh_loading / "sigbench_broken_backend.py").write_text("raise RuntimeError('bug')\n")
+    monkeypatch.setitem(backend_registry.BACKENDS, "lanes", "sigbench_broken_backend")
+    with pytest.raises(RuntimeError, match="bug"):
+        resolve_backend("auto", 4)

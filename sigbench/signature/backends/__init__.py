@@ -15,6 +15,7 @@ Backend modules, and the packages they wrap, are imported only when first used: 
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable
 from functools import cache
 
@@ -22,6 +23,8 @@ import numpy as np
 
 from sigbench.errors import SigbenchError
 from sigbench.options import AUTO_BACKEND
+
+log = logging.getLogger(__name__)
 
 SignatureFunction = Callable[[np.ndarray, int, bool], np.ndarray]
 # (uint8 streams (N, streams, points, C), dtype, depth, log_sig) -> (N * streams, length)
@@ -38,12 +41,19 @@ BACKENDS: dict[str, str] = {
 }
 
 
+# Why each backend that did not load did not: "ImportError: No module named 'signatory'".
+LOAD_FAILURES: dict[str, str] = {}
+
+
 @cache
 def _load(name: str) -> SignatureFunction | None:
-    """The backend's function, or None when its package is missing or does not load."""
+    """The backend's function, or None when its package is not installed: an ImportError,
+    or an OSError (signatory built against another torch fails to load its library). Any
+    other exception is a bug in the backend and propagates."""
     try:
         return importlib.import_module(BACKENDS[name]).signatures
-    except Exception:  # signatory built against another torch fails with OSError, not ImportError
+    except (ImportError, OSError) as exc:
+        LOAD_FAILURES[name] = f"{type(exc).__name__}: {exc}"
         return None
 
 
@@ -64,7 +74,10 @@ def resolve_backend(name: str, depth: int | None = None) -> str:
     if name == AUTO_BACKEND:
         preferred = AUTO_BY_DEPTH.get(depth) if depth is not None else None
         order = [preferred, *BACKENDS] if preferred else list(BACKENDS)
-        return next(backend for backend in order if _load(backend) is not None)
+        chosen = next(backend for backend in order if _load(backend) is not None)
+        for skipped in order[: order.index(chosen)]:
+            _report_fallback(skipped, chosen)
+        return chosen
     if name not in BACKENDS:
         raise SigbenchError(
             f"signature.backend = {name!r}: choose auto or one of {', '.join(BACKENDS)}"
@@ -75,6 +88,17 @@ def resolve_backend(name: str, depth: int | None = None) -> str:
             f"installed: {', '.join(available_backends())}"
         )
     return name
+
+
+@cache
+def _report_fallback(skipped: str, chosen: str) -> None:
+    """Say once per process why ``auto`` passed over a faster backend."""
+    log.warning(
+        "signature.backend auto: %s did not load (%s); using %s, which may be several times slower",
+        skipped,
+        LOAD_FAILURES.get(skipped, "not installed"),
+        chosen,
+    )
 
 
 def backend_function(name: str, depth: int | None = None) -> SignatureFunction:

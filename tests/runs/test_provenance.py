@@ -1,0 +1,64 @@
+"""run.json: what produced a run, read from the real git, packages and machine."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import sigbench.models  # noqa: F401  (registers the model kinds configs are checked against)
+from sigbench.config import validate_config
+from sigbench.runs import provenance
+
+
+def _git(folder: Path, *arguments: str) -> None:
+    subprocess.run(["git", "-C", str(folder), *arguments], check=True, capture_output=True)
+
+
+def test_commit_and_dirty_flag_come_from_the_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    _git(tmp_path, "add", "code.py")
+    _git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "one")
+    monkeypatch.setattr(provenance, "SOURCE_ROOT", tmp_path)
+    provenance.code_revision.cache_clear()
+    clean = provenance.code_revision()
+    (tmp_path / "code.py").write_text("x = 2\n")
+    provenance.code_revision.cache_clear()
+    dirty = provenance.code_revision()
+    provenance.code_revision.cache_clear()
+    assert clean is not None and dirty is not None
+    assert len(clean["commit"]) == 40 and clean["commit"] == dirty["commit"]
+    assert (clean["dirty"], dirty["dirty"]) == (False, True)
+
+
+def test_no_checkout_no_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(provenance, "SOURCE_ROOT", tmp_path)  # an installed copy: no .git
+    provenance.code_revision.cache_clear()
+    assert provenance.code_revision() is None
+    provenance.code_revision.cache_clear()
+
+
+def test_command_line_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    argv = ["/x/.venv/bin/sigbench", "train", "c.yaml", "--set", "a.b=[1, 2]", "-s", "c=3",
+            "--set=d=4"]  # fmt: skip
+    monkeypatch.setattr("sys.argv", argv)
+    facts = provenance.run_provenance(validate_config({}), uses_signature=True)
+    assert facts["command"] == "sigbench train c.yaml --set 'a.b=[1, 2]' -s c=3 --set=d=4"
+    assert facts["overrides"] == ["a.b=[1, 2]", "c=3", "d=4"]
+    assert provenance.command_text(["/r/sigbench/__main__.py", "eval", "run"]) == (
+        "python -m sigbench eval run"
+    )
+
+
+def test_the_backend_auto_chose_is_recorded_with_its_package() -> None:
+    facts = provenance.run_provenance(validate_config({}), uses_signature=True)["signature"]
+    assert facts["backend"] == "auto" and facts["resolved_backend"] == "lanes"
+    assert facts["package"] == "numba" and facts["package_version"]
+    torch_run = validate_config({"signature": {"backend": "torch"}})
+    assert provenance.signature_provenance(torch_run)["resolved_backend"] == "torch"
+    image_model = validate_config({"model": {"kind": "simple_cnn"}})
+    assert provenance.run_provenance(image_model, uses_signature=False)["signature"] is None
