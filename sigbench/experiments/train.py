@@ -83,7 +83,7 @@ def train_run(
         key = "pos_weight" if config.data.multilabel else "class_weights"
         metrics[key] = dict(zip(splits.classes, map(float, weights), strict=True))
     run_dir = _write_run(
-        config, results, model, prepared, splits, fitted, metrics, evaluation, analysis
+        config, results, model, prepared, splits, fitted, metrics, evaluation, analysis, device
     )
     return RunResult(run_dir, metrics, fitted.history, splits.report.notes)
 
@@ -222,6 +222,7 @@ def _write_run(
     metrics: dict[str, Any],
     evaluation: Evaluation,
     analysis: bool,
+    device: torch.device,
 ) -> Path:
     """Assemble the run in a partial folder and publish it; with ``analysis``, draw the
     error-analysis pictures too."""
@@ -239,9 +240,8 @@ def _write_run(
     rundir.write_text_atomic(partial / rundir.CONFIG_FILE, dump_config(config))
     rundir.write_text_atomic(partial / rundir.HISTORY_FILE, _history_csv(fitted.history))
     uses_signature = model_entry(config.model.kind).input == "signature"
-    rundir.write_json_atomic(
-        partial / rundir.PROVENANCE_FILE, run_provenance(config, uses_signature=uses_signature)
-    )
+    facts = run_provenance(config, device, uses_signature=uses_signature)
+    rundir.write_json_atomic(partial / rundir.PROVENANCE_FILE, facts)
     if evaluation.multilabel:
         predicted = (evaluation.proba > ATTRIBUTE_THRESHOLD).astype(np.int16)
     else:

@@ -18,10 +18,13 @@ import subprocess
 import sys
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sigbench.config import ExperimentConfig
 from sigbench.signature.backends import LOAD_FAILURES, resolve_backend
+
+if TYPE_CHECKING:
+    import torch
 
 # The package whose version stands for each backend's code (lanes is sigbench's own kernels,
 # compiled by numba).
@@ -117,17 +120,20 @@ def signature_provenance(config: ExperimentConfig) -> dict[str, Any]:
     }
 
 
-def device_provenance(device: str) -> dict[str, Any]:
+def device_provenance(config: ExperimentConfig, device: torch.device) -> dict[str, Any]:
+    """The device the run used (``auto`` resolved, with the GPU's name) and the CPU."""
     import torch
 
+    from sigbench.training.device import device_description
+
     facts: dict[str, Any] = {
-        "device": device,
+        "device": device_description(device),
+        "device_setting": config.train.device,
         "cpu": cpu_model(),
         "cpu_count": _cpu_count(),
         "threads": torch.get_num_threads(),
     }
-    if device == "cuda" and torch.cuda.is_available():
-        facts["gpu"] = torch.cuda.get_device_name(torch.cuda.current_device())
+    if device.type == "cuda":
         facts["cuda"] = torch.version.cuda
     return facts
 
@@ -136,9 +142,11 @@ def _cpu_count() -> int | None:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
-def run_provenance(config: ExperimentConfig, *, uses_signature: bool) -> dict[str, Any]:
-    """Every fact above for a run of ``config`` in this process (``uses_signature``: the
-    model eats signature features, so the backend is recorded)."""
+def run_provenance(
+    config: ExperimentConfig, device: torch.device, *, uses_signature: bool
+) -> dict[str, Any]:
+    """Every fact above for a run of ``config`` on ``device`` in this process
+    (``uses_signature``: the model eats signature features, so the backend is recorded)."""
     import numpy
     import torch
 
@@ -150,7 +158,7 @@ def run_provenance(config: ExperimentConfig, *, uses_signature: bool) -> dict[st
         "torch": torch.__version__,
         "numpy": numpy.__version__,
         "signature": signature_provenance(config) if uses_signature else None,
-        **device_provenance(config.train.device),
+        **device_provenance(config, device),
         "platform": platform.platform(),
         "command": command_text(command),
         "overrides": overrides_in(command),

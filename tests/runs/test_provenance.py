@@ -6,10 +6,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import torch
 
 import sigbench.models  # noqa: F401  (registers the model kinds configs are checked against)
 from sigbench.config import validate_config
 from sigbench.runs import provenance
+
+CPU = torch.device("cpu")
 
 
 def _git(folder: Path, *arguments: str) -> None:
@@ -46,7 +49,7 @@ def test_command_line_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     argv = ["/x/.venv/bin/sigbench", "train", "c.yaml", "--set", "a.b=[1, 2]", "-s", "c=3",
             "--set=d=4"]  # fmt: skip
     monkeypatch.setattr("sys.argv", argv)
-    facts = provenance.run_provenance(validate_config({}), uses_signature=True)
+    facts = provenance.run_provenance(validate_config({}), CPU, uses_signature=True)
     assert facts["command"] == "sigbench train c.yaml --set 'a.b=[1, 2]' -s c=3 --set=d=4"
     assert facts["overrides"] == ["a.b=[1, 2]", "c=3", "d=4"]
     assert provenance.command_text(["/r/sigbench/__main__.py", "eval", "run"]) == (
@@ -55,10 +58,18 @@ def test_command_line_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_backend_auto_chose_is_recorded_with_its_package() -> None:
-    facts = provenance.run_provenance(validate_config({}), uses_signature=True)["signature"]
+    facts = provenance.run_provenance(validate_config({}), CPU, uses_signature=True)["signature"]
     assert facts["backend"] == "auto" and facts["resolved_backend"] == "lanes"
     assert facts["package"] == "numba" and facts["package_version"]
     torch_run = validate_config({"signature": {"backend": "torch"}})
     assert provenance.signature_provenance(torch_run)["resolved_backend"] == "torch"
     image_model = validate_config({"model": {"kind": "simple_cnn"}})
-    assert provenance.run_provenance(image_model, uses_signature=False)["signature"] is None
+    assert provenance.run_provenance(image_model, CPU, uses_signature=False)["signature"] is None
+
+
+def test_the_resolved_device_is_recorded_beside_the_setting() -> None:
+    """``train.device: auto`` is recorded as the device it became, so a table's row can say
+    which hardware produced it."""
+    facts = provenance.run_provenance(validate_config({}), CPU, uses_signature=False)
+    assert (facts["device"], facts["device_setting"]) == ("cpu", "auto")
+    assert facts["cpu"] and facts["threads"] == torch.get_num_threads() and "cuda" not in facts
