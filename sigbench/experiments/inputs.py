@@ -98,14 +98,19 @@ def prepare_inputs(
 
 
 def inference_pipeline(
-    config: ExperimentConfig, model: nn.Module
+    config: ExperimentConfig, model: nn.Module, device: torch.device | str = "cpu"
 ) -> Callable[[np.ndarray], torch.Tensor]:
-    """uint8 images (N, H, W, C) to logits, every step a deployed model takes (for timing)."""
-    model.eval()
+    """uint8 images (N, H, W, C) to logits on ``device``, every step a deployed model takes
+    (for timing; the CPU unless asked, as latency is quoted for the CPU)."""
+    model.eval().to(device)
     if model_entry(config.model.kind).input == "image":
-        return lambda images: model(ImageInputs(images).take(np.arange(len(images)), train=False))
+
+        def pixels(images: np.ndarray) -> torch.Tensor:
+            return ImageInputs(images).take(np.arange(len(images)), train=False).to(device)
+
+        return lambda images: model(pixels(images))
     plan = SignaturePlan(config.signature)
-    return lambda images: model(torch.from_numpy(plan(images)))
+    return lambda images: model(torch.from_numpy(plan(images)).to(device))
 
 
 def feature_statistics(features: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:

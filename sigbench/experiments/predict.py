@@ -82,7 +82,8 @@ def open_predictor(model: Path) -> Predictor:
 
 
 def _run_predictor(model: Path) -> Predictor:
-    """A run folder's own torch pipeline (torch and the models load here, not for exports)."""
+    """A run folder's own torch pipeline, on the run's device (torch and the models load
+    here, not for exports)."""
     import torch
 
     from sigbench.experiments.inputs import inference_pipeline
@@ -90,12 +91,12 @@ def _run_predictor(model: Path) -> Predictor:
     from sigbench.training.loop import probabilities
 
     loaded = load_run(model)
-    pipeline = inference_pipeline(loaded.config, loaded.model)
+    pipeline = inference_pipeline(loaded.config, loaded.model, loaded.device)
     multilabel = loaded.config.data.multilabel
 
     def proba(images: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return probabilities(pipeline(images), multilabel).numpy()
+            return probabilities(pipeline(images), multilabel).cpu().numpy()
 
     size = loaded.config.data.height_width
     numbered = loaded.config.data.source == LABELFILE

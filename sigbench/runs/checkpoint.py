@@ -19,7 +19,7 @@ from sigbench.config import ExperimentConfig
 from sigbench.errors import SigbenchError
 from sigbench.models import create_model
 from sigbench.runs import rundir
-from sigbench.training.device import resolve_device
+from sigbench.training.device import scoring_device
 
 CHECKPOINT_FORMAT = "sigbench-checkpoint/1"
 
@@ -82,8 +82,9 @@ class LoadedRun:
 
     @property
     def device(self) -> torch.device:
-        """Where this run is scored here: its ``train.device`` resolved on this machine."""
-        return resolve_device(self.config.train.device)
+        """Where this run is scored here: its ``train.device``, or ``auto``'s pick on a
+        machine without that device."""
+        return scoring_device(self.config.train.device)
 
 
 def load_run(run: Path) -> LoadedRun:

@@ -52,6 +52,13 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(wanted)
 
 
+def scoring_device(name: str) -> torch.device:
+    """Where a finished run is scored: its ``train.device`` when this machine has it, else
+    what ``auto`` picks here (a run trained on a GPU server still scores on a laptop)."""
+    wanted = "cuda:0" if name == "cuda" else name
+    return resolve_device(wanted if wanted in available_devices() else AUTO)
+
+
 def device_description(device: torch.device) -> str:
     """The hardware behind ``device``, for a run's provenance (``cuda:0 (NVIDIA H100 ...)``)."""
     if device.type == "cuda":

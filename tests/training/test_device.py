@@ -15,7 +15,12 @@ from sigbench.config import TrainConfig, validate_config
 from sigbench.errors import SigbenchError
 from sigbench.models import create_model, model_config
 from sigbench.training import loop
-from sigbench.training.device import available_devices, resolve_device, seed_everything
+from sigbench.training.device import (
+    available_devices,
+    resolve_device,
+    scoring_device,
+    seed_everything,
+)
 from sigbench.training.inputs import FeatureInputs, ResidentFeatures, on_device
 
 from .test_loop import blobs
@@ -34,6 +39,14 @@ def test_auto_takes_a_gpu_when_there_is_one_else_the_cpu() -> None:
 def test_a_missing_gpu_is_a_one_line_error_naming_what_there_is(name: str) -> None:
     with pytest.raises(SigbenchError, match=rf"^train.device = '{name}' is not available .*cpu"):
         resolve_device(name)
+
+
+@pytest.mark.skipif(torch.cuda.device_count() > 7, reason="this machine has a cuda:7")
+def test_a_run_trained_on_a_gpu_is_scored_where_it_is_opened() -> None:
+    """Training on a missing device is an error; scoring a finished run is not: a run
+    trained on ``cuda:7`` scores on this machine's ``auto`` pick."""
+    assert scoring_device("cuda:7") == resolve_device("auto")
+    assert scoring_device("cpu") == torch.device("cpu")
 
 
 def test_a_device_name_that_is_not_one_fails_at_load() -> None:
