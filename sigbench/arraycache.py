@@ -18,7 +18,6 @@ reading it again costs a minor page fault rather than a disk read.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import mmap
@@ -32,6 +31,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import xxhash
+from filelock import FileLock
 
 log = logging.getLogger(__name__)
 
@@ -130,15 +130,11 @@ class ArrayCache:
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
-        """Hold the entry's lock (``.<key>.lock``, a blocking ``flock``) so that processes
+        """Hold the entry's lock (``.<key>.lock``, a blocking ``filelock``) so that processes
         wanting the same entry make it once: the first builds it, the others then hit it.
         The kernel drops the lock when its holder dies."""
-        fd = os.open(self.directory / f".{self.array_path.stem}.lock", os.O_RDWR | os.O_CREAT)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with FileLock(self.directory / f".{self.array_path.stem}.lock", thread_local=False):
             yield
-        finally:
-            os.close(fd)
 
     def load(self, shape: tuple[int, ...]) -> tuple[np.ndarray | None, dict[str, Any], bool]:
         """(the cached array, the extras committed with it, False) when the entry is valid,

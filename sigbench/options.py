@@ -42,3 +42,12 @@ DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
 
 # sigbench.training.device: the float format of the forward pass (autocast) during training.
 PRECISIONS: tuple[str, ...] = ("32", "bf16", "16-mixed")
+
+# sigbench.sweeps.executors: where a sweep's runs train (``--executor``).
+EXECUTORS: tuple[str, ...] = ("local", "ray")
+
+# sigbench.sweeps.study: the validation scores ``tune --metric`` can optimise.
+TUNE_METRICS: tuple[str, ...] = ("val_acc", "val_loss", "val_hter")
+
+# sigbench.tracking: where ``--track`` logs finished runs.
+TRACKERS: tuple[str, ...] = ("mlflow", "tensorboard")

@@ -13,6 +13,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
+import sigbench
 from sigbench.cli import (
     export_commands,
     run_commands,
@@ -21,6 +22,7 @@ from sigbench.cli import (
     tune_command,
 )
 from sigbench.cli.output import errors, labelled, setup_logging
+from sigbench.cli.sweeping import remember_arguments
 from sigbench.errors import SigbenchError
 
 GLOBAL_FLAGS = ("--debug", "--verbose", "-v")
@@ -28,9 +30,11 @@ GLOBAL_FLAGS = ("--debug", "--verbose", "-v")
 
 class GlobalFlagsAnywhere(TyperGroup):
     """``-v`` / ``--debug`` also after the command (``sigbench train spec.yaml -v``), as
-    users type them: they are moved in front of it before parsing (not past a ``--``)."""
+    users type them: they are moved in front of it before parsing (not past a ``--``). The
+    arguments as given are remembered for the line Ctrl-C prints."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        remember_arguments(list(args))
         end = args.index("--") if "--" in args else len(args)
         flags = [arg for arg in args[:end] if arg in GLOBAL_FLAGS]
         rest = [arg for at, arg in enumerate(args) if at >= end or arg not in GLOBAL_FLAGS]
@@ -43,7 +47,7 @@ app = typer.Typer(
     help="Train, sweep and compare signature-based image classifiers (ImageSig) "
     "against CNN and ViT baselines.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 run_commands.register(app)
@@ -55,10 +59,23 @@ export_commands.register(app)
 _state = {"debug": False}
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"sigbench {sigbench.__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _options(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show informational messages."),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_show_version,
+        is_eager=True,
+        help="Print the sigbench version and exit.",
+    ),
 ) -> None:
     _state["debug"] = debug
     setup_logging(verbose)

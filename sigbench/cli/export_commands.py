@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
+from sigbench.cli.options import RunFolder
 from sigbench.cli.output import RichProgress, console, key_value_table, records_table
-from sigbench.cli.run_commands import RunArg
 
 SHOWN = (
     "model", "variant", "file_kb", "decode_ms", "latency_p50_ms", "latency_p95_ms",
@@ -17,7 +17,7 @@ bench_app = typer.Typer(help="Benchmarks of finished runs.", no_args_is_help=Tru
 
 
 def export(
-    run: Path = RunArg,
+    run: RunFolder,
     fmt: str = typer.Option(
         "onnx", "--format", "-f", help="onnx, torchscript or c (ImageSig-FC as model.h/model.c)."
     ),

@@ -3,47 +3,39 @@
 from __future__ import annotations
 
 import re
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from sigbench.cli.options import (
+    Analysis,
+    ConfigArg,
+    Overrides,
+    PrintConfig,
+    Results,
+    RunFolder,
+    Seeds,
+    Track,
+    TrackUri,
+)
 from sigbench.cli.output import (
     RichProgress,
-    SharedProgress,
     console,
     errors,
     key_value_table,
     labelled,
     records_table,
 )
-from sigbench.cli.track_options import (
-    TrackerName,
-    TrackOption,
-    TrackUriOption,
-    open_tracking,
-    show_tracking,
-)
+from sigbench.cli.sweeping import interrupted_line, sweep_and_show
+from sigbench.cli.track_options import open_tracking, show_tracking
 from sigbench.errors import SigbenchError, plural
 
 if TYPE_CHECKING:
     from sigbench.config import ExperimentConfig
-
-ConfigArg = typer.Argument(..., help="Experiment spec (YAML), e.g. configs/demo.yaml.")
-SetOption = typer.Option(
-    None, "--set", "-s", help="Override a key, e.g. --set signature.depth=5 (repeatable)."
-)
-ResultsOption = typer.Option(
-    Path("results"), "--results", "-r", help="Results folder: runs/, tables/ and cache/ live here."
-)
-RunArg = typer.Argument(..., help="A finished run folder, e.g. results/runs/demo-1a2b3c4d5e.")
-AnalysisOption = typer.Option(
-    False,
-    "--analysis",
-    help="Also draw error-analysis pictures into the run's analysis/ folder: confusion matrix, "
-    "most confident mistakes, confidence histogram, reliability diagram, ROC (two classes).",
-)
+    from sigbench.runs.claim import Claim
+    from sigbench.sweeps.runner import SweepOutcome
+    from sigbench.tracking import Tracking
 
 SUMMARY_KEYS = (
     "accuracy", "accuracy_ci95", "f1_macro", "f1_macro_ci95", "hter", "hter_ci95", "far", "frr",
@@ -56,13 +48,6 @@ MULTILABEL_SUMMARY_KEYS = (
     "mean_accuracy", "mean_accuracy_ci95", "exact_match", "exact_match_ci95", "mean_f1",
     "mean_hter", "mean_far", "mean_frr",
 )  # fmt: skip
-SeedsOption = typer.Option(
-    None,
-    "--seeds",
-    min=1,
-    help="Train at seeds seed, seed+1, ..., seed+N-1, each its own run (finished ones are "
-    "skipped), all scored on the same test images (data.split_seed).",
-)
 TOP_K = re.compile(r"top\d+_accuracy")  # train.top_k names the key
 
 
@@ -86,99 +71,197 @@ def metrics_summary(metrics: dict[str, Any]) -> dict[str, Any]:
 
 
 def train(
-    config: Path = ConfigArg,
-    overrides: list[str] = SetOption,
-    results: Path = ResultsOption,
-    analysis: bool = AnalysisOption,
-    seeds: int | None = SeedsOption,
-    track: list[TrackerName] = TrackOption,
-    track_uri: str = TrackUriOption,
+    config: ConfigArg,
+    overrides: Overrides = None,
+    results: Results = Path("results"),
+    analysis: Analysis = False,
+    seeds: Seeds = None,
+    track: Track = None,
+    track_uri: TrackUri = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Retrain a finished run; its folder is replaced, with what was made from it "
+            "(exports, analyses, robustness tables), which are named first.",
+        ),
+    ] = False,
+    no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--no-wait",
+            help="When another process is training the same run, say which and exit (status "
+            "3) instead of waiting for it.",
+        ),
+    ] = False,
+    print_config: PrintConfig = False,
 ) -> None:
     """Train one experiment and write results/runs/<run-id>/: config, metrics, history, model.
 
-    With --seeds N, train it at N seeds and print each seed's scores and their mean and spread.
+    The same spec always lands in the same folder: a finished run is shown, not retrained
+    (--force retrains it). With --seeds N, train it at N seeds and print each seed's scores
+    and their mean and spread.
     """
     import sigbench.data  # noqa: F401  (registers the probe data.channels: auto is resolved by)
     import sigbench.models  # noqa: F401  (registers the model kinds the config is checked against)
-    from sigbench.config import load_config, size_text
+    from sigbench.config import dump_config, load_config
 
     spec = load_config(config, overrides)  # before loading any data: bad specs fail fast
-    if seeds is not None:
-        if track or spec.track:
-            raise SigbenchError(
-                "--track with --seeds: not wired yet; log the runs afterwards with "
-                "sigbench report --track"
-            )
-        _train_seeds(spec, seeds, results, analysis)
-        return
-    from sigbench.experiments.evaluate import analysis_dir
-    from sigbench.experiments.train import train_run
+    if print_config:
+        from sigbench.sweeps.seeds import with_seeds
 
-    with open_tracking(track, spec.track, results, track_uri) as tracking:
-        outcome = train_run(spec, results, progress=RichProgress(), analysis=analysis)
-        for note in outcome.notes:
-            console.print(labelled("note:", "dim", note))
-        rows = {
-            "image (H x W)": size_text(spec.data.image_size),
-            **metrics_summary(outcome.metrics),
-        }
-        console.print(key_value_table(f"run {outcome.run_dir}", rows))
-        if analysis:
-            console.print(f"analysis pictures in {analysis_dir(outcome.run_dir)}")
-        tracking.log(outcome.run_dir)
+        console.print(dump_config(spec), highlight=False, markup=False, end="")
+        for seeded in with_seeds(spec, seeds or 1):
+            console.print(f"{seeded.run_id()}  seed {seeded.seed}", highlight=False, markup=False)
+        return
+    tracking = open_tracking(track, spec.track, results, track_uri)
+    if seeds is not None:
+        if force or no_wait:
+            raise SigbenchError("--force and --no-wait are for one run; drop them with --seeds")
+        _train_seeds(spec, seeds, results, analysis, tracking)
+        return
+    from sigbench.runs.claim import ClaimState, claim
+
+    def waiting(holder: str) -> None:
+        console.print(f"waiting: {holder} is training {spec.run_id()}", highlight=False)
+
+    held = claim(results, spec.run_id(), retrain=force, wait=not no_wait, on_wait=waiting)
+    if held.state is ClaimState.busy:
+        errors.print(
+            f"{spec.run_id()} is being trained by {held.holder}; run again once it is done "
+            "(or leave out --no-wait to wait for it)",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        raise typer.Exit(3)
+    if held.state is ClaimState.finished:
+        _show_run(spec, held.run)
+        console.print(
+            f"already trained: {held.run} (the same spec lands in the same folder); --force "
+            "retrains it",
+            highlight=False,
+        )
+        with tracking:
+            tracking.log(held.run)
+        show_tracking(tracking)
+        return
+    with held, tracking:
+        _train_claimed(spec, held, results, analysis, tracking)
     show_tracking(tracking)
 
 
-def _train_seeds(spec: ExperimentConfig, seeds: int, results: Path, analysis: bool) -> None:
-    """Every seed not finished yet, one after another under the sweep locks; then the table."""
+def _train_claimed(
+    spec: ExperimentConfig, held: Claim, results: Path, analysis: bool, tracking: Tracking
+) -> None:
+    """Train the run ``held`` claims; on Ctrl-C say what stopped and how to go on."""
+    from sigbench.experiments.train import train_run
+    from sigbench.runs.rundir import derived_files
+
+    removed = derived_files(held.run)
+    if removed:
+        console.print(
+            f"--force: retraining {held.run_id}; this removes what was made from it: "
+            f"{', '.join(removed)}",
+            highlight=False,
+        )
+    epochs: list[int] = []
+    try:
+        outcome = train_run(
+            spec,
+            results,
+            progress=RichProgress(),
+            analysis=analysis,
+            on_epoch=lambda row: epochs.append(int(row["epoch"])),
+        )
+    except KeyboardInterrupt:
+        held.release()
+        total = spec.train.epochs
+        at = f"in epoch {len(epochs) + 1} of {total}" if epochs else "before its first epoch"
+        if len(epochs) >= total:
+            at = "after its last epoch, while scoring and saving it"
+        line = interrupted_line(f"train run {spec.run_id()} {at}")
+        errors.print(line, style="yellow", highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
+    for note in outcome.notes:
+        console.print(labelled("note:", "dim", note))
+    _show_run(spec, outcome.run_dir, outcome.metrics)
+    if analysis:
+        from sigbench.experiments.evaluate import analysis_dir
+
+        console.print(f"analysis pictures in {analysis_dir(outcome.run_dir)}", highlight=False)
+    tracking.log(outcome.run_dir)
+
+
+def _show_run(spec: ExperimentConfig, run: Path, metrics: dict[str, Any] | None = None) -> None:
+    """A finished run's summary table (from its metrics.json unless given)."""
+    from sigbench.config import size_text
+    from sigbench.runs import rundir
+
+    rows = {
+        "image (H x W)": size_text(spec.data.image_size),
+        **metrics_summary(metrics if metrics is not None else rundir.read_metrics(run)),
+    }
+    console.print(key_value_table(f"run {run}", rows))
+
+
+def _train_seeds(
+    spec: ExperimentConfig, seeds: int, results: Path, analysis: bool, tracking: Tracking
+) -> None:
+    """Every seed not finished yet, as a one-axis grid through the sweep runner (runs
+    another process holds are waited for); then the per-seed table and the interval."""
+    from sigbench.sweeps.runner import ExecutorSettings
+    from sigbench.sweeps.scheduler import GridSweep, seed_points
+
+    def waiting(run_id: str, holder: str) -> None:
+        console.print(f"waiting: {holder} is training {run_id}", highlight=False)
+
+    sweep = GridSweep(
+        seed_points(spec, seeds),
+        results,
+        name=spec.run_id(),
+        kind="seeds",
+        wait_for_busy=True,
+        on_wait=waiting,
+    )
+    sweep_and_show(
+        sweep,
+        results,
+        ExecutorSettings(analysis=analysis),
+        tracking=tracking,
+        tables=lambda outcome: _seeds_table(spec, outcome),
+    )
+
+
+def _seeds_table(spec: ExperimentConfig, outcome: SweepOutcome) -> None:
     import pandas as pd
 
     from sigbench.reporting.tables import display_frame, point_row, run_row
-    from sigbench.runs import rundir
-    from sigbench.sweeps.base import train_point
-    from sigbench.sweeps.executors import SerialExecutor
-    from sigbench.sweeps.scheduler import run_grid, seed_points
 
-    points = seed_points(spec, seeds)
-    run_fn = partial(train_point, analysis=True) if analysis else None
-    with SharedProgress() as progress, SerialExecutor(run_fn) as executor:
-        outcome = run_grid(points, results, executor, progress, name=spec.run_id())
+    rows = [run_row(run, []) for run in outcome.finished_runs()]
+    if not rows:
+        return
+    per_seed = [
+        {"seed": r["seed"], "accuracy (%)": r["acc"], "f1_macro": r["f1_macro"],
+         **({"hter": r["hter"]} if r["hter"] is not None else {}), "run": r["run_id"]}
+        for r in sorted(rows, key=lambda r: r["seed"])
+    ]  # fmt: skip
+    console.print(records_table(f"{spec.run_id()} at {plural(len(rows), 'seed')}", per_seed))
+    summary = point_row(rows)
+    shown = display_frame(pd.DataFrame([summary])).iloc[0]
     console.print(
-        f"trained {len(outcome.trained)}, already finished {len(outcome.skipped)}, "
-        f"being trained by another process {len(outcome.busy)}, failed {len(outcome.failed)}"
+        key_value_table(
+            f"mean ± half-width of the 95% t-interval over {plural(summary['n_seeds'], 'seed')}",
+            {
+                "accuracy (%)": shown["acc"],
+                "accuracy std (points)": summary["acc_std"],
+                "f1_macro": shown["f1_macro"],
+                **({"hter": shown["hter"]} if summary["hter_mean"] is not None else {}),
+            },
+        )
     )
-    for run_id, message in outcome.failed.items():
-        errors.print(
-            labelled("failed", "red", f"{run_id}: {message}"), highlight=False, soft_wrap=True
-        )
-    runs = [rundir.runs_dir(results) / p.run_id for p in points]
-    rows = [run_row(run, []) for run in runs if rundir.is_finished(run)]
-    if rows:
-        per_seed = [
-            {"seed": r["seed"], "accuracy (%)": r["acc"], "f1_macro": r["f1_macro"],
-             **({"hter": r["hter"]} if r["hter"] is not None else {}), "run": r["run_id"]}
-            for r in sorted(rows, key=lambda r: r["seed"])
-        ]  # fmt: skip
-        console.print(records_table(f"{spec.run_id()} at {len(rows)} seeds", per_seed))
-        summary = point_row(rows)
-        shown = display_frame(pd.DataFrame([summary])).iloc[0]
-        console.print(
-            key_value_table(
-                f"mean ± half-width of the 95% t-interval over {summary['n_seeds']} seeds",
-                {
-                    "accuracy (%)": shown["acc"],
-                    "accuracy std (points)": summary["acc_std"],
-                    "f1_macro": shown["f1_macro"],
-                    **({"hter": shown["hter"]} if summary["hter_mean"] is not None else {}),
-                },
-            )
-        )
-    if outcome.failed:
-        raise typer.Exit(1)
 
 
 def evaluate(
-    run: Path = RunArg,
+    run: RunFolder,
     data: Path = typer.Option(
         None,
         "--data",
@@ -191,7 +274,7 @@ def evaluate(
         "--labels",
         help="With --data, for a label-file run: the labels, one per line, in numeric order.",
     ),
-    analysis: bool = AnalysisOption,
+    analysis: Analysis = False,
     robustness: str = typer.Option(
         None,
         "--robustness",

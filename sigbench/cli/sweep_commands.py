@@ -3,33 +3,36 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
-from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
 
-from sigbench.cli.output import SharedProgress, console, errors, labelled, records_table
-from sigbench.cli.run_commands import AnalysisOption, ResultsOption, SeedsOption, SetOption
-from sigbench.cli.track_options import (
-    TrackerName,
-    TrackOption,
-    TrackUriOption,
-    open_tracking,
-    show_tracking,
+from sigbench.cli.options import (
+    Address,
+    Analysis,
+    Executor,
+    ExecutorKind,
+    Jobs,
+    Overrides,
+    PrintConfig,
+    Results,
+    Seeds,
+    Track,
+    TrackUri,
+    comma_list,
+    complete_from,
 )
+from sigbench.cli.output import SharedProgress, console, labelled, records_table
+from sigbench.cli.track_options import open_tracking, show_tracking
 from sigbench.errors import SigbenchError
+
+if TYPE_CHECKING:
+    from sigbench.sweeps.grids import Grid
 
 DEFAULT_CONFIG = Path("configs/demo.yaml")
 SHOWN_COLUMNS = ("n_seeds", "acc", "paper_acc", "params", "model_size_kb", "train_time_min")
-
-
-class ExecutorKind(str, Enum):
-    """``--executor``: an Enum so the help lists the choices."""
-
-    local = "local"
-    ray = "ray"
 
 
 def _show_report(results: Path) -> None:
@@ -61,117 +64,148 @@ def _show_report(results: Path) -> None:
     console.print(f"tables and plots in {results / 'tables'}")
 
 
+def _grid_names() -> list[str]:
+    from sigbench.sweeps.grids import BUILTIN_GRIDS
+
+    return list(BUILTIN_GRIDS)
+
+
+def _model_names() -> list[str]:
+    from sigbench.models import list_models
+
+    return list_models()
+
+
+def _base_config_path(positional: Path | None, option: Path | None) -> Path:
+    """CONFIG as an argument (like train and tune) or, as before, --config; default demo."""
+    if positional is not None and option is not None and positional != option:
+        raise SigbenchError(f"CONFIG {positional} and --config {option}: give one of them")
+    return positional or option or DEFAULT_CONFIG
+
+
+def restrict_models(grid: Grid, models: list[str]) -> Grid:
+    """``grid`` with its ``model.kind`` axis cut down to ``models`` (``--models``), in the
+    order given; the same as a grid YAML file listing ``model.kind: [a, b]``."""
+    from dataclasses import replace
+
+    from sigbench.models import list_models
+
+    if "model.kind" not in grid.axes:
+        raise SigbenchError(
+            f"--models restricts a grid over model.kind (--grid models); grid {grid.name!r} "
+            f"varies {', '.join(grid.axes)}"
+        )
+    known = list_models()
+    for model in models:
+        if model not in known:
+            raise SigbenchError(
+                f"--models {model!r}: not a model kind; choose from {', '.join(known)}"
+            )
+    return replace(grid, axes={**grid.axes, "model.kind": list(dict.fromkeys(models))})
+
+
 def ablate(
-    grid: str = typer.Option(
-        ...,
-        "--grid",
-        "-g",
-        help="neurons (Table 2), batch_size (Table 3), depth (Table 4), resolution, models, "
-        "or a YAML file mapping config keys to value lists.",
-    ),
-    config: Path = typer.Option(
-        DEFAULT_CONFIG, "--config", "-c", help="Base experiment spec every grid point starts from."
-    ),
-    overrides: list[str] = SetOption,
-    results: Path = ResultsOption,
-    jobs: int = typer.Option(
-        1, "--jobs", "-j", min=1, help="Grid points trained at once (local executor)."
-    ),
-    executor_kind: ExecutorKind = typer.Option(
-        ExecutorKind.local,
-        "--executor",
-        help="local: this machine (--jobs); ray: one Ray task per point (docs/ray.md).",
-    ),
-    address: str | None = typer.Option(
-        None,
-        "--address",
-        help="Ray cluster head (HOST:6379 or auto); default: RAY_ADDRESS or a local instance.",
-    ),
-    analysis: bool = AnalysisOption,
-    seeds: int | None = SeedsOption,
-    track: list[TrackerName] = TrackOption,
-    track_uri: str = TrackUriOption,
+    config: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Base experiment spec every grid point starts from [default: configs/demo.yaml].",
+            show_default=False,
+        ),
+    ] = None,
+    grid: Annotated[
+        str,
+        typer.Option(
+            "--grid",
+            "-g",
+            autocompletion=lambda: _grid_names(),
+            help="neurons (Table 2), batch_size (Table 3), depth (Table 4), resolution, models, "
+            "or a YAML file mapping config keys to value lists (sigbench list grids).",
+        ),
+    ] = ...,  # type: ignore[assignment]
+    config_option: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="The base spec, as an option (same as CONFIG).",
+            show_default=False,
+        ),
+    ] = None,
+    models: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--models",
+            callback=comma_list,
+            autocompletion=lambda incomplete: complete_from(_model_names())(incomplete),
+            help="Only these model kinds on a grid over model.kind, e.g. --grid models --models "
+            "imagesig_fc,resnet18 (repeatable or comma-separated; the same as a grid YAML file "
+            "with model.kind: [imagesig_fc, resnet18]).",
+            show_default=False,
+        ),
+    ] = None,
+    overrides: Overrides = None,
+    results: Results = Path("results"),
+    jobs: Jobs = 1,
+    executor_kind: Executor = ExecutorKind.local,  # type: ignore[attr-defined]
+    address: Address = None,
+    analysis: Analysis = False,
+    seeds: Seeds = None,
+    track: Track = None,
+    track_uri: TrackUri = None,
+    print_config: PrintConfig = False,
 ) -> None:
     """Train every point of a grid (skipping finished runs), then write the report tables."""
-    from sigbench.config import load_config
-    from sigbench.sweeps.base import available_cores, train_point
-    from sigbench.sweeps.executors import make_executor
+    from sigbench.config import dump_config, load_config
     from sigbench.sweeps.grids import load_grid
-    from sigbench.sweeps.scheduler import expand_grid, record_grid, run_grid
-    from sigbench.tracking.results import GridTracking
+    from sigbench.sweeps.runner import ExecutorSettings
+    from sigbench.sweeps.scheduler import GridSweep, describe_point, expand_grid, record_grid
 
-    if address is not None and executor_kind is not ExecutorKind.ray:
-        raise SigbenchError("--address names a Ray cluster: add --executor ray")
+    settings = ExecutorSettings(jobs, executor_kind.value, address, analysis)
+    base_path = _base_config_path(config, config_option)
     spec = load_grid(grid)
-    base = load_config(config, overrides)
+    if models:
+        spec = restrict_models(spec, models)
+    base = load_config(base_path, overrides)
     points = expand_grid(base, spec, seeds)
+    if print_config:
+        console.print(dump_config(base), highlight=False, markup=False, end="")
+        for number, point in enumerate(points, 1):
+            console.print(
+                f"{point.run_id}  {describe_point(point, number, len(points))}",
+                highlight=False, markup=False,
+            )  # fmt: skip
+        return
+    settings.check(base.train.num_threads)
     tracking = open_tracking(track, base.track, results, track_uri)
-    record_grid(results, spec, points, config=str(config), overrides=overrides)
-    tracked = GridTracking(tracking, spec.name)  # each run logged as it is trained
-    jobs = min(jobs, len(points))
-    threads = base.train.num_threads
-    if executor_kind is ExecutorKind.local and threads and jobs * threads > available_cores():
-        errors.print(
-            labelled(
-                "warning:",
-                "yellow",
-                f"{jobs} jobs x train.num_threads {threads} exceed the {available_cores()} cores",
-            )
-        )
-    at_once = f"{jobs} at a time" if executor_kind is ExecutorKind.local else "as Ray tasks"
-    settings = len({json.dumps(p.values, sort_keys=True) for p in points})
+    record_grid(results, spec, points, config=str(base_path), overrides=overrides)
+    parent = None
+    if tracking.trackers:
+        from sigbench.tracking.results import recorded_grid_sweep
+
+        parent = recorded_grid_sweep(results, spec.name)
+    settings_count = len({json.dumps(p.values, sort_keys=True) for p in points})
+    at_once = f"{jobs} at a time" if settings.kind == "local" else "as Ray tasks"
     console.print(
-        f"grid {spec.name}: {settings} points x {len(points) // settings} seeds = "
-        f"{len(points)} runs from {config}, {at_once}"
+        f"grid {spec.name}: {settings_count} points x {len(points) // settings_count} seeds = "
+        f"{len(points)} runs from {base_path}, {at_once}",
+        highlight=False,
     )
-    try:
-        with (
-            SharedProgress() as progress,
-            make_executor(
-                jobs,
-                partial(train_point, analysis=True) if analysis else None,
-                kind=executor_kind.value,
-                address=address,
-            ) as executor,
-        ):
-            outcome = run_grid(
-                points,
-                results,
-                executor,
-                progress,
-                name=spec.name,
-                on_trained=lambda point: tracked.trained(point.run_id),
-            )
-    except KeyboardInterrupt:
-        _show_report(results)  # the tables keep every run that finished
-        with tracking:
-            tracked.finish()
-        errors.print(
-            labelled(
-                "interrupted:", "yellow", "finished runs are kept; run the same command to resume"
-            )
-        )
-        raise
-    console.print(
-        f"trained {len(outcome.trained)}, already finished {len(outcome.skipped)}, "
-        f"being trained by another process {len(outcome.busy)}, failed {len(outcome.failed)}"
+    from sigbench.cli.sweeping import sweep_and_show
+
+    sweep_and_show(
+        GridSweep(points, results, name=spec.name),
+        results,
+        settings,
+        tracking=tracking,
+        parent=parent,
+        tables=lambda outcome: _show_report(results),
     )
-    for run_id, message in outcome.failed.items():
-        errors.print(
-            labelled("failed", "red", f"{run_id}: {message}"), highlight=False, soft_wrap=True
-        )
-    _show_report(results)
-    with tracking, SharedProgress() as progress:
-        tracked.finish(progress)
-    show_tracking(tracking)
-    if outcome.failed:
-        raise typer.Exit(1)
 
 
 def report(
-    results: Path = ResultsOption,
-    track: list[TrackerName] = TrackOption,
-    track_uri: str = TrackUriOption,
+    results: Results = Path("results"),
+    track: Track = None,
+    track_uri: TrackUri = None,
 ) -> None:
     """Rebuild every sweep's table (CSV, Markdown) and plots in results/tables from its runs.
 

@@ -1,4 +1,5 @@
-"""``--track`` and ``--track-uri``: the trackers a command logs its finished runs to."""
+"""``--track`` and ``--track-uri`` (declared in :mod:`sigbench.cli.options`): opening the
+trackers a command logs its finished runs to, and their summary lines."""
 
 from __future__ import annotations
 
@@ -6,38 +7,14 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import typer
-
 from sigbench.cli.output import console
 
 if TYPE_CHECKING:
     from sigbench.tracking import Tracking
 
 
-class TrackerName(str, Enum):
-    """``--track``: an Enum so the help lists the choices."""
-
-    mlflow = "mlflow"
-    tensorboard = "tensorboard"
-
-
-TrackOption = typer.Option(
-    None,
-    "--track",
-    help="Also log each finished run to mlflow (default store: RESULTS/mlflow.db) or "
-    "tensorboard (RESULTS/runs/<run-id>/tensorboard/); repeatable; adds to the config's "
-    "track: list. An output only: run ids and metrics do not change.",
-)
-TrackUriOption = typer.Option(
-    None,
-    "--track-uri",
-    help="MLflow tracking URI (a server, another database); default: MLFLOW_TRACKING_URI, "
-    "else sqlite:///RESULTS/mlflow.db.",
-)
-
-
 def open_tracking(
-    flags: list[TrackerName] | None,
+    flags: list[Enum] | None,
     config_track: list[str],
     results: Path,
     uri: str | None,

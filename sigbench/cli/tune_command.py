@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sigbench.cli.output import SharedProgress, console, errors, key_value_table, labelled
-from sigbench.cli.run_commands import ConfigArg, ResultsOption, SetOption
-from sigbench.cli.sweep_commands import ExecutorKind
-from sigbench.cli.track_options import (
-    TrackerName,
-    TrackOption,
-    TrackUriOption,
-    open_tracking,
-    show_tracking,
+from sigbench.cli.options import (
+    Address,
+    ConfigArg,
+    Executor,
+    ExecutorKind,
+    Jobs,
+    Overrides,
+    PrintConfig,
+    Results,
+    Track,
+    TrackUri,
+    TuneMetric,
 )
-from sigbench.errors import SigbenchError
+from sigbench.cli.output import console, key_value_table
+from sigbench.cli.sweeping import sweep_and_show
+from sigbench.cli.track_options import open_tracking
 
 if TYPE_CHECKING:
+    from sigbench.sweeps.runner import SweepOutcome
     from sigbench.sweeps.tune_outputs import StudySummary
 
 
@@ -42,110 +48,106 @@ def _summary_rows(summary: StudySummary, metric: str, seconds: float) -> dict[st
 
 
 def tune(
-    config: Path = ConfigArg,
-    space: Path = typer.Option(
-        ..., "--space", help="SPACE.yaml: config keys to a list (choices) or {low, high, log}."
-    ),
-    trials: int = typer.Option(
-        ..., "--trials", "-n", min=1, help="Finished trials the study should hold in total."
-    ),
-    metric: str = typer.Option(
-        "val_acc", "--metric", help="Validation score to optimise: val_acc, val_loss, val_hter."
-    ),
-    study: str = typer.Option(
-        None, "--study", help="Study name (its folder under results/tune/); default: CONFIG-SPACE."
-    ),
-    jobs: int = typer.Option(
-        1, "--jobs", "-j", min=1, help="Trials trained at once (local processes or Ray tasks)."
-    ),
-    executor_kind: ExecutorKind = typer.Option(
-        ExecutorKind.local, "--executor", help="local: this machine (--jobs); ray: Ray tasks."
-    ),
-    address: str | None = typer.Option(
-        None, "--address", help="Ray cluster head (HOST:6379 or auto), with --executor ray."
-    ),
-    results: Path = ResultsOption,
-    overrides: list[str] = SetOption,
-    track: list[TrackerName] = TrackOption,
-    track_uri: str = TrackUriOption,
+    config: ConfigArg,
+    space: Annotated[
+        Path,
+        typer.Option(
+            "--space",
+            help="SPACE.yaml: config keys to a list (choices) or {low, high, log} (sigbench list "
+            "spaces).",
+        ),
+    ] = ...,  # type: ignore[assignment]
+    trials: Annotated[
+        int,
+        typer.Option(
+            "--trials", "-n", min=1, help="Finished trials the study should hold in total."
+        ),
+    ] = ...,  # type: ignore[assignment]
+    metric: Annotated[
+        TuneMetric,  # type: ignore[valid-type]
+        typer.Option("--metric", help="Validation score to optimise."),
+    ] = TuneMetric.val_acc,  # type: ignore[attr-defined]
+    study: Annotated[
+        str | None,
+        typer.Option(
+            "--study",
+            help="Study name (its folder under results/tune/); default: CONFIG-SPACE.",
+            show_default=False,
+        ),
+    ] = None,
+    jobs: Jobs = 1,
+    executor_kind: Executor = ExecutorKind.local,  # type: ignore[attr-defined]
+    address: Address = None,
+    results: Results = Path("results"),
+    overrides: Overrides = None,
+    track: Track = None,
+    track_uri: TrackUri = None,
+    print_config: PrintConfig = False,
 ) -> None:
     """Search the space with Optuna (TPE, median pruning), each trial an ordinary run; the
     same command again continues the study, and processes naming one study share it."""
     import sigbench.data  # noqa: F401  (registers the probe data.channels: auto is resolved by)
     import sigbench.models  # noqa: F401  (registers the model kinds the config is checked against)
-    from sigbench.config import load_config
+    from sigbench.config import dump_config, load_config
+    from sigbench.sweeps.runner import ExecutorSettings
     from sigbench.sweeps.space import load_space
 
-    if address is not None and executor_kind is not ExecutorKind.ray:
-        raise SigbenchError("--address names a Ray cluster: add --executor ray")
+    settings = ExecutorSettings(jobs, executor_kind.value, address)
     base = load_config(config, overrides)
     searched = load_space(space, base)  # every key and range checked before any training
+    if print_config:
+        console.print(dump_config(base), highlight=False, markup=False, end="")
+        console.print(
+            f"{base.run_id()}  the base config; each trial's run id follows from the values it "
+            f"draws for {', '.join(searched.params)}",
+            highlight=False, markup=False,
+        )  # fmt: skip
+        return
+    settings.check(base.train.num_threads)
     tracking = open_tracking(track, base.track, results, track_uri)  # a missing extra: now
-    from sigbench.sweeps.executors import make_executor
     from sigbench.sweeps.study import open_study
     from sigbench.sweeps.tune import Tuner
     from sigbench.sweeps.tune_outputs import write_outputs
+    from sigbench.tracking import TrackedSweep
 
     name = study or f"{base.name}-{space.stem}"
-    opened = open_study(results, name, metric=metric, base=base, space=searched, trials=trials)
+    opened = open_study(
+        results, name, metric=metric.value, base=base, space=searched, trials=trials
+    )
     console.print(
-        f"tune {name}: {trials} trials of {space} on {config}, choosing on {metric}; "
-        f"study in {results / 'tune' / name}"
+        f"tune {name}: {trials} trials of {space} on {config}, choosing on {metric.value}; "
+        f"study in {results / 'tune' / name}",
+        highlight=False,
     )
     started = time.perf_counter()
-    try:
-        with (
-            SharedProgress() as progress,
-            make_executor(jobs, kind=executor_kind.value, address=address) as executor,
-        ):
-            tuner = Tuner(
-                opened,
-                base,
-                searched,
-                results,
-                trials=trials,
-                metric=metric,
-                executor=executor,
-                jobs=jobs,
-                progress=progress,
-            )
-            outcome = tuner.run()
-    except KeyboardInterrupt:
-        write_outputs(opened, searched, results, metric, base.seed)
-        errors.print(
-            labelled(
-                "interrupted:", "yellow", "finished trials are kept; run the same command to resume"
-            )
-        )
-        raise
-    summary = write_outputs(opened, searched, results, metric, base.seed)
-    console.print(
-        f"this session: trained {len(outcome.trained)}, reused {len(outcome.reused)} "
-        f"finished runs, pruned {len(outcome.pruned)}, failed {len(outcome.failed)}"
-    )
-    for number, message in outcome.failed.items():
-        errors.print(
-            labelled("failed", "red", f"trial {number}: {message}"), highlight=False, soft_wrap=True
-        )
-    seconds = time.perf_counter() - started
-    console.print(key_value_table(f"study {name}", _summary_rows(summary, metric, seconds)))
-    if summary.test:
-        console.print(
-            f"chosen on validation {metric} only; the test split was read once, for the "
-            "best trial, after the search",
-            style="dim",
-        )
-    for path in summary.files:
-        console.print(f"wrote {path}")
-    if tracking.trackers:
-        from sigbench.tracking import TrackedSweep
 
-        study_sweep = TrackedSweep(
-            "study", name, f"study-{name}", {"study.metric": metric, "study.space": str(space)}
-        )
-        with tracking:
-            tracking.log_all(outcome.run_dirs(results), study_sweep)
-        show_tracking(tracking)
+    def tables(outcome: SweepOutcome) -> None:
+        summary = write_outputs(opened, searched, results, metric.value, base.seed)
+        if outcome.interrupted:
+            return
+        seconds = time.perf_counter() - started
+        rows = _summary_rows(summary, metric.value, seconds)
+        console.print(key_value_table(f"study {name}", rows))
+        if summary.test:
+            console.print(
+                f"chosen on validation {metric.value} only; the test split was read once, for "
+                "the best trial, after the search",
+                style="dim",
+            )
+        for path in summary.files:
+            console.print(f"wrote {path}", highlight=False)
+
+    parent = TrackedSweep(
+        "study", name, f"study-{name}", {"study.metric": metric.value, "study.space": str(space)}
+    )
+    sweep_and_show(
+        Tuner(opened, base, searched, results, trials=trials, metric=metric.value, jobs=jobs),
+        results,
+        settings,
+        tracking=tracking,
+        parent=parent,
+        tables=tables,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -28,6 +28,8 @@ CHECKPOINT_FILE = "model.pt"
 ANALYSIS_DIR = "analysis"  # the error-analysis pictures (``--analysis``)
 PREDICTIONS_FILE = "predictions.npz"  # test labels and predicted classes, for paired tests
 PARTIAL_PREFIX = ".partial-"
+# What training writes; anything else in a run folder was made from it afterwards.
+TRAINED_FILES = (CONFIG_FILE, METRICS_FILE, HISTORY_FILE, CHECKPOINT_FILE, PREDICTIONS_FILE)
 
 
 def runs_dir(results: Path) -> Path:
@@ -121,6 +123,19 @@ def publish_run(partial: Path, final: Path) -> Path:
     else:
         os.replace(partial, final)
     return final
+
+
+def derived_files(run: Path) -> list[str]:
+    """What was made from a run after training (exports, analyses, robustness tables,
+    tracker files), as names (folders with a trailing ``/``): what retraining would replace."""
+    run = Path(run)
+    if not run.is_dir():
+        return []
+    return sorted(
+        f"{path.name}/" if path.is_dir() else path.name
+        for path in run.iterdir()
+        if path.name not in TRAINED_FILES
+    )
 
 
 def is_finished(run: Path) -> bool:

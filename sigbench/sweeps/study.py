@@ -9,7 +9,6 @@ marks it failed and queues a copy with the same values, so it is redone.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import warnings
 from collections.abc import Iterator
@@ -17,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock
 
 from sigbench.config import ExperimentConfig, validate_config
 from sigbench.errors import SigbenchError
@@ -52,9 +53,9 @@ def study_dir(results: Path, name: str) -> Path:
 
 @contextmanager
 def folder_lock(folder: Path) -> Iterator[None]:
-    """One process at a time in a study folder: creating the database, counting and asking."""
-    with (folder / ".ask-lock").open("w") as file:
-        fcntl.flock(file, fcntl.LOCK_EX)
+    """One process at a time in a study folder: creating the database, counting and asking
+    (the kernel drops the lock of a process that dies)."""
+    with FileLock(folder / ".ask-lock", thread_local=False):
         yield
 
 
@@ -62,7 +63,7 @@ def storage_url(results: Path, name: str) -> str:
     return f"sqlite:///{(study_dir(results, name) / DB_FILE).resolve()}"
 
 
-def _storage(url: str, *, heartbeat: bool) -> optuna.storages.RDBStorage:
+def study_storage(url: str, *, heartbeat: bool) -> optuna.storages.RDBStorage:
     """SQLite with a long busy timeout: several processes write to one file."""
     beats: dict[str, Any] = {}
     if heartbeat:
@@ -106,7 +107,7 @@ def open_study(
     study_dir(results, name).mkdir(parents=True, exist_ok=True)
     with folder_lock(study_dir(results, name)):  # two processes must not both create tables
         study = optuna.create_study(
-            storage=_storage(storage_url(results, name), heartbeat=True),
+            storage=study_storage(storage_url(results, name), heartbeat=True),
             study_name=name,
             direction=METRICS[metric],
             pruner=make_pruner(trials, base.train.epochs),
@@ -216,7 +217,7 @@ class TrialJob:
     def __call__(self, config: ExperimentConfig, results: Path, progress: Progress) -> TrialResult:
         study = optuna.load_study(
             study_name=self.study,
-            storage=_storage(self.url, heartbeat=False),
+            storage=study_storage(self.url, heartbeat=False),
             pruner=self.pruner,
             sampler=optuna.samplers.RandomSampler(),  # never samples: the driver did
         )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import optuna
@@ -23,10 +23,11 @@ from optuna.trial import TrialState
 
 from sigbench.config import ExperimentConfig
 from sigbench.errors import SigbenchError
-from sigbench.progress import SILENT, Progress, Task
+from sigbench.progress import Progress, Task
 from sigbench.runs import rundir
-from sigbench.runs.locks import RunLock, remove_dead_partials, try_lock
+from sigbench.runs.claim import Claim, ClaimState, claim
 from sigbench.sweeps.base import Executor
+from sigbench.sweeps.runner import OnTrained, SweepOutcome
 from sigbench.sweeps.space import SearchSpace
 from sigbench.sweeps.study import (
     HEARTBEAT_S,
@@ -39,6 +40,7 @@ from sigbench.sweeps.study import (
     run_score,
     storage_url,
     study_dir,
+    study_storage,
     suggest,
     trial_config,
 )
@@ -50,41 +52,37 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
 @dataclass
-class TuneOutcome:
-    """What this session did; the study (and trials.csv) holds every session's trials."""
-
-    study: str
-    folder: Path
-    trained: list[str] = field(default_factory=list)  # run ids trained to the end here
-    reused: list[str] = field(default_factory=list)  # finished before their trial asked
-    pruned: list[str] = field(default_factory=list)
-    failed: dict[int, str] = field(default_factory=dict)  # trial number -> error
-
-    def run_dirs(self, results: Path) -> list[Path]:
-        """The finished run folders this session's trials trained or reused."""
-        return [rundir.runs_dir(results) / run_id for run_id in (*self.trained, *self.reused)]
-
-
-@dataclass
 class _Held:
     trial: optuna.Trial
     config: ExperimentConfig
-    lock: RunLock | None = None
+    claim: Claim | None = None
 
 
 class _Heartbeats:
-    """Beats for every trial this process holds, so a dead process's trials go stale."""
+    """Beats for every trial this process holds, so a dead process's trials go stale.
 
-    def __init__(self, study: optuna.Study) -> None:
-        # The study's own RDBStorage (heartbeats on); Optuna's optimize() beats the same way.
-        self.storage = study._storage
+    Through a storage of its own on the study's database (Optuna's optimize() beats the same
+    way), with trial ids from the storage's public lookups.
+    """
+
+    def __init__(self, url: str, study_name: str) -> None:
+        self.storage = study_storage(url, heartbeat=True)
+        self.study_id = self.storage.get_study_id_from_name(study_name)
         self.trials: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, daemon=True)
 
-    def add(self, trial: optuna.Trial) -> None:
-        self.storage.record_heartbeat(trial._trial_id)
-        self.trials.add(trial._trial_id)
+    def trial_id(self, trial: optuna.Trial) -> int:
+        return self.storage.get_trial_id_from_study_id_trial_number(self.study_id, trial.number)
+
+    def add(self, trial: optuna.Trial) -> int:
+        trial_id = self.trial_id(trial)
+        self.storage.record_heartbeat(trial_id)
+        self.trials.add(trial_id)
+        return trial_id
+
+    def discard(self, trial: optuna.Trial) -> None:
+        self.trials.discard(self.trial_id(trial))
 
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_S):
@@ -101,7 +99,11 @@ class _Heartbeats:
 
 
 class Tuner:
-    """One session of a study: asks, runs and tells trials until ``trials`` are finished."""
+    """One session of a study, as a :class:`~sigbench.sweeps.runner.Sweep`: asks, runs and
+    tells trials until ``trials`` are finished. Its outcome's ``skipped`` are the runs reused
+    as trials, ``failed`` is keyed ``trial N``."""
+
+    kind = "study"
 
     def __init__(
         self,
@@ -112,29 +114,29 @@ class Tuner:
         *,
         trials: int,
         metric: str,
-        executor: Executor,
         jobs: int = 1,
-        progress: Progress = SILENT,
     ) -> None:
         """``jobs`` caps the trials in flight: the sampler learns from finished trials, so
         even a Ray cluster with room for every trial gets only this many at once."""
         self.study, self.base, self.space, self.results = study, base, space, Path(results)
-        self.target, self.metric, self.executor, self.progress = trials, metric, executor, progress
-        self.slots = max(1, min(jobs, executor.slots))
+        self.name, self.total, self.target, self.metric = study.study_name, trials, trials, metric
+        self.jobs = jobs
         self.folder = study_dir(results, study.study_name)
-        self.outcome = TuneOutcome(study.study_name, self.folder)
+        self.url = storage_url(results, study.study_name)
         self.running: dict[Future, _Held] = {}
         self.waiting: list[_Held] = []  # runs another process is training
         self.starting: _Held | None = None  # being submitted (a serial run trains in submit)
         self.failures_in_a_row = 0
         self.shown = 0
-        self.heartbeats = _Heartbeats(study)
 
-    def run(self) -> TuneOutcome:
-        with (
-            self.heartbeats,
-            self.progress.task(f"tune {self.outcome.study}", total=self.target) as bar,
-        ):
+    def run(
+        self, executor: Executor, outcome: SweepOutcome, progress: Progress, on_trained: OnTrained
+    ) -> None:
+        self.executor, self.outcome, self.progress = executor, outcome, progress
+        self.on_trained = on_trained
+        self.slots = max(1, min(self.jobs, executor.slots))
+        self.heartbeats = _Heartbeats(self.url, self.name)
+        with self.heartbeats, progress.task(f"tune {self.name}", total=self.target) as bar:
             try:
                 self._loop(bar)
             except BaseException:
@@ -143,9 +145,8 @@ class Tuner:
                 raise
             finally:
                 for held in self._held():
-                    if held.lock is not None:
-                        held.lock.release()
-        return self.outcome
+                    if held.claim is not None:
+                        held.claim.release()
 
     def _held(self) -> list[_Held]:
         """Every trial this process holds and has not told the study about yet."""
@@ -183,7 +184,7 @@ class Tuner:
         best = self._best()
         if best is not None:
             bar.update(
-                description=f"tune {self.outcome.study}: best {self.metric} "
+                description=f"tune {self.name}: best {self.metric} "
                 f"{best.value:.4f} (trial {best.number})"
             )
 
@@ -216,28 +217,23 @@ class Tuner:
     def _claim(self, held: _Held) -> None:
         """Reuse a finished run, wait for one in progress elsewhere, or start training it."""
         run_id = held.config.run_id()
-        run = rundir.runs_dir(self.results) / run_id
-        if rundir.is_finished(run):
-            self._reuse(held, run)
+        found = claim(self.results, run_id)
+        if found.state is ClaimState.finished:
+            self._reuse(held, found.run)
             return
-        lock = try_lock(self.results, run_id)
-        if lock is None:
+        if found.state is ClaimState.busy:
             self.waiting.append(held)
             return
-        if rundir.is_finished(run):  # finished while we looked
-            lock.release()
-            self._reuse(held, run)
-            return
-        remove_dead_partials(self.results, run_id)
-        held.lock = lock
+        held.claim = found
         job = TrialJob(
-            storage_url(self.results, self.outcome.study),
-            self.outcome.study,
-            held.trial._trial_id,
+            self.url,
+            self.name,
+            self.heartbeats.trial_id(held.trial),
             self.metric,
             make_pruner(self.target, self.base.train.epochs),
         )
         self.starting = held
+        self.outcome.in_flight[run_id] = f"trial {held.trial.number}"
         future = self.executor.submit(held.config, self.results, self.progress, job)
         self.running[future], self.starting = held, None
 
@@ -253,12 +249,13 @@ class Tuner:
             return
         held.trial.set_user_attr("reused", True)
         self._tell(held, value)
-        self.outcome.reused.append(held.config.run_id())
+        self.outcome.skipped.append(held.config.run_id())
 
     def _settle(self, future: Future, held: _Held) -> None:
         """A user error fails one trial (a head too big for the image); a bug stops tuning."""
-        if held.lock is not None:
-            held.lock.release()
+        self.outcome.in_flight.pop(held.config.run_id(), None)
+        if held.claim is not None:
+            held.claim.release()
         try:
             result: TrialResult = future.result()
         except SigbenchError as exc:
@@ -270,13 +267,14 @@ class Tuner:
         else:
             self._tell(held, result.value)
             self.outcome.trained.append(held.config.run_id())
+            self.on_trained(held.config.run_id())
 
     def _tell(
         self, held: _Held, value: float | None, state: TrialState = TrialState.COMPLETE
     ) -> None:
         # skip_if_finished: another process may have judged this trial stale meanwhile.
         self.study.tell(held.trial, value, state=state, skip_if_finished=True)
-        self.heartbeats.trials.discard(held.trial._trial_id)
+        self.heartbeats.discard(held.trial)
         write_trials_csv(self.study, self.space, self.metric, self.folder)
         if state != TrialState.FAIL:
             self.failures_in_a_row = 0
@@ -284,7 +282,7 @@ class Tuner:
     def _fail(self, held: _Held, message: str) -> None:
         held.trial.set_user_attr("error", message)
         self._tell(held, None, TrialState.FAIL)
-        self.outcome.failed[held.trial.number] = message
+        self.outcome.failed[f"trial {held.trial.number}"] = message
         self.failures_in_a_row += 1
         if self.failures_in_a_row >= FAILURES_IN_A_ROW:
             raise SigbenchError(

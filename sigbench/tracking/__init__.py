@@ -7,19 +7,19 @@ run as it finishes, and can be handed the same run twice: every tracker skips wh
 
 from __future__ import annotations
 
-import fcntl
-import os
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
 
+from filelock import FileLock
+
 from sigbench.errors import SigbenchError
+from sigbench.options import TRACKERS
 from sigbench.tracking.mlflow_tracker import MlflowTracker
 from sigbench.tracking.record import TrackedRun, TrackedSweep, read_tracked_run
 from sigbench.tracking.tensorboard_tracker import TensorBoardTracker
 
-TRACKERS = ("mlflow", "tensorboard")
 LOCK_FILE = ".tracking.lock"
 
 __all__ = ["TRACKERS", "TrackedSweep", "Tracking", "check_trackers"]
@@ -52,12 +52,8 @@ def check_trackers(names: Iterable[str], source: str = "--track") -> list[str]:
 def _locked(results: Path) -> Iterator[None]:
     """One process at a time logs a results folder's runs (search-then-log stays atomic)."""
     Path(results).mkdir(parents=True, exist_ok=True)
-    fd = os.open(Path(results) / LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with FileLock(Path(results) / LOCK_FILE, thread_local=False):
         yield
-    finally:
-        os.close(fd)
 
 
 class Tracking(AbstractContextManager):

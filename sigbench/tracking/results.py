@@ -1,7 +1,8 @@
 """Logging the runs of a results folder: a sweep's as it goes, or all of them at once.
 
-``ablate --track`` logs each run under the grid's parent run as it is trained, then every
-finished point of the grid (those skipped as finished too). ``report --track`` logs every
+``ablate --track`` logs each run under the grid's parent run (:func:`recorded_grid_sweep`)
+as it is trained, then every finished point of the grid (those skipped as finished too):
+the sweep runner (:func:`sigbench.sweeps.runner.run_sweep`) does both. ``report --track`` logs every
 finished run, each recorded sweep's under its parent and the others on their own, so runs
 that finished before tracking was switched on are logged afterwards. Runs a tracker has
 already are left as they are: either can be run any number of times.
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from pathlib import Path
 
 from sigbench.errors import SigbenchError
@@ -20,8 +20,6 @@ from sigbench.runs import rundir
 from sigbench.runs.grid_records import GridRecord, read_grid_records
 from sigbench.tracking import Tracking
 from sigbench.tracking.record import TrackedSweep
-
-logger = logging.getLogger(__name__)
 
 
 def grid_sweep(record: GridRecord) -> TrackedSweep:
@@ -51,32 +49,13 @@ def _log(
             task.advance()
 
 
-class GridTracking:
-    """One sweep of a grid, tracked: each run as it is trained, then every finished point.
-
-    Logging a run as it finishes is a courtesy to whoever watches the UI during a long
-    sweep, so a tracker failing then (a server down) is a warning, not a stopped sweep;
-    :meth:`finish` logs whatever is still missing and lets such errors through.
-    """
-
-    def __init__(self, tracking: Tracking, name: str) -> None:
-        self.tracking = tracking
-        results = tracking.results
-        record = next((r for r in read_grid_records(results) if r.name == name), None)
-        if record is None:
-            raise SigbenchError(f"{results}: no grid {name!r} was swept here")
-        self.record = record
-        self.sweep = grid_sweep(record)
-
-    def trained(self, run_id: str) -> None:
-        try:
-            self.tracking.log(rundir.runs_dir(self.tracking.results) / run_id, self.sweep)
-        except Exception as exc:  # any tracker error: the run is safe, finish() retries
-            logger.warning("tracking %s failed (%s); retried when the grid ends", run_id, exc)
-
-    def finish(self, progress: Progress = SILENT) -> None:
-        runs = _finished_points(self.tracking.results, self.record)
-        _log(self.tracking, [(run, self.sweep) for run in runs], progress)
+def recorded_grid_sweep(results: Path, name: str) -> TrackedSweep:
+    """The parent a sweep of grid ``name`` over ``results`` logs its runs under (from its
+    record, which the sweep writes first), so ``report --track`` later finds the same one."""
+    record = next((r for r in read_grid_records(results) if r.name == name), None)
+    if record is None:
+        raise SigbenchError(f"{results}: no grid {name!r} was swept here")
+    return grid_sweep(record)
 
 
 def track_results(tracking: Tracking, progress: Progress = SILENT) -> None:

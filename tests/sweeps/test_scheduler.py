@@ -15,6 +15,7 @@ from sigbench.config import ExperimentConfig, load_config
 from sigbench.errors import SigbenchError
 from sigbench.progress import SILENT, Progress
 from sigbench.runs import rundir
+from sigbench.runs import locks
 from sigbench.runs.locks import remove_dead_partials, try_lock
 from sigbench.sweeps.executors import ProcessPoolRunner, SerialExecutor
 from sigbench.sweeps.grids import Grid
@@ -71,7 +72,7 @@ def test_second_sweep_skips_every_finished_run(tmp_path: Path, points: list[Grid
     second = run_grid(points, tmp_path, SerialExecutor(run))
     assert second.trained == [] and second.skipped == first.trained
     assert len(run.trained) == len(points)
-    assert not list(rundir.runs_dir(tmp_path).glob(".lock-*"))
+    assert all(try_lock(tmp_path, p.run_id) is not None for p in points)  # none left held
 
 
 def test_killed_runs_are_redone_and_their_leftovers_removed(
@@ -130,9 +131,10 @@ def test_lock_of_a_live_process_holds_and_dies_with_it(tmp_path: Path) -> None:
         holder.wait()
     lock = try_lock(tmp_path, "demo-abc")  # the stale file of a dead pid is taken over
     assert lock is not None
-    assert path.read_text().strip() == str(os.getpid())
+    assert path.read_text().splitlines()[0] == str(os.getpid())
+    assert locks.holder(tmp_path, "demo-abc").startswith(f"process {os.getpid()} on ")
     lock.release()
-    assert not path.exists()
+    assert try_lock(tmp_path, "demo-abc") is not None  # released: anyone may take it
 
 
 def test_stale_lock_file_with_a_dead_pid_is_taken_over(tmp_path: Path) -> None:
@@ -161,8 +163,8 @@ def test_on_trained_sees_each_published_run_but_no_failed_or_skipped_one(
     run = CountingRun({bad: SigbenchError("too few streams")})
     seen: list[tuple[str, bool]] = []
 
-    def on_trained(point: GridPoint) -> None:
-        seen.append((point.run_id, rundir.is_finished(rundir.runs_dir(tmp_path) / point.run_id)))
+    def on_trained(run_id: str) -> None:
+        seen.append((run_id, rundir.is_finished(rundir.runs_dir(tmp_path) / run_id)))
 
     run_grid(points[:4], tmp_path, SerialExecutor(run), on_trained=on_trained)
     assert seen == [(p.run_id, True) for p in points[:4] if p.run_id != bad]
@@ -176,7 +178,7 @@ def test_a_bug_stops_the_sweep_and_releases_locks(tmp_path: Path, points: list[G
     with pytest.raises(RuntimeError, match="boom"):
         run_grid(points, tmp_path, SerialExecutor(run))
     assert run.trained == [points[0].run_id]
-    assert not list(rundir.runs_dir(tmp_path).glob(".lock-*"))
+    assert all(try_lock(tmp_path, p.run_id) is not None for p in points)  # none left held
 
 
 def test_ctrl_c_keeps_finished_runs_and_resumes_the_rest(
@@ -186,7 +188,8 @@ def test_ctrl_c_keeps_finished_runs_and_resumes_the_rest(
     with pytest.raises(KeyboardInterrupt):
         run_grid(points, tmp_path, SerialExecutor(interrupted))
     assert [p.name for p in rundir.finished_runs(tmp_path)] == sorted(interrupted.trained)
-    assert len(rundir.unfinished_runs(tmp_path)) == 1  # the interrupted run's partial folder
+    # The interrupted run's partial folder went with its lock: nothing half-written remains.
+    assert rundir.unfinished_runs(tmp_path) == []
     resumed = CountingRun()
     outcome = run_grid(points, tmp_path, SerialExecutor(resumed))
     assert resumed.trained == [p.run_id for p in points[2:]]

@@ -12,10 +12,10 @@ from sigbench.config import load_config
 from sigbench.errors import SigbenchError
 from sigbench.experiments.train import train_run
 from sigbench.runs import rundir
-from sigbench.sweeps.executors import SerialExecutor
+from sigbench.sweeps.runner import ExecutorSettings, SweepOutcome, run_sweep
 from sigbench.sweeps.space import SearchSpace, space_from_mapping
 from sigbench.sweeps.study import decode_params, open_study, suggest
-from sigbench.sweeps.tune import TuneOutcome, Tuner
+from sigbench.sweeps.tune import Tuner
 from sigbench.sweeps.tune_outputs import write_outputs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,16 +24,14 @@ QUICK = ["train.epochs=3", "model.neurons=16"]
 SPACE = {"train.lr": {"low": 1e-3, "high": 3e-2, "log": True}, "signature.depth": [2, 3]}
 
 
-def tune(results: Path, study: str, trials: int, space: dict = SPACE, **options) -> TuneOutcome:
+def tune(results: Path, study: str, trials: int, space: dict = SPACE, **options) -> SweepOutcome:
     base = load_config(DEMO, QUICK)
     parsed = space_from_mapping(space, base, "space.yaml")
     opened = open_study(results, study, metric="val_acc", base=base, space=parsed, trials=trials)
     for values in options.pop("enqueue", []):
         opened.enqueue_trial(values)
-    tuner = Tuner(
-        opened, base, parsed, results, trials=trials, metric="val_acc", executor=SerialExecutor()
-    )
-    outcome = tuner.run()
+    tuner = Tuner(opened, base, parsed, results, trials=trials, metric="val_acc")
+    outcome = run_sweep(tuner, results, ExecutorSettings())
     write_outputs(opened, parsed, results, "val_acc")
     return outcome
 
@@ -77,7 +75,7 @@ def test_a_trial_whose_run_is_finished_is_not_trained_again(tmp_path: Path) -> N
               for run_id in first.trained}  # fmt: skip
     # Same seed, fresh study: the same first proposals, so the same runs.
     second = tune(tmp_path, "two", trials=2)
-    assert second.reused == first.trained and second.trained == []
+    assert second.skipped == first.trained and second.trained == []
     for run_id, stamp in stamps.items():
         assert (tmp_path / "runs" / run_id / "metrics.json").stat().st_mtime_ns == stamp
     reused = load(tmp_path, "two").trials[0]
@@ -99,11 +97,9 @@ def test_a_metric_the_task_lacks_stops_after_three_failed_trials(tmp_path: Path)
     base = load_config(DEMO, QUICK)
     parsed = space_from_mapping(SPACE, base, "space.yaml")
     study = open_study(tmp_path, "h", metric="val_hter", base=base, space=parsed, trials=5)
-    tuner = Tuner(
-        study, base, parsed, tmp_path, trials=5, metric="val_hter", executor=SerialExecutor()
-    )
+    tuner = Tuner(study, base, parsed, tmp_path, trials=5, metric="val_hter")
     with pytest.raises(SigbenchError, match="3 trials in a row failed.*needs a two-class task"):
-        tuner.run()
+        run_sweep(tuner, tmp_path, ExecutorSettings())
 
 
 def test_a_study_refuses_another_space_config_or_metric(tmp_path: Path) -> None:

@@ -1,0 +1,153 @@
+"""The options several commands share, each declared once as an ``Annotated`` type.
+
+Choices are Enums built from the one list each lives in (:mod:`sigbench.options` or a
+registry), so help, completion and checking follow it. List options are repeatable and also
+take commas (``--track mlflow,tensorboard`` = ``--track mlflow --track tensorboard``);
+``--set`` is the exception, since one override's value may hold commas (``data.classes=[3,8]``).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sigbench.options import EXECUTORS, TRACKERS, TUNE_METRICS
+
+
+def choice_enum(name: str, values: tuple[str, ...] | list[str]) -> type[Enum]:
+    """A ``str`` Enum of ``values`` (member name = value): what Typer needs for a choice."""
+    return Enum(name, {value: value for value in values}, type=str)  # type: ignore[return-value]
+
+
+ExecutorKind = choice_enum("ExecutorKind", EXECUTORS)
+TrackerName = choice_enum("TrackerName", TRACKERS)
+TuneMetric = choice_enum("TuneMetric", TUNE_METRICS)
+
+
+def split_commas(values: list[str] | None) -> list[str]:
+    """A repeatable option's values with comma-separated ones split, blanks dropped."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def comma_choices(choices: type[Enum]):  # noqa: ANN201  (a Typer callback)
+    """A callback for a repeatable choice option that also takes commas: the values as
+    ``choices`` members, or a usage error naming the allowed ones."""
+    allowed = [member.value for member in choices]
+
+    def parse(ctx: typer.Context, param: typer.CallbackParam, values: list[str] | None) -> list:
+        parsed = []
+        for value in split_commas(values):
+            if value not in allowed:
+                raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}")
+            parsed.append(choices(value))
+        return parsed
+
+    return parse
+
+
+def complete_from(values: tuple[str, ...] | list[str]):  # noqa: ANN201  (a Typer callback)
+    """Shell completion of a comma-separated list option from ``values``."""
+
+    def complete(incomplete: str) -> list[str]:
+        head, _, last = incomplete.rpartition(",")
+        prefix = f"{head}," if head else ""
+        return [f"{prefix}{value}" for value in values if value.startswith(last)]
+
+    return complete
+
+
+def comma_list(values: list[str] | None) -> list[str]:
+    """A callback for a repeatable free-text list option that also takes commas."""
+    return split_commas(values)
+
+
+ConfigArg = Annotated[
+    Path, typer.Argument(help="Experiment spec (YAML), e.g. configs/demo.yaml.", show_default=False)
+]
+RunFolder = Annotated[
+    Path,
+    typer.Argument(
+        help="A finished run folder, e.g. results/runs/demo-1a2b3c4d5e.", show_default=False
+    ),
+]
+Overrides = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", "-s", help="Override a key, e.g. --set signature.depth=5 (repeatable).",
+        show_default=False,
+    ),
+]  # fmt: skip
+Results = Annotated[
+    Path,
+    typer.Option("--results", "-r", help="Results folder: runs/, tables/ and cache/ live here."),
+]
+Analysis = Annotated[
+    bool,
+    typer.Option(
+        "--analysis",
+        help="Also draw error-analysis pictures into the run's analysis/ folder: confusion "
+        "matrix, most confident mistakes, confidence histogram, reliability diagram, ROC (two "
+        "classes).",
+    ),
+]
+Seeds = Annotated[
+    int | None,
+    typer.Option(
+        "--seeds",
+        min=1,
+        help="Train at seeds seed, seed+1, ..., seed+N-1, each its own run (finished ones are "
+        "skipped), all scored on the same test images (data.split_seed).",
+        show_default=False,
+    ),
+]
+Track = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--track",
+        metavar="[" + "|".join(TRACKERS) + "]",
+        callback=comma_choices(TrackerName),
+        autocompletion=complete_from(TRACKERS),
+        help="Also log each finished run to mlflow (default store: RESULTS/mlflow.db) or "
+        "tensorboard (RESULTS/runs/<run-id>/tensorboard/); repeatable or comma-separated; adds "
+        "to the config's track: list. An output only: run ids and metrics do not change.",
+        show_default=False,
+    ),
+]
+TrackUri = Annotated[
+    str | None,
+    typer.Option(
+        "--track-uri",
+        help="MLflow tracking URI (a server, another database); default: MLFLOW_TRACKING_URI, "
+        "else sqlite:///RESULTS/mlflow.db.",
+        show_default=False,
+    ),
+]
+Jobs = Annotated[
+    int,
+    typer.Option(
+        "--jobs", "-j", min=1, help="Runs trained at once (local processes or Ray tasks)."
+    ),
+]
+Executor = Annotated[
+    ExecutorKind,
+    typer.Option("--executor", help="local: this machine (--jobs); ray: Ray tasks (docs/ray.md)."),
+]
+Address = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        help="Ray cluster head (HOST:6379 or auto), with --executor ray; default: RAY_ADDRESS "
+        "or a local instance.",
+        show_default=False,
+    ),
+]
+PrintConfig = Annotated[
+    bool,
+    typer.Option(
+        "--print-config",
+        help="Print the resolved config (YAML) and the run id(s) it gives, and train nothing.",
+    ),
+]
