@@ -14,8 +14,7 @@ from fake_runs import fake_train
 from sigbench.config import ExperimentConfig, load_config
 from sigbench.errors import SigbenchError
 from sigbench.progress import SILENT, Progress
-from sigbench.runs import rundir
-from sigbench.runs import locks
+from sigbench.runs import locks, rundir
 from sigbench.runs.locks import remove_dead_partials, try_lock
 from sigbench.sweeps.executors import ProcessPoolRunner, SerialExecutor
 from sigbench.sweeps.grids import Grid
