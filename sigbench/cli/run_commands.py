@@ -123,7 +123,9 @@ def train(
     from sigbench.runs.claim import ClaimState, claim
 
     def waiting(holder: str) -> None:
-        console.print(f"waiting: {holder} is training {spec.run_id()}", highlight=False)
+        console.print(
+            f"waiting: {holder} is training {spec.run_id()}", highlight=False, soft_wrap=True
+        )
 
     held = claim(results, spec.run_id(), retrain=force, wait=not no_wait, on_wait=waiting)
     if held.state is ClaimState.busy:
@@ -139,6 +141,7 @@ def train(
             f"already trained: {held.run} (the same spec lands in the same folder); --force "
             "retrains it",
             highlight=False,
+            soft_wrap=True,
         )
         with tracking:
             tracking.log(held.run)
@@ -162,6 +165,7 @@ def _train_claimed(
             f"--force: retraining {held.run_id}; this removes what was made from it: "
             f"{', '.join(removed)}",
             highlight=False,
+            soft_wrap=True,
         )
     epochs: list[int] = []
     try:
@@ -212,7 +216,7 @@ def _train_seeds(
     from sigbench.sweeps.scheduler import GridSweep, seed_points
 
     def waiting(run_id: str, holder: str) -> None:
-        console.print(f"waiting: {holder} is training {run_id}", highlight=False)
+        console.print(f"waiting: {holder} is training {run_id}", highlight=False, soft_wrap=True)
 
     sweep = GridSweep(
         seed_points(spec, seeds),
