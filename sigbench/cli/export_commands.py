@@ -30,26 +30,32 @@ def export(
         "or RUN_DIR/export/c[-int8]/.",
     ),
 ) -> None:
-    """Write the run as one file that maps uint8 (N, H, W, C) pixels to class probabilities,
-    then check it against the torch model on the run's test images. A C export is compiled
+    """Write the run as one file that maps uint8 (N, H, W, C) pixels to class probabilities
+    (a multi-label run's: one probability per attribute), then check it against the torch
+    model on the run's test images. A C export is compiled
     with the system C compiler for the check, which it must pass: float gives the same class
     on every test image within 1e-5 in probability, int8 the same class on 99%."""
     from sigbench.config import size_text
     from sigbench.experiments.exports import export_run
 
     result = export_run(run, fmt, quantize=quantize, out=out, progress=RichProgress())
-    check = result.check
+    check, info = result.check, result.info
+    scored = "mean accuracy" if info.multilabel else "accuracy"
     rows = {
         "file": str(result.path),
         "file_kb": f"{result.file_kb:,.1f}",
-        "input": f"{result.info.input}; {size_text(result.info.image_size)}x{result.info.channels}",
-        "classes": ", ".join(result.info.classes),
+        "input": f"{info.input}; {size_text(info.image_size)}x{info.channels}",
+        "output": info.output,
+        "attributes" if info.multilabel else "classes": ", ".join(info.classes),
         "test images": check.n,
         "max |p_export - p_torch|": f"{check.max_prob_diff:.2e}",
-        "same prediction": check.agreement,
-        "accuracy (export)": check.accuracy,
-        "accuracy (torch)": check.torch_accuracy,
     }
+    if check.attribute_max_diff is not None:
+        each = zip(info.classes, check.attribute_max_diff, strict=True)
+        rows["per attribute"] = ", ".join(f"{name} {diff:.2e}" for name, diff in each)
+    rows["same attribute decisions" if info.multilabel else "same prediction"] = check.agreement
+    rows[f"{scored} (export)"] = check.accuracy
+    rows[f"{scored} (torch)"] = check.torch_accuracy
     if result.float_kb is not None:
         rows["float file_kb"] = f"{result.float_kb:,.1f}"
         rows["size ratio"] = f"{result.file_kb / result.float_kb:.2f}"

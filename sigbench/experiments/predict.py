@@ -76,6 +76,7 @@ def open_predictor(model: Path) -> Predictor:
             info.height_width,
             info.channels,
             exported.predict_proba,
+            multilabel=info.multilabel,
             numbered=info.source == LABELFILE,
         )
     return _run_predictor(model)

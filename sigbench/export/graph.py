@@ -4,7 +4,8 @@ The input is the decoded, resized image exactly as sigbench's decoder leaves it:
 (N, H, W, C)**, H x W = the run's ``data.image_size`` (an integer: a square), C = 1 (grey)
 or 3 (RGB), values 0..255. Picked over float input because it is what every decoder yields,
 needs no convention for the scale, and is a quarter of the bytes. The output is float32
-(N, K) probabilities. For ImageSig the signature (:class:`ImageSignatureLayer`), the standardizer
+(N, K) probabilities: a softmax over classes, or for a multi-label run a sigmoid per attribute.
+For ImageSig the signature (:class:`ImageSignatureLayer`), the standardizer
 and the head are all inside; baselines carry their own resizing and mean/std.
 """
 
@@ -13,22 +14,25 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from sigbench.export.info import ExportInfo
+from sigbench.export.info import MULTILABEL_OUTPUT, SINGLE_LABEL_OUTPUT, ExportInfo
 from sigbench.models import model_entry
 from sigbench.runs.checkpoint import LoadedRun
 from sigbench.signature.layer import ImageSignatureLayer
+from sigbench.training.loop import probabilities
 
 
 class PixelClassifier(nn.Module):
     """uint8 images (N, H, W, C) -> probabilities (N, K): a run's whole inference path.
 
     Pixels are scaled as training scaled them (``x * (1/255)`` before the signature, ``x / 255``
-    for image models), so the export reproduces the run's own predictions.
+    for image models), and the logits become probabilities as the run's own predictions do
+    (softmax, or a sigmoid per attribute), so the export reproduces them.
     """
 
     def __init__(self, loaded: LoadedRun) -> None:
         super().__init__()
         config = loaded.config
+        self.multilabel = config.data.multilabel
         self.signature: ImageSignatureLayer | None = None
         if model_entry(config.model.kind).input == "signature":
             self.signature = ImageSignatureLayer(config.signature)
@@ -39,7 +43,7 @@ class PixelClassifier(nn.Module):
             inputs = self.signature(images.float() * (1 / 255))
         else:
             inputs = images.permute(0, 3, 1, 2).float() / 255.0
-        return self.model(inputs).softmax(dim=-1)
+        return probabilities(self.model(inputs), self.multilabel)
 
 
 def example_images(info: ExportInfo, batch: int = 2) -> torch.Tensor:
@@ -59,4 +63,6 @@ def export_info(loaded: LoadedRun, run_id: str, fmt: str, quantize: str) -> Expo
         format=fmt,
         quantize=quantize,
         source=loaded.config.data.source,
+        multilabel=loaded.config.data.multilabel,
+        output=MULTILABEL_OUTPUT if loaded.config.data.multilabel else SINGLE_LABEL_OUTPUT,
     )

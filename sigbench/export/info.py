@@ -23,6 +23,11 @@ METADATA_KEY = "sigbench"
 INPUT_NAME = "images"
 OUTPUT_NAME = "probabilities"
 INFO_VERSION = 1
+SINGLE_LABEL_OUTPUT = "float32 (N, K) class probabilities, in the order of classes"
+MULTILABEL_OUTPUT = (
+    "float32 (N, K) attribute probabilities (a sigmoid each: present above 0.5), in the "
+    "order of classes"
+)
 
 
 @dataclass
@@ -37,8 +42,11 @@ class ExportInfo:
     format: str
     quantize: str = "none"
     source: str | None = None  # the run's data.source: a labelfile run's folders list by number
+    # A multi-label run's file ends in a sigmoid: classes are its attributes, each with its
+    # own probability (present above 0.5), as ``predict`` reads them from the run folder.
+    multilabel: bool = False
     input: str = "uint8 (N, H, W, C), 0..255, resized as sigbench decodes (area down, bilinear up)"
-    output: str = "float32 (N, K) class probabilities, in the order of classes"
+    output: str = SINGLE_LABEL_OUTPUT
     version: int = INFO_VERSION
 
     @property

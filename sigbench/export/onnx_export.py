@@ -27,6 +27,7 @@ from sigbench.export.graph import PixelClassifier, example_images
 from sigbench.export.info import INPUT_NAME, METADATA_KEY, OUTPUT_NAME, ExportInfo
 from sigbench.export.signature_graph import GraphSpec, signature_model
 from sigbench.runs import rundir
+from sigbench.training.loop import probabilities
 
 OPSET = 18
 # Ops whose weight (input 1) int8 dynamic quantization stores as int8: the dense layers and
@@ -36,14 +37,15 @@ QUANTIZED_OPS = ("MatMul", "Conv")
 
 
 class _Probabilities(nn.Module):
-    """Signature features (N, streams, length) -> probabilities: an ImageSig file's head."""
+    """Signature features (N, streams, length) -> probabilities (softmax, or a sigmoid per
+    attribute): an ImageSig file's head."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, multilabel: bool) -> None:
         super().__init__()
-        self.model = model
+        self.model, self.multilabel = model, multilabel
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.model(features).softmax(dim=-1)
+        return probabilities(self.model(features), self.multilabel)
 
 
 def _exported(module: nn.Module, example: torch.Tensor, input_name: str) -> onnx.ModelProto:
@@ -74,10 +76,13 @@ def graph_spec(model: PixelClassifier, info: ExportInfo) -> GraphSpec:
 
 
 def _imagesig_proto(model: PixelClassifier, info: ExportInfo) -> onnx.ModelProto:
-    """The signature graph joined to the exported head (standardizer, head, softmax)."""
+    """The signature graph joined to the exported head (standardizer, head, softmax or
+    sigmoid)."""
     spec = graph_spec(model, info)
     features = torch.zeros(2, spec.streams, spec.length)
-    head = _exported(_Probabilities(model.model), features, signature_graph.OUTPUT)
+    head = _exported(
+        _Probabilities(model.model, model.multilabel), features, signature_graph.OUTPUT
+    )
     signature = signature_model(spec)
     signature.ir_version = head.ir_version
     joined = compose.merge_models(

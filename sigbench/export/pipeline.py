@@ -5,7 +5,9 @@ with the run's own torch pipeline's probabilities on them (its signature backend
 or its baseline), which the caller computes
 (:func:`sigbench.experiments.exports.export_run`): the largest difference in probabilities,
 the share of equal predictions, both accuracies, and for int8 the size of the float file it
-was quantized from.
+was quantized from. For a multi-label run each attribute's probability is compared on its
+own, a prediction is one attribute's present-or-absent decision (above 0.5), and the
+accuracies are means over attributes.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sigbench.export.onnx_export import export_onnx, quantize_onnx
 from sigbench.export.runtime import load_exported, predict_all
 from sigbench.export.torchscript_export import export_torchscript
 from sigbench.runs.checkpoint import LoadedRun
+from sigbench.training.multilabel import ATTRIBUTE_THRESHOLD
 
 FORMATS = ("onnx", "torchscript", "c")
 QUANTIZE = ("none", "int8")
@@ -43,10 +46,12 @@ class Agreement:
     """How an export's predictions compare with the torch model's on the same images."""
 
     max_prob_diff: float
-    agreement: float
-    accuracy: float
+    agreement: float  # multi-label: the share of equal attribute decisions
+    accuracy: float  # multi-label: the mean over attributes
     torch_accuracy: float
     n: int
+    # Multi-label only: each attribute's largest |p_export - p_torch|, in the file's order.
+    attribute_max_diff: list[float] | None = None
 
 
 @dataclass
@@ -89,15 +94,27 @@ def run_exports(run: Path) -> list[Path]:
     return [p for p in paths if p.is_file() or is_c_export(p)]
 
 
-def compare(reference: np.ndarray, exported: np.ndarray, labels: np.ndarray) -> Agreement:
-    """Largest |p_export - p_torch| and the share of equal argmax predictions."""
-    ours, theirs = reference.argmax(axis=1), exported.argmax(axis=1)
+def compare(
+    reference: np.ndarray, exported: np.ndarray, labels: np.ndarray, *, multilabel: bool = False
+) -> Agreement:
+    """Largest |p_export - p_torch| and the share of equal predictions: argmax classes, or
+    with ``multilabel`` (labels (N, K) of 0/1) each attribute's decision above the threshold,
+    with the largest difference also per attribute."""
+    difference = np.abs(reference - exported)
+    if multilabel:
+        ours, theirs = reference > ATTRIBUTE_THRESHOLD, exported > ATTRIBUTE_THRESHOLD
+        labels = labels.astype(bool)
+        per_attribute = difference.max(axis=0, initial=0.0).tolist()
+    else:
+        ours, theirs = reference.argmax(axis=1), exported.argmax(axis=1)
+        per_attribute = None
     return Agreement(
-        max_prob_diff=float(np.abs(reference - exported).max(initial=0.0)),
+        max_prob_diff=float(difference.max(initial=0.0)),
         agreement=float((ours == theirs).mean()),
         accuracy=float((theirs == labels).mean()),
         torch_accuracy=float((ours == labels).mean()),
         n=len(labels),
+        attribute_max_diff=per_attribute,
     )
 
 
@@ -165,5 +182,7 @@ def check_export(
     path: Path, images: np.ndarray, labels: np.ndarray, reference: np.ndarray
 ) -> Agreement:
     """The file at ``path`` on ``images`` against the torch model's ``reference``
-    probabilities on them."""
-    return compare(reference, predict_all(load_exported(path), images), labels)
+    probabilities on them (per attribute for a multi-label file)."""
+    exported = load_exported(path)
+    probabilities = predict_all(exported, images)
+    return compare(reference, probabilities, labels, multilabel=exported.info.multilabel)

@@ -69,6 +69,17 @@ def test_imagesig_fc_trains_multilabel_and_eval_predict_follow(
         assert label == (";".join(present) or "(none)")
         chance = [float(p) if float(p) > 0.5 else 1 - float(p) for p in each]
         assert float(probability) == pytest.approx(np.prod(chance), abs=1e-5)
+    exported = sigbench("export", run)
+    assert exported.returncode == 0, exported.stderr
+    assert "same attribute decisions" in exported.stdout and "sigmoid" in exported.stdout
+    from_file = sigbench("predict", run / "export" / "model.onnx", images / "000299.jpg",
+                         images / "000300.jpg", "--proba")  # fmt: skip
+    assert from_file.returncode == 0, from_file.stderr
+    file_header, *file_rows = list(csv.reader(io.StringIO(from_file.stdout)))
+    assert file_header == header
+    for file_row, row in zip(file_rows, rows, strict=True):
+        assert file_row[:2] == row[:2]  # the same path and the same attributes present
+        assert np.float64(file_row[2:]) == pytest.approx(np.float64(row[2:]), abs=1e-5)
 
 
 @pytest.mark.slow

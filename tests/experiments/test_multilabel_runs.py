@@ -1,17 +1,27 @@
 """Multi-label runs through ``train_run``: metrics, saved predictions, eval, tables and
-claims that read ``accuracy``, and the commands that refuse them with one line."""
+claims that read ``accuracy``, ONNX and TorchScript exports that end in a sigmoid and
+predict as the run folder does, and the commands that refuse them with one line."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import numpy as np
+import onnx
 import pytest
 
 from sigbench.config import validate_config
-from sigbench.data.celeba_layout import write_celeba_layout
+from sigbench.data.celeba_layout import ATTRIBUTE_NAMES, write_celeba_layout
 from sigbench.errors import SigbenchError
 from sigbench.experiments.evaluate import evaluate_run
 from sigbench.experiments.exports import export_run
+from sigbench.experiments.predict import (
+    PredictReport,
+    open_predictor,
+    stream_predictions,
+    write_predictions,
+)
 from sigbench.experiments.robustness import robustness_frame, tta_scores
 from sigbench.experiments.train import train_run
 from sigbench.reporting.claims import sweep_scores
@@ -21,8 +31,13 @@ from sigbench.runs.grid_records import GridRecord
 
 
 @pytest.fixture(scope="module")
-def multilabel_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = write_celeba_layout(tmp_path_factory.mktemp("celeba"), count=80, size=8)
+def celeba_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_celeba_layout(tmp_path_factory.mktemp("celeba"), count=80, size=8)
+
+
+@pytest.fixture(scope="module")
+def multilabel_run(celeba_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = celeba_root
     config = validate_config(
         {
             "name": "ml",
@@ -66,7 +81,7 @@ def test_tables_and_claims_read_the_mean_scores(multilabel_run):
 @pytest.mark.parametrize(
     "command",
     [
-        lambda run: export_run(run, "onnx"),
+        lambda run: export_run(run, "c"),
         lambda run: tta_scores(run, "flips"),
         lambda run: robustness_frame(run, ["flip"]),
     ],
@@ -75,3 +90,57 @@ def test_single_label_commands_refuse_a_multilabel_run(multilabel_run, command):
     with pytest.raises(SigbenchError, match="is a multi-label run \\(4 attributes\\)") as problem:
         command(multilabel_run)
     assert "\n" not in str(problem.value)
+
+
+def _predicted(model: Path, images: list[Path]) -> str:
+    """``predict --proba``'s CSV for ``images`` from a run folder or an exported file."""
+    predictor = open_predictor(model)
+    answers = stream_predictions(predictor, images, PredictReport())
+    out = io.StringIO()
+    write_predictions(answers, predictor.classes, out, fmt="csv", proba=True, multilabel=True)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
+def test_a_multilabel_export_ends_in_a_sigmoid_and_predicts_as_the_run(
+    multilabel_run: Path, celeba_root: Path, tmp_path: Path, fmt: str
+) -> None:
+    suffix = ".onnx" if fmt == "onnx" else ".pt"
+    result = export_run(multilabel_run, fmt, out=tmp_path / f"model{suffix}")
+    info, check = result.info, result.check
+    assert info.multilabel and info.classes == list(ATTRIBUTE_NAMES)
+    assert "sigmoid" in info.output
+    metrics = rundir.read_metrics(multilabel_run)
+    assert check.n == 8 and len(check.attribute_max_diff) == len(ATTRIBUTE_NAMES)
+    assert max(check.attribute_max_diff) == check.max_prob_diff < 1e-5
+    assert check.agreement == 1.0  # every attribute decision of every test image
+    assert check.torch_accuracy == pytest.approx(metrics["mean_accuracy"])
+    assert check.accuracy == pytest.approx(check.torch_accuracy)
+    if fmt == "onnx":
+        graph = onnx.load(result.path).graph
+        [last] = [node for node in graph.node if graph.output[0].name in node.output]
+        assert last.op_type == "Sigmoid"
+    images = sorted((celeba_root / "img_align_celeba").glob("*.jpg"))[-6:]
+    from_file, from_run = _predicted(result.path, images), _predicted(multilabel_run, images)
+    header, *rows = from_file.splitlines()
+    assert header == ",".join(["path", "label", "probability", *ATTRIBUTE_NAMES])
+    assert len(rows) == 6 and open_predictor(result.path).multilabel
+    run_rows = from_run.splitlines()[1:]
+    for row, run_row_text in zip(rows, run_rows, strict=True):
+        path, label, _, *each = row.split(",")
+        run_path, run_label, _, *run_each = run_row_text.split(",")
+        assert (path, label) == (run_path, run_label)
+        np.testing.assert_allclose(np.float64(each), np.float64(run_each), atol=1e-5)
+        present = [name for name, p in zip(ATTRIBUTE_NAMES, each, strict=True) if float(p) > 0.5]
+        assert label == (";".join(present) or "(none)")
+
+
+def test_a_single_label_export_says_so(tmp_path: Path) -> None:
+    """Old files have no ``multilabel`` key: they read as single-label, softmax files."""
+    from sigbench.export.info import ExportInfo
+
+    info = ExportInfo(["a", "b"], 8, 1, "imagesig_fc", "r", "onnx")
+    assert not info.multilabel and "class probabilities" in info.output
+    stored = info.to_json().replace(', "multilabel": false', "")
+    assert "multilabel" not in stored
+    assert not ExportInfo.from_json(stored, tmp_path / "m.onnx").multilabel
