@@ -56,11 +56,6 @@ class DenseHead:
 def refuse_unsupported(loaded: LoadedRun) -> None:
     """One line for a run the C file cannot reproduce exactly."""
     config = loaded.config
-    if config.data.multilabel:
-        raise SigbenchError(
-            f"--format c: {loaded.path} is a multi-label run ({len(loaded.classes)} attributes) "
-            "and the C file ends in a softmax; use --format onnx or torchscript"
-        )
     if config.model.kind not in C_KINDS:
         raise SigbenchError(
             f"--format c: model.kind = {config.model.kind!r} has no C export (only "
@@ -70,6 +65,11 @@ def refuse_unsupported(loaded: LoadedRun) -> None:
         raise SigbenchError(
             "--format c: signature.log_sig = true is not implemented in the C file; "
             "use --format onnx"
+        )
+    if config.data.multilabel:
+        raise SigbenchError(
+            f"--format c: {loaded.path} is a multi-label run ({len(loaded.classes)} attributes) "
+            "and the C file ends in a softmax; use --format onnx or torchscript"
         )
 
 
