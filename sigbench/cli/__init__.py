@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 import sigbench
 from sigbench.cli import (
     export_commands,
+    list_command,
     run_commands,
     signature_command,
     sweep_commands,
@@ -55,6 +56,7 @@ sweep_commands.register(app)
 tune_command.register(app)
 signature_command.register(app)
 export_commands.register(app)
+list_command.register(app)
 
 _state = {"debug": False}
 

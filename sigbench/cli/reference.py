@@ -288,6 +288,10 @@ def _param_type(param: Any, context: Any) -> str:
     if getattr(param, "is_flag", False):
         return "flag"
     text = param.display_type(context).strip("<>").lower()
+    metavar = getattr(param, "metavar", None) or ""
+    if metavar.startswith("[") and metavar.endswith("]"):  # choices a callback checks
+        choices = metavar[1:-1]  # (cli/options.py: repeatable, comma-separated lists)
+        text = f"list[{choices}]" if getattr(param, "multiple", False) else choices
     if text.endswith(" range"):  # typer's min= / max=: say which
         bounds = [
             f">= {param.min}" if param.min is not None else "",

@@ -53,8 +53,8 @@ def tune(
         Path,
         typer.Option(
             "--space",
-            help="SPACE.yaml: config keys to a list (choices) or {low, high, log} (sigbench list "
-            "spaces).",
+            help="SPACE.yaml: config keys to a list (choices) or {low, high, log}; or a model "
+            "kind's own space by its name (sigbench list spaces).",
         ),
     ] = ...,  # type: ignore[assignment]
     trials: Annotated[

@@ -22,6 +22,7 @@ from torch import nn
 
 from sigbench.models.registry import register_model
 from sigbench.models.transfer import (
+    HEAD_CAPACITY,
     PixelPreprocess,
     TransferConfig,
     TransferNet,
@@ -125,5 +126,9 @@ def build_cnn(
 
 for _kind, _family in FAMILIES.items():
     register_model(
-        _kind, config=CnnConfig, description=_family.description, layers=backbone_layers
+        _kind,
+        config=CnnConfig,
+        description=_family.description,
+        layers=backbone_layers,
+        capacity=HEAD_CAPACITY,
     )(partial(build_cnn, _kind))

@@ -51,6 +51,7 @@ class DeformableConv(nn.Module):
     config=DeformableConfig,
     description="lecture CNN, its last stages deformable (torchvision DeformConv2d)",
     layers=pooled_stage_layers,
+    capacity={"model.deformable_stages": [1, 2, 3]},
 )
 def deformable_cnn(
     input_shape: tuple[int, ...], num_classes: int, config: DeformableConfig

@@ -41,6 +41,7 @@ def _conv(in_channels: int, out_channels: int, kernel: int, stride: int = 1) -> 
     config=FacenetConfig,
     description="HTER report's compact FaceNet: conv 7x7/2-1x1-3x3, BN, pools, 128-d embedding",
     layers=pooled_stage_layers,  # stage1, stage2 and the embedding (hidden)
+    capacity={"model.embedding": [64, 128, 256], "model.dropout": {"low": 0.0, "high": 0.6}},
 )
 def facenet_small(
     input_shape: tuple[int, ...], num_classes: int, config: FacenetConfig

@@ -8,6 +8,7 @@ paper's formula) that is fitted on the training features before training.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -198,11 +199,21 @@ def imagesig_layers(model: nn.Module) -> dict[str, nn.Module]:
     return {"hidden": model.head[-1][1]}
 
 
+# What a search varies of an ImageSig model: its signature and its head's width.
+SIGNATURE_CAPACITY: dict[str, Any] = {
+    "signature.depth": [2, 3, 4, 5],
+    "signature.path": ["none", "time", "lead_lag"],
+    "signature.two_direction": [True, False],
+    "model.neurons": {"low": 16, "high": 256, "log": True},
+}
+
+
 @register_model(
     "imagesig_fc",
     config=FcConfig,
     description="flatten, Dense(n), Dense(K)",
     layers=imagesig_layers,
+    capacity=SIGNATURE_CAPACITY,
 )
 def imagesig_fc(input_shape: tuple[int, ...], num_classes: int, config: FcConfig) -> nn.Module:
     head = nn.Sequential(
@@ -217,6 +228,7 @@ def imagesig_fc(input_shape: tuple[int, ...], num_classes: int, config: FcConfig
     config=ConvConfig,
     description="two Conv1D blocks, Dense(n)",
     layers=imagesig_layers,
+    capacity=SIGNATURE_CAPACITY,
 )
 def imagesig_conv(input_shape: tuple[int, ...], num_classes: int, config: ConvConfig) -> nn.Module:
     conv = ConvBlock((input_shape[0], input_shape[1]), config)
@@ -235,6 +247,7 @@ def imagesig_conv(input_shape: tuple[int, ...], num_classes: int, config: ConvCo
     config=AttentionConfig,
     description="conv block, transformer layers, pooling",
     layers=imagesig_layers,
+    capacity={**SIGNATURE_CAPACITY, "model.transformer_layers": [1, 2, 4]},
 )
 def imagesig_attention(
     input_shape: tuple[int, ...], num_classes: int, config: AttentionConfig

@@ -13,8 +13,8 @@ first.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from torch import nn
@@ -28,6 +28,17 @@ Builder = Callable[[tuple[int, ...], int, Any], nn.Module]
 LayerProbe = Callable[[nn.Module], dict[str, nn.Module]]
 
 
+# The training recipe every kind's search space covers (``sigbench compare``, ``sigbench
+# tune --space KIND``), so every model is tuned over the same recipe. The form is a space
+# file's (sigbench.sweeps.space): a list is a choice, {low, high, log} a range.
+RECIPE_SPACE: dict[str, Any] = {
+    "train.lr": {"low": 1.0e-4, "high": 1.0e-2, "log": True},
+    "train.weight_decay": {"low": 1.0e-6, "high": 1.0e-3, "log": True},
+    "train.batch_size": [32, 64, 128, 256],
+    "train.optimizer": ["adam", "adamw"],
+}
+
+
 @dataclass(frozen=True)
 class ModelEntry:
     kind: str
@@ -35,10 +46,16 @@ class ModelEntry:
     config: type[ModelConfig]
     description: str
     layers: LayerProbe | None = None
+    capacity: Mapping[str, Any] = field(default_factory=dict)  # the kind's own searched keys
 
     @property
     def input(self) -> ModelInput:
         return self.config.input
+
+    @property
+    def space(self) -> dict[str, Any]:
+        """The kind's search space: its capacity keys, then the shared training recipe."""
+        return {**self.capacity, **RECIPE_SPACE}
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
@@ -50,17 +67,22 @@ def register_model(
     config: type[ModelConfig],
     description: str,
     layers: LayerProbe | None = None,
+    capacity: Mapping[str, Any] | None = None,
 ) -> Callable[[Builder], Builder]:
     """Add a builder ``(input_shape, num_classes, config) -> nn.Module`` under ``kind``.
 
     ``config`` is the class of ``kind``'s model section: exactly the keys the builder reads.
     ``layers`` names the depths of a built model that ``eval --equivariance`` measures.
+    ``capacity`` is what a search varies of the kind itself (its size, its signature), in a
+    space file's form; its search space adds :data:`RECIPE_SPACE`.
     """
 
     def decorate(builder: Builder) -> Builder:
         if kind in _REGISTRY:
             raise ValueError(f"model kind {kind!r} is registered twice")
-        _REGISTRY[kind] = ModelEntry(kind, builder, config, description, layers)
+        _REGISTRY[kind] = ModelEntry(
+            kind, builder, config, description, layers, dict(capacity or {})
+        )
         register_model_config(kind, config)
         return builder
 

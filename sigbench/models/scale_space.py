@@ -119,6 +119,7 @@ def dss_layers(model: nn.Module) -> dict[str, nn.Module]:
     config=DssConfig,
     description="Deep Scale Space: Gaussian lifting, tied dilated scale convs, scale pooling",
     layers=dss_layers,
+    capacity={"model.scales": [2, 3, 4], "model.interaction": [1, 2]},
 )
 def dss_cnn(input_shape: tuple[int, ...], num_classes: int, config: DssConfig) -> nn.Module:
     channels, height, width = input_shape

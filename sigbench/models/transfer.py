@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -24,6 +25,14 @@ log = logging.getLogger(__name__)
 
 class TransferConfig(WeightsConfig, DenseHeadConfig):
     """A backbone from ``model.weights`` under the paper's Dense(n) head."""
+
+
+# What a search varies of a backbone under the Dense(n) head: the head (the backbone's
+# architecture is fixed; model.weights and train.finetune are the user's choice, --set).
+HEAD_CAPACITY: dict[str, Any] = {
+    "model.neurons": {"low": 16, "high": 256, "log": True},
+    "model.dropout": {"low": 0.0, "high": 0.5},
+}
 
 
 class PixelPreprocess(nn.Module):

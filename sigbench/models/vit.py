@@ -16,7 +16,13 @@ from torch import nn
 
 from sigbench.errors import SigbenchError
 from sigbench.models.registry import register_model
-from sigbench.models.transfer import PixelPreprocess, TransferConfig, TransferNet, head_layers
+from sigbench.models.transfer import (
+    HEAD_CAPACITY,
+    PixelPreprocess,
+    TransferConfig,
+    TransferNet,
+    head_layers,
+)
 from sigbench.models.weights import load_weights
 
 WIDTH = 64
@@ -43,6 +49,11 @@ def patch_size(side: int) -> int:
     config=VitConfig,
     description=f"small ViT from scratch (width {WIDTH}), Dense(n) head",
     layers=head_layers,
+    capacity={
+        "model.transformer_layers": [1, 2, 4],
+        "model.attention_heads": [2, 4, 8],
+        **HEAD_CAPACITY,
+    },
 )
 def vit(input_shape: tuple[int, ...], num_classes: int, config: VitConfig) -> nn.Module:
     from timm.models.vision_transformer import VisionTransformer

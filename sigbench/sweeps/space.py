@@ -168,9 +168,29 @@ def space_from_mapping(raw_space: object, base: ExperimentConfig, source: str) -
     return SearchSpace(params, source)
 
 
+def kind_space(kind: str, base: ExperimentConfig) -> SearchSpace:
+    """Model kind ``kind``'s own search space (declared with the kind: its capacity keys and
+    the shared training recipe), checked against ``base``."""
+    from sigbench.models import model_entry
+
+    return space_from_mapping(model_entry(kind).space, base, f"the {kind} search space")
+
+
 def load_space(path: str | Path, base: ExperimentConfig) -> SearchSpace:
-    """Read and check ``SPACE.yaml`` against the base config it will tune."""
+    """Read and check ``SPACE.yaml`` against the base config it will tune; a model kind's
+    name instead of a file is that kind's own space (``sigbench list spaces``)."""
+    from sigbench.models import list_models
+
     path = Path(path)
     if not path.is_file():
-        raise SigbenchError(f"{path}: no such search-space file")
+        if str(path) in list_models():
+            if base.model.kind != str(path):
+                raise SigbenchError(
+                    f"--space {path}: that search space is model kind {path}'s, and the config "
+                    f"trains {base.model.kind}; add --set model.kind={path}"
+                )
+            return kind_space(str(path), base)
+        raise SigbenchError(
+            f"{path}: no such search-space file (or model kind: {', '.join(list_models())})"
+        )
     return space_from_mapping(read_yaml(path), base, str(path))

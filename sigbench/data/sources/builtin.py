@@ -126,12 +126,32 @@ def _fashion_mnist_scale(cfg: DataConfig, canvas: int) -> Builtin:
     return Builtin(splits[0], splits[1], FASHION_MNIST_CLASSES)
 
 
-BUILTINS: dict[str, Callable[[DataConfig], Builtin]] = {
-    "digits": _digits,
-    "fashion-mnist": _fashion_mnist,
-    "fashion-mnist-scale": partial(_fashion_mnist_scale, canvas=28),
-    "fashion-mnist-scale-56": partial(_fashion_mnist_scale, canvas=56),
-    "lfw-faces": _lfw_faces,
+@dataclass(frozen=True)
+class BuiltinDataset:
+    load: Callable[[DataConfig], Builtin]
+    description: str  # one line, for ``sigbench list datasets``
+
+
+BUILTINS: dict[str, BuiltinDataset] = {
+    "digits": BuiltinDataset(
+        _digits, "scikit-learn's 1,797 handwritten digits, 8x8, 10 classes; no test set"
+    ),
+    "fashion-mnist": BuiltinDataset(
+        _fashion_mnist,
+        "Fashion-MNIST, 28x28, 10 classes, 60,000 + the official 10,000 test images "
+        "(IDX files in data.root)",
+    ),
+    "fashion-mnist-scale": BuiltinDataset(
+        partial(_fashion_mnist_scale, canvas=28),
+        "Fashion-MNIST pooled, each image rescaled by a fixed factor in [0.3, 1] on 28x28",
+    ),
+    "fashion-mnist-scale-56": BuiltinDataset(
+        partial(_fashion_mnist_scale, canvas=56),
+        "the same rescaled Fashion-MNIST on a 56x56 canvas",
+    ),
+    "lfw-faces": BuiltinDataset(
+        _lfw_faces, "scikit-image's LFW subset: 100 faces, 100 non-faces, 25x25; no test set"
+    ),
 }
 
 
@@ -189,6 +209,6 @@ def open_builtin(cfg: DataConfig, progress: Progress) -> Source:
         )
     if cfg.name not in BUILTINS:
         raise SigbenchError(f"data.name: {cfg.name!r} is not a built-in dataset; choose {valid}")
-    data = BUILTINS[cfg.name](cfg)
+    data = BUILTINS[cfg.name].load(cfg)
     test = None if data.test is None else _catalog(data.test, cfg, progress)
     return Source(_catalog(data.train, cfg, progress), test, data.classes)
