@@ -3,15 +3,12 @@ on the built-in digits and on a small RGB ImageFolder of real files, and the lec
 the same folder, and ImageSig-FC on the same images laid out for the ``labelfile`` source)
 for the tests that export, benchmark, predict with or re-score a run.
 
-``fake_runs`` (a stand-in for ``train_run``) is importable by name, here and in spawned pool
-workers (which copy sys.path): the suite runs with ``--import-mode=importlib``, which puts
-no test folder on ``sys.path``.
+Plain helpers (not fixtures) are in ``tests/helpers``.
 """
 
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,8 +18,6 @@ from PIL import Image
 
 from sigbench.config import validate_config
 from sigbench.experiments.train import train_run
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 ColorFolder = Callable[..., Path]
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
 import logging
-import struct
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import pytest
 from PIL import Image
 
 from sigbench.config import DataConfig
+from tests.helpers.images import write_idx
 
 WriteImage = Callable[..., Path]
 
@@ -45,14 +44,6 @@ def make_imagefolder(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return make
-
-
-def write_idx(path: Path, array: np.ndarray) -> Path:
-    """An IDX file of unsigned bytes; gzipped when the name ends in .gz."""
-    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
-    data = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
-    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
-    return path
 
 
 @pytest.fixture
@@ -89,8 +80,3 @@ def warnings_of(caplog: pytest.LogCaptureFixture) -> Callable[[], list[str]]:
         return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
 
     return messages
-
-
-@pytest.fixture
-def idx_writer() -> Callable[[Path, np.ndarray], Path]:
-    return write_idx

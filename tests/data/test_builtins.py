@@ -8,6 +8,7 @@ import pytest
 from sigbench.config import DataConfig
 from sigbench.data import load_splits
 from sigbench.errors import SigbenchError
+from tests.helpers.images import write_idx
 
 
 def test_digits_shapes_split_sizes_and_stratification():
@@ -66,7 +67,7 @@ def test_fashion_mnist_missing_files_say_how_to_get_them(tmp_path):
         load_splits(DataConfig(name="fashion-mnist", root=tmp_path), 0)
 
 
-def test_corrupt_idx_file_is_named(fashion_root, idx_writer):
+def test_corrupt_idx_file_is_named(fashion_root):
     images = fashion_root / "t10k-images-idx3-ubyte"
     images.write_bytes(images.read_bytes()[:-5])
     with pytest.raises(SigbenchError, match="t10k-images-idx3-ubyte: IDX header says shape"):
@@ -74,7 +75,7 @@ def test_corrupt_idx_file_is_named(fashion_root, idx_writer):
     images.write_bytes(b"\x00\x00\x0d\x03 float idx")
     with pytest.raises(SigbenchError, match="not an IDX file of unsigned bytes"):
         load_splits(DataConfig(name="fashion-mnist", root=fashion_root), 0)
-    idx_writer(images, np.zeros((19, 28, 28)))
+    write_idx(images, np.zeros((19, 28, 28)))
     with pytest.raises(SigbenchError, match="do not pair"):
         load_splits(DataConfig(name="fashion-mnist", root=fashion_root), 0)
 

@@ -3,7 +3,6 @@ writes (no installed Fashion-MNIST needed)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from sigbench.data.scale_varied import (
     split_sizes,
 )
 from sigbench.errors import SigbenchError
+from tests.helpers.images import write_idx
 
 
 def _square(side: int = 28) -> np.ndarray:
@@ -65,13 +65,13 @@ def test_split_follows_the_protocol_sizes_or_their_proportions() -> None:
 
 
 @pytest.fixture
-def white_root(tmp_path: Path, idx_writer: Callable[[Path, np.ndarray], Path]) -> Path:
+def white_root(tmp_path: Path) -> Path:
     """Fashion-MNIST-shaped IDX files of all-white 28x28 images: 50 train, 20 test."""
     root = tmp_path / "white"
     root.mkdir()
     for split, n in (("train", 50), ("t10k", 20)):
-        idx_writer(root / f"{split}-images-idx3-ubyte", np.full((n, 28, 28), 255))
-        idx_writer(root / f"{split}-labels-idx1-ubyte", np.arange(n) % 10)
+        write_idx(root / f"{split}-images-idx3-ubyte", np.full((n, 28, 28), 255))
+        write_idx(root / f"{split}-labels-idx1-ubyte", np.arange(n) % 10)
     return root
 
 

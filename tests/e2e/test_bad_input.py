@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.e2e.conftest import metrics_of, only_run, sigbench
+from tests.helpers.cli import metrics_of, only_run, sigbench
 
 pytestmark = pytest.mark.e2e
 
@@ -27,10 +27,10 @@ def one_error_line(done) -> str:
 
 
 @pytest.fixture(scope="module")
-def messy_folder(rgb_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def messy_folder(fire_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny fire folder plus a truncated JPEG, an RGBA PNG and a text file."""
     root = tmp_path_factory.mktemp("messy")
-    shutil.copytree(rgb_folder, root, dirs_exist_ok=True)
+    shutil.copytree(fire_folder, root, dirs_exist_ok=True)
     fire = root / "training_set" / "fire"
     (fire / "broken.jpg").write_bytes((fire / "0.jpg").read_bytes()[:200])
     rgba = np.random.default_rng(0).integers(0, 256, (30, 30, 4), dtype=np.uint8)
@@ -96,11 +96,11 @@ def test_eval_of_missing_or_foreign_checkpoints(tmp_path: Path) -> None:
     assert "not a readable checkpoint" in one_error_line(sigbench("eval", fake))
 
 
-def test_eval_on_data_with_other_classes(rgb_folder: Path, tmp_path: Path) -> None:
-    assert train_on(rgb_folder, tmp_path).returncode == 0
+def test_eval_on_data_with_other_classes(fire_folder: Path, tmp_path: Path) -> None:
+    assert train_on(fire_folder, tmp_path).returncode == 0
     other = tmp_path / "other_test"
     for name in ("cat", "dog"):
-        shutil.copytree(rgb_folder / "test_set" / "fire", other / name)
+        shutil.copytree(fire_folder / "test_set" / "fire", other / name)
     line = one_error_line(sigbench("eval", only_run(tmp_path), "--data", other))
     assert "classes" in line and "cat" in line and "fire" in line
 

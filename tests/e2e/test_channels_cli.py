@@ -10,7 +10,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from tests.e2e.conftest import metrics_of, only_run, sigbench
+from tests.helpers.cli import metrics_of, only_run, sigbench
 
 pytestmark = pytest.mark.e2e
 

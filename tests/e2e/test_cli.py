@@ -11,23 +11,23 @@ import torch
 from PIL import Image
 
 from sigbench.signature.backends import BACKENDS
-from tests.e2e.conftest import REPO, metrics_of, only_run, sigbench
+from tests.helpers.cli import REPO, metrics_of, only_run, sigbench
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def digits_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     results = tmp_path_factory.mktemp("results")
     done = sigbench("train", "configs/demo.yaml", "--set", "train.epochs=20", "--results", results)
     assert done.returncode == 0, done.stderr
     return only_run(results)
 
 
-def test_train_writes_a_whole_run_folder_with_the_promised_metrics(digits_run: Path) -> None:
-    names = {p.name for p in digits_run.iterdir()}
+def test_train_writes_a_whole_run_folder_with_the_promised_metrics(demo_run: Path) -> None:
+    names = {p.name for p in demo_run.iterdir()}
     assert {"config.yaml", "metrics.json", "history.csv", "model.pt"} <= names
-    metrics = metrics_of(digits_run)
+    metrics = metrics_of(demo_run)
     required = {"accuracy", "f1_macro", "params", "weights_kb", "checkpoint_kb", "train_seconds",
                 "featurize_seconds", "n_train", "n_test"}  # fmt: skip
     assert required <= metrics.keys()
@@ -35,11 +35,11 @@ def test_train_writes_a_whole_run_folder_with_the_promised_metrics(digits_run: P
     low, high = metrics["accuracy_ci95"]
     assert low <= metrics["accuracy"] <= high and metrics["ci95_resamples"] > 0
     assert metrics["checkpoint_kb"] > metrics["weights_kb"]  # Adam state is saved too
-    assert len((digits_run / "history.csv").read_text().splitlines()) == 1 + 20
+    assert len((demo_run / "history.csv").read_text().splitlines()) == 1 + 20
 
 
-def test_every_run_records_what_produced_it(digits_run: Path) -> None:
-    provenance = json.loads((digits_run / "run.json").read_text())
+def test_every_run_records_what_produced_it(demo_run: Path) -> None:
+    provenance = json.loads((demo_run / "run.json").read_text())
     assert provenance["command"].startswith("python -m sigbench train configs/demo.yaml --set ")
     assert provenance["overrides"] == ["train.epochs=20"]
     assert provenance["signature"]["backend"] == "auto"  # the config's, resolved:
@@ -51,14 +51,14 @@ def test_every_run_records_what_produced_it(digits_run: Path) -> None:
     assert isinstance(provenance["git"]["dirty"], bool)
 
 
-def test_eval_reproduces_the_test_metrics(digits_run: Path) -> None:
-    done = sigbench("eval", digits_run)
+def test_eval_reproduces_the_test_metrics(demo_run: Path) -> None:
+    done = sigbench("eval", demo_run)
     assert done.returncode == 0, done.stderr
-    accuracy = metrics_of(digits_run)["accuracy"]
+    accuracy = metrics_of(demo_run)["accuracy"]
     assert f"{accuracy:.4f}" in done.stdout
 
 
-def test_predict_prints_class_and_probability(digits_run: Path, tmp_path: Path) -> None:
+def test_predict_prints_class_and_probability(demo_run: Path, tmp_path: Path) -> None:
     from sklearn.datasets import load_digits
 
     digits = load_digits()
@@ -67,7 +67,7 @@ def test_predict_prints_class_and_probability(digits_run: Path, tmp_path: Path) 
         path = tmp_path / f"digit{index}.png"
         Image.fromarray((digits.images[index] * 255 / 16).astype(np.uint8)).save(path)
         paths.append(path)
-    done = sigbench("predict", digits_run, *paths)
+    done = sigbench("predict", demo_run, *paths)
     assert done.returncode == 0, done.stderr
     assert "digit0.png" in done.stdout and "digit1.png" in done.stdout
 
@@ -82,11 +82,11 @@ def test_fire_config_without_data_says_where_to_put_it(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("size", "params"), [(32, 192_152), (64, 384_152)])
-def test_table2_parameter_counts(rgb_folder: Path, tmp_path: Path, size: int, params: int) -> None:
+def test_table2_parameter_counts(fire_folder: Path, tmp_path: Path, size: int, params: int) -> None:
     done = sigbench(
         "train", "configs/fire_d4.yaml",
-        "--set", f"data.train={rgb_folder / 'training_set'}",
-        "--set", f"data.test={rgb_folder / 'test_set'}",
+        "--set", f"data.train={fire_folder / 'training_set'}",
+        "--set", f"data.test={fire_folder / 'test_set'}",
         "--set", f"data.image_size={size}",
         "--set", "data.augment=[]",
         "--set", "train.epochs=2",
@@ -104,13 +104,13 @@ def test_bad_config_value_is_one_line_without_traceback(tmp_path: Path) -> None:
 
 
 def test_later_runs_and_eval_map_the_pixels_the_first_run_decoded(
-    rgb_folder: Path, tmp_path: Path
+    fire_folder: Path, tmp_path: Path
 ) -> None:
     def train(*sets: str) -> dict:
         done = sigbench(
             "train", "configs/fire_d4.yaml",
-            "--set", f"data.train={rgb_folder / 'training_set'}",
-            "--set", f"data.test={rgb_folder / 'test_set'}",
+            "--set", f"data.train={fire_folder / 'training_set'}",
+            "--set", f"data.test={fire_folder / 'test_set'}",
             "--set", "data.image_size=16", "--set", "train.epochs=1",
             *(arg for value in sets for arg in ("--set", value)),
             "--results", tmp_path,

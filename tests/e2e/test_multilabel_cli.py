@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sigbench.data.celeba_layout import ATTRIBUTE_NAMES, write_celeba_layout
-from tests.e2e.conftest import REPO, metrics_of, only_run, sigbench
+from tests.helpers.cli import REPO, metrics_of, only_run, sigbench
 
 FAST = [
     "data.image_size=12",

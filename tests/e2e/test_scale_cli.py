@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.data.conftest import write_idx
-from tests.e2e.conftest import only_run, sigbench
+from tests.helpers.cli import only_run, sigbench
+from tests.helpers.images import write_idx
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ from sigbench.experiments.train import train_run
 from sigbench.export.graph import PixelClassifier
 from sigbench.export.runtime import load_exported
 from sigbench.runs.checkpoint import load_run
-from tests.e2e.conftest import metrics_of, only_run, sigbench
+from tests.helpers.cli import metrics_of, only_run, sigbench
 
 pytestmark = pytest.mark.e2e
 

@@ -9,11 +9,14 @@ import sys
 import time
 from pathlib import Path
 
-import optuna
 import pytest
+
+pytest.importorskip("optuna", reason="the tune extra: pip install 'sigbench[tune]'")
+
+import optuna
 import sqlalchemy
 
-from tests.e2e.conftest import REPO, sigbench
+from tests.helpers.cli import REPO, sigbench
 
 pytestmark = pytest.mark.e2e
 

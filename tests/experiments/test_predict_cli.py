@@ -12,7 +12,7 @@ import pytest
 from sigbench.data.decode import decode_files
 from sigbench.experiments.exports import export_run
 from sigbench.experiments.predict import open_predictor
-from tests.e2e.conftest import REPO, sigbench
+from tests.helpers.cli import REPO, sigbench
 
 pytestmark = pytest.mark.e2e
 

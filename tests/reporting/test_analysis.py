@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fake_runs import fake_train
 
 from sigbench.config import load_config, validate_config
 from sigbench.data import ImageSet
@@ -28,6 +27,7 @@ from sigbench.sweeps.scheduler import expand_grid, record_grid, run_grid
 from sigbench.training.metrics import (
     Evaluation,
 )
+from tests.helpers.fake_runs import fake_train
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,6 @@ import csv
 from pathlib import Path
 
 import pytest
-from fake_runs import FAKE_HALF_WIDTH, fake_accuracy, fake_params, fake_train
 from scipy import stats
 
 from sigbench.config import load_config
@@ -17,6 +16,7 @@ from sigbench.runs import rundir
 from sigbench.sweeps.executors import SerialExecutor
 from sigbench.sweeps.grids import BUILTIN_GRIDS, Grid
 from sigbench.sweeps.scheduler import expand_grid, record_grid, run_grid
+from tests.helpers.fake_runs import FAKE_HALF_WIDTH, fake_accuracy, fake_params, fake_train
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "configs" / "demo.yaml"

@@ -6,8 +6,6 @@ import csv
 import json
 from pathlib import Path
 
-from fake_runs import fake_train
-
 from sigbench.config import load_config
 from sigbench.models import list_models
 from sigbench.reporting.report import write_report
@@ -15,6 +13,7 @@ from sigbench.runs import rundir
 from sigbench.sweeps.executors import SerialExecutor
 from sigbench.sweeps.grids import BUILTIN_GRIDS
 from sigbench.sweeps.scheduler import expand_grid, record_grid, run_grid
+from tests.helpers.fake_runs import fake_train
 
 DEMO = Path(__file__).resolve().parents[2] / "configs" / "demo.yaml"
 

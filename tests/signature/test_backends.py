@@ -8,12 +8,12 @@ import sys
 
 import numpy as np
 import pytest
-from sig_helpers import IMAGE_SETS, photos, relative_error
 
 from sigbench.errors import SigbenchError
 from sigbench.signature import PATH_TRANSFORMS, available_backends, image_signatures
 from sigbench.signature import backends as backend_registry
 from sigbench.signature.backends import BACKENDS, resolve_backend
+from tests.helpers.signatures import IMAGE_SETS, photos, relative_error
 
 ALL_BACKENDS = list(BACKENDS)
 

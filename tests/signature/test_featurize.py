@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sig_helpers import digits, random_images
 
 from sigbench.signature import SignatureSpec, featurize, image_signatures, resolve_backend
+from tests.helpers.signatures import digits, random_images
 
 IMAGES = random_images((20, 6, 5, 3))
 SETTINGS = SignatureSpec(depth=3, two_direction=True, path="time")

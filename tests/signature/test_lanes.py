@@ -13,12 +13,12 @@ import iisignature
 import numpy as np
 import pytest
 import torch
-from sig_helpers import relative_error
 
 from sigbench.signature.backends import lanes
 from sigbench.signature.backends.lanes.kernels import kernel_folder, kernel_for
 from sigbench.signature.backends.lanes.layout import LANES, reciprocals
 from sigbench.signature.streams import stream_groups, unit_paths
+from tests.helpers.signatures import relative_error
 
 RNG = np.random.default_rng(7)
 

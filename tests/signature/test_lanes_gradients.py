@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from sig_helpers import digits, photos
 
 from sigbench.errors import SigbenchError
 from sigbench.signature import (
@@ -19,6 +18,7 @@ from sigbench.signature.backends import lanes
 from sigbench.signature.backends.lanes.layout import LANES
 from sigbench.signature.backends.torch_backend import path_signatures
 from sigbench.signature.layer import layer_backend
+from tests.helpers.signatures import digits, photos
 
 DEPTHS = range(1, 6)
 

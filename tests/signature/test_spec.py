@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from sig_helpers import random_images
 from typer.testing import CliRunner
 
 from sigbench.cli import app
@@ -21,6 +20,7 @@ from sigbench.options import PATH_TRANSFORMS
 from sigbench.signature import ImageSignatureLayer, SignatureSpec, image_signatures
 from sigbench.signature.lyndon import lyndon_words
 from sigbench.signature.spec import MAX_DEPTH, lyndon_word_count
+from tests.helpers.signatures import random_images
 
 
 @pytest.mark.parametrize("alphabet", [1, 2, 3, 4, 6])

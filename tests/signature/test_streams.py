@@ -7,12 +7,12 @@ import math
 import numpy as np
 import pytest
 import torch
-from sig_helpers import random_images
 
 from sigbench.errors import SigbenchError
 from sigbench.signature import SignatureSpec, image_signatures, stream_count
 from sigbench.signature.backends import BACKENDS
 from sigbench.signature.streams import apply_path_transform, transformed_paths
+from tests.helpers.signatures import random_images
 
 
 def test_lengths_and_stream_counts() -> None:

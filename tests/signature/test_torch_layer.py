@@ -7,11 +7,11 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from sig_helpers import random_images
 
 from sigbench.errors import SigbenchError
 from sigbench.signature import PATH_TRANSFORMS, ImageSignatureLayer, SignatureSpec, image_signatures
 from sigbench.signature.backends import torch_backend
+from tests.helpers.signatures import random_images
 
 
 @pytest.mark.parametrize("path", PATH_TRANSFORMS)

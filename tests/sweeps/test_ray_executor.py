@@ -17,8 +17,10 @@ from collections.abc import Iterator
 from concurrent.futures import wait
 from pathlib import Path
 
-import fake_runs
 import pytest
+
+pytest.importorskip("ray", reason="the ray extra: pip install 'sigbench[ray]'")
+
 import ray
 from ray import cloudpickle
 from typer.testing import CliRunner
@@ -33,6 +35,7 @@ from sigbench.sweeps.executors import make_executor
 from sigbench.sweeps.grids import Grid
 from sigbench.sweeps.ray_executor import task_resources
 from sigbench.sweeps.scheduler import GridPoint, expand_grid, run_grid
+from tests.helpers import fake_runs
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = str(REPO / "configs" / "demo.yaml")

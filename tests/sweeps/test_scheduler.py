@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from fake_runs import fake_train
 
 from sigbench.config import ExperimentConfig, load_config
 from sigbench.errors import SigbenchError
@@ -19,6 +18,7 @@ from sigbench.runs.locks import remove_dead_partials, try_lock
 from sigbench.sweeps.executors import ProcessPoolRunner, SerialExecutor
 from sigbench.sweeps.grids import Grid
 from sigbench.sweeps.scheduler import GridPoint, expand_grid, run_grid
+from tests.helpers.fake_runs import fake_train
 
 REPO = Path(__file__).resolve().parents[2]
 GRID = Grid("small", {"signature.depth": [1, 2, 3], "model.neurons": [10, 20]})

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import optuna
 import pytest
+
+pytest.importorskip("optuna", reason="the tune extra: pip install 'sigbench[tune]'")
+
+import optuna
 import yaml
 
 from sigbench.config import load_config

@@ -10,6 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
+
+pytest.importorskip("mlflow", reason="the mlflow extra: pip install 'sigbench[mlflow]'")
+pytest.importorskip(
+    "tensorboard", reason="the tensorboard extra: pip install 'sigbench[tensorboard]'"
+)
+pytest.importorskip(
+    "websocket", reason="the dev extra (make install-dev) installs websocket-client"
+)
+
 from mlflow.tracking import MlflowClient
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 

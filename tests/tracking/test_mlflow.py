@@ -6,6 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
+pytest.importorskip("mlflow", reason="the mlflow extra: pip install 'sigbench[mlflow]'")
+
 from mlflow.tracking import MlflowClient
 
 from sigbench.errors import SigbenchError

@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+pytest.importorskip(
+    "tensorboard", reason="the tensorboard extra: pip install 'sigbench[tensorboard]'"
+)
+
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import metadata
 

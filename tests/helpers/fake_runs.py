@@ -1,6 +1,6 @@
 """A stand-in for ``train_run``: writes a whole run folder at once, with made-up metrics.
 
-Module level (not in a test file) so spawned pool workers can import it by name.
+A module (not a test file) so spawned pool workers can import it by name.
 """
 
 from __future__ import annotations
