@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install install-dev demo test test-fast docs lint bench bench-pipeline gpu-check data paper clean
+.PHONY: install install-dev chromium demo test test-fast docs lint bench bench-pipeline gpu-check data paper clean
 
 # install: what sigbench itself needs (demo, bench, paper); install-dev adds the test tools
 # and every optional integration the tests exercise. The split keeps a fresh-clone `make demo`
@@ -25,7 +25,13 @@ $(STAMP): pyproject.toml
 
 $(DEV_STAMP): $(STAMP)
 	$(BIN)/pip install -q --no-build-isolation -e '.[dev,docs,ray,mlflow,tensorboard,tune]'
+	$(MAKE) chromium
 	touch $(DEV_STAMP)
+
+# Debian's chromium: the MLflow UI test drives it headless (it skips, saying so, without it).
+chromium:
+	command -v chromium >/dev/null || \
+		($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 demo: install
 	$(BIN)/sigbench train configs/demo.yaml

@@ -8,6 +8,7 @@ Plain helpers (not fixtures) are in ``tests/helpers``.
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -18,8 +19,18 @@ from PIL import Image
 
 from sigbench.config import validate_config
 from sigbench.experiments.train import train_run
+from tests.helpers.cli import REPO, RunCli, run_main
 
 ColorFolder = Callable[..., Path]
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> RunCli:
+    """``run_cli("train", "configs/demo.yaml")``: sigbench in this process, run from the
+    repository root with 200 columns, as the subprocess helper runs it."""
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("COLUMNS", "200")
+    return functools.partial(run_main, capsys)
 
 
 @pytest.fixture(scope="session")

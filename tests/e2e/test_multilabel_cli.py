@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sigbench.data.celeba_layout import ATTRIBUTE_NAMES, write_celeba_layout
-from tests.helpers.cli import REPO, metrics_of, only_run, sigbench
+from tests.helpers.cli import REPO, RunCli, metrics_of, only_run
 
 FAST = [
     "data.image_size=12",
@@ -25,9 +25,9 @@ def celeba_digits(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_celeba_layout(tmp_path_factory.mktemp("celeba"), count=300, size=12)
 
 
-def _train(root: Path, results: Path, *overrides: str) -> Path:
+def _train(run_cli: RunCli, root: Path, results: Path, *overrides: str) -> Path:
     sets = [f"data.root={root}", *FAST, *overrides]
-    done = sigbench(
+    done = run_cli(
         "train", REPO / "configs" / "celeba_digits.yaml", "--results", results,
         *[arg for value in sets for arg in ("--set", value)],
     )  # fmt: skip
@@ -51,16 +51,16 @@ def _check_multilabel_metrics(metrics: dict, least: float) -> None:
 
 
 def test_imagesig_fc_trains_multilabel_and_eval_predict_follow(
-    celeba_digits: Path, tmp_path: Path
+    run_cli: RunCli, celeba_digits: Path, tmp_path: Path
 ) -> None:
-    run = _train(celeba_digits, tmp_path / "r")
+    run = _train(run_cli, celeba_digits, tmp_path / "r")
     metrics = metrics_of(run)
     _check_multilabel_metrics(metrics, 0.7)
-    again = sigbench("eval", run)
+    again = run_cli("eval", run)
     assert again.returncode == 0, again.stderr
     assert f"{metrics['mean_accuracy']:.4f}"[:5] in again.stdout
     images = celeba_digits / "img_align_celeba"
-    shown = sigbench("predict", run, images / "000299.jpg", images / "000300.jpg", "--proba")
+    shown = run_cli("predict", run, images / "000299.jpg", images / "000300.jpg", "--proba")
     assert shown.returncode == 0, shown.stderr
     header, *rows = list(csv.reader(io.StringIO(shown.stdout)))
     assert header == ["path", "label", "probability", *ATTRIBUTE_NAMES] and len(rows) == 2
@@ -83,6 +83,8 @@ def test_imagesig_fc_trains_multilabel_and_eval_predict_follow(
 
 
 @pytest.mark.slow
-def test_resnet18_trains_the_same_multilabel_head(celeba_digits: Path, tmp_path: Path) -> None:
-    run = _train(celeba_digits, tmp_path / "r", "model.kind=resnet18", "train.epochs=5")
+def test_resnet18_trains_the_same_multilabel_head(
+    run_cli: RunCli, celeba_digits: Path, tmp_path: Path
+) -> None:
+    run = _train(run_cli, celeba_digits, tmp_path / "r", "model.kind=resnet18", "train.epochs=5")
     _check_multilabel_metrics(metrics_of(run), 0.6)

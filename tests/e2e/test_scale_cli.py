@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.helpers.cli import only_run, sigbench
+from tests.helpers.cli import RunCli, only_run
 from tests.helpers.images import write_idx
 
 pytestmark = pytest.mark.e2e
@@ -30,8 +30,8 @@ def fashion_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _train(tmp_path: Path, root: Path, kind: str) -> Path:
-    done = sigbench(
+def _train(run_cli: RunCli, tmp_path: Path, root: Path, kind: str) -> Path:
+    done = run_cli(
         "train", "configs/fashion_scale.yaml", "--results", tmp_path,
         "--set", f"data.root={root}", "--set", f"model.kind={kind}",
         "--set", "train.epochs=2", "--set", "data.val_split=0.25",
@@ -49,10 +49,10 @@ def _train(tmp_path: Path, root: Path, kind: str) -> Path:
     ],
 )
 def test_train_on_fashion_mnist_scale_then_equivariance(
-    fashion_root: Path, tmp_path: Path, kind: str, layers: list[str]
+    run_cli: RunCli, fashion_root: Path, tmp_path: Path, kind: str, layers: list[str]
 ) -> None:
-    run = _train(tmp_path, fashion_root, kind)
-    done = sigbench("eval", run, "--equivariance", "--scales", "0.5,2")
+    run = _train(run_cli, tmp_path, fashion_root, kind)
+    done = run_cli("eval", run, "--equivariance", "--scales", "0.5,2")
     assert done.returncode == 0, done.stderr
     frame = pd.read_csv(run / "equivariance.csv")
     assert list(dict.fromkeys(frame["layer"])) == layers
@@ -62,9 +62,9 @@ def test_train_on_fashion_mnist_scale_then_equivariance(
     assert "equivariance error of" in done.stdout
 
 
-def test_bad_scale_options_fail_before_any_work(tmp_path: Path) -> None:
-    bad = sigbench("eval", tmp_path, "--equivariance", "--scales", "half")
+def test_bad_scale_options_fail_before_any_work(run_cli: RunCli, tmp_path: Path) -> None:
+    bad = run_cli("eval", tmp_path, "--equivariance", "--scales", "half")
     assert bad.returncode == 2 and "--scales 'half'" in bad.stderr
     assert "Traceback" not in bad.stderr
-    orphan = sigbench("eval", tmp_path, "--scales", "0.5")
+    orphan = run_cli("eval", tmp_path, "--scales", "0.5")
     assert orphan.returncode == 2 and "belong to --equivariance" in orphan.stderr

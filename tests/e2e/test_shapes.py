@@ -15,7 +15,7 @@ from sigbench.experiments.train import train_run
 from sigbench.export.graph import PixelClassifier
 from sigbench.export.runtime import load_exported
 from sigbench.runs.checkpoint import load_run
-from tests.helpers.cli import metrics_of, only_run, sigbench
+from tests.helpers.cli import RunCli, metrics_of, only_run
 
 pytestmark = pytest.mark.e2e
 
@@ -64,14 +64,14 @@ def test_rows_only_gives_height_streams(grey_folder: Path, tmp_path: Path) -> No
 
 
 def test_cli_trains_80x60_two_direction_and_exports_80x60_onnx(
-    grey_folder: Path, tmp_path: Path
+    run_cli: RunCli, grey_folder: Path, tmp_path: Path
 ) -> None:
     config = tmp_path / "grey.yaml"
     config.write_text(
         f"data: {{source: imagefolder, train: {grey_folder / 'train'}, "
         f"test: {grey_folder / 'test'}}}\n"
     )
-    done = sigbench(
+    done = run_cli(
         "train", config, "--results", tmp_path / "r",
         "--set", f"data.image_size=[{HEIGHT}, {WIDTH}]", "--set", "signature.two_direction=true",
         "--set", f"signature.depth={DEPTH}", "--set", f"model.neurons={NEURONS}",
@@ -84,7 +84,7 @@ def test_cli_trains_80x60_two_direction_and_exports_80x60_onnx(
     assert metrics_of(run)["params"] == _fc_params(HEIGHT + WIDTH)
 
     exported = tmp_path / "grey.onnx"
-    done = sigbench("export", run, "--out", exported)
+    done = run_cli("export", run, "--out", exported)
     assert done.returncode == 0, done.stderr
     session = onnxruntime.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
     assert session.get_inputs()[0].shape[1:] == [HEIGHT, WIDTH, CHANNELS]

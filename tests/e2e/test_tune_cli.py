@@ -16,24 +16,24 @@ pytest.importorskip("optuna", reason="the tune extra: pip install 'sigbench[tune
 import optuna
 import sqlalchemy
 
-from tests.helpers.cli import REPO, sigbench
+from tests.helpers.cli import REPO, RunCli, one_error_line
 
 pytestmark = pytest.mark.e2e
 
 SPACE = "configs/spaces/imagesig.yaml"
 
 
-def test_a_space_with_an_unknown_key_stops_with_one_line_before_training(tmp_path: Path) -> None:
+def test_a_space_with_an_unknown_key_stops_with_one_line_before_training(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
     space = tmp_path / "space.yaml"
     space.write_text("signature.depth: [3, 4]\nmodel.neuron: {low: 16, high: 64}\n")
-    done = sigbench(
+    done = run_cli(
         "tune", "configs/demo.yaml", "--space", space, "--trials", "4", "--results", tmp_path
     )
-    assert done.returncode == 2 and "Traceback" not in done.stderr
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1
-    assert lines[0].startswith(f"error: {space}: unknown key 'model.neuron'")
-    assert "allowed here: " in lines[0]
+    line = one_error_line(done)  # status 2, no traceback, one line
+    assert line.startswith(f"error: {space}: unknown key 'model.neuron'")
+    assert "allowed here: " in line
     assert not (tmp_path / "runs").exists() and not (tmp_path / "tune").exists()
 
 
@@ -55,7 +55,7 @@ def finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 
 @pytest.mark.slow
 def test_kill_9_loses_no_finished_trial_and_the_same_command_finishes_the_study(
-    tmp_path: Path,
+    run_cli: RunCli, tmp_path: Path
 ) -> None:
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     db = tmp_path / "tune" / "demo-imagesig" / "study.db"
@@ -108,7 +108,7 @@ def test_kill_9_loses_no_finished_trial_and_the_same_command_finishes_the_study(
     assert len(rows) == 1 + len(trials)
     # best.yaml is a config `sigbench train` accepts.
     best = tmp_path / "tune" / "demo-imagesig" / "best.yaml"
-    trained = sigbench("train", best, "--set", "train.epochs=1", "--results", tmp_path / "b")
+    trained = run_cli("train", best, "--set", "train.epochs=1", "--results", tmp_path / "b")
     assert trained.returncode == 0, trained.stderr
 
 

@@ -12,7 +12,7 @@ import pytest
 from sigbench.data.decode import decode_files
 from sigbench.experiments.exports import export_run
 from sigbench.experiments.predict import open_predictor
-from tests.helpers.cli import REPO, sigbench
+from tests.helpers.cli import REPO, RunCli
 
 pytestmark = pytest.mark.e2e
 
@@ -46,12 +46,12 @@ def exported(rgb_sig_run: Path) -> Path:
 
 
 def test_labels_for_a_numbered_folder_from_a_run(
-    rgb_sig_run: Path, numbered: Path, tmp_path: Path
+    run_cli: RunCli, rgb_sig_run: Path, numbered: Path, tmp_path: Path
 ) -> None:
     folder = numbered
     (folder / "notes.txt").write_text("not an image")  # reported, skipped, line kept blank
     out = tmp_path / "labels.txt"
-    done = sigbench("predict", rgb_sig_run, folder, "--format", "labels", "--out", out)
+    done = run_cli("predict", rgb_sig_run, folder, "--format", "labels", "--out", out)
     (folder / "notes.txt").unlink()
     assert done.returncode == 0, done.stderr
     assert "1 of 13 files could not be read" in done.stderr
@@ -65,9 +65,11 @@ def test_labels_for_a_numbered_folder_from_a_run(
     assert "13 images in" in done.stdout and "images/s" in done.stdout
 
 
-def test_csv_from_an_onnx_export_and_strict(exported: Path, numbered: Path, tmp_path: Path) -> None:
+def test_csv_from_an_onnx_export_and_strict(
+    run_cli: RunCli, exported: Path, numbered: Path, tmp_path: Path
+) -> None:
     folder = numbered
-    done = sigbench("predict", exported, folder / "2.png", folder, "--proba")
+    done = run_cli("predict", exported, folder / "2.png", folder, "--proba")
     assert done.returncode == 0, done.stderr
     rows = done.stdout.splitlines()
     assert rows[0] == "path,label,probability,blue,red"
@@ -76,7 +78,7 @@ def test_csv_from_an_onnx_export_and_strict(exported: Path, numbered: Path, tmp_
 
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"broken")
-    done = sigbench("predict", exported, bad, "--strict")
+    done = run_cli("predict", exported, bad, "--strict")
     assert done.returncode != 0 and "bad.jpg: not a readable image" in done.stderr
 
 

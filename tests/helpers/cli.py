@@ -1,8 +1,9 @@
 """Running the CLI as a user does, and reading what a run wrote.
 
-``run_main`` runs ``sigbench.cli.main`` in this process: the exit status, stdout and stderr
-a user sees, without starting Python and torch again. ``sigbench`` starts the installed
-entry point in a subprocess, for the few tests that are about the process itself.
+``run_main`` (the ``run_cli`` fixture) runs ``sigbench.cli.main`` in this process: the exit
+status, stdout and stderr a user sees, without starting Python and torch again.
+``sigbench`` starts ``python -m sigbench`` in a subprocess, for the few tests that are about
+the process itself (a smoke test of the entry point, kill -9, the modules loaded).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,9 @@ class Outcome:
     returncode: int
     stdout: str
     stderr: str
+
+
+RunCli = Callable[..., Outcome]  # the run_cli fixture: run_main with pytest's capture bound
 
 
 def run_main(capsys: pytest.CaptureFixture[str], *args: str | Path) -> Outcome:
@@ -46,7 +51,7 @@ def run_main(capsys: pytest.CaptureFixture[str], *args: str | Path) -> Outcome:
 
 
 def sigbench(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    """``python -m sigbench ARGS`` in a subprocess."""
+    """``python -m sigbench ARGS`` in a subprocess, as a user starts it."""
     env = {**os.environ, "COLUMNS": "200", "PYTHONWARNINGS": "ignore"}
     return subprocess.run(
         [sys.executable, "-m", "sigbench", *map(str, args)],

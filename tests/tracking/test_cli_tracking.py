@@ -24,7 +24,15 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from sigbench.config import load_config
 
-from .mlflow_ui import chromium, experiment_url, mlflow_server, open_folded, open_sweep
+from .mlflow_ui import (
+    NO_CHROMIUM,
+    chromium,
+    chromium_binary,
+    experiment_url,
+    mlflow_server,
+    open_folded,
+    open_sweep,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -96,6 +104,8 @@ def test_a_sweep_is_one_parent_with_a_child_per_point_and_a_rerun_adds_none(
 
 
 def test_the_mlflow_ui_lists_the_sweeps_runs(grid: tuple[Path, list[str]], tmp_path: Path) -> None:
+    if chromium_binary() is None:
+        pytest.skip(NO_CHROMIUM)
     results, _ = grid
     run_ids = sorted(p.name for p in (results / "runs").iterdir() if not p.name.startswith("."))
     assert len(run_ids) == len(DEPTHS)
