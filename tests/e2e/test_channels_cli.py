@@ -10,7 +10,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from tests.helpers.cli import metrics_of, only_run, sigbench
+from tests.helpers.cli import RunCli, metrics_of, only_run
 
 pytestmark = pytest.mark.e2e
 
@@ -47,21 +47,23 @@ def _fc_params(channels: int) -> int:
 
 
 @pytest.mark.parametrize(("mode", "channels"), [("L", 1), ("RGB", 3)])
-def test_channels_follow_the_stored_images(tmp_path: Path, mode: str, channels: int) -> None:
+def test_channels_follow_the_stored_images(
+    run_cli: RunCli, tmp_path: Path, mode: str, channels: int
+) -> None:
     folder = _folder(tmp_path / "images", mode)
     results = tmp_path / "results"
-    done = sigbench("train", _spec(folder, tmp_path / "spec.yaml"), "--results", results)
+    done = run_cli("train", _spec(folder, tmp_path / "spec.yaml"), "--results", results)
     assert done.returncode == 0, done.stderr
     run = only_run(results)
     assert yaml.safe_load((run / "config.yaml").read_text())["data"]["channels"] == channels
     assert metrics_of(run)["params"] == _fc_params(channels)
 
     image = folder / "light" / "0.png"
-    predicted = sigbench("predict", run, image)
+    predicted = run_cli("predict", run, image)
     assert predicted.returncode == 0, predicted.stderr
     assert "0.png" in predicted.stdout
-    exported = sigbench("export", run)
+    exported = run_cli("export", run)
     assert exported.returncode == 0, exported.stderr
-    from_onnx = sigbench("predict", run / "export" / "model.onnx", image)
+    from_onnx = run_cli("predict", run / "export" / "model.onnx", image)
     assert from_onnx.returncode == 0, from_onnx.stderr
     assert "0.png" in from_onnx.stdout
