@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fake_runs import fake_train
 from typer.testing import CliRunner
 
 from sigbench.cli import app
@@ -19,6 +18,7 @@ from sigbench.progress import Progress
 from sigbench.runs import rundir
 from sigbench.runs.locks import try_lock
 from sigbench.sweeps import base as sweeps_base
+from tests.helpers.fake_runs import fake_train
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "configs" / "demo.yaml"

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from fake_runs import fake_train
 
 from sigbench.config import ExperimentConfig, dump_config, load_config
 from sigbench.errors import SigbenchError
@@ -19,6 +18,7 @@ from sigbench.runs.locks import holder, lock_path, try_lock
 from sigbench.sweeps.grids import Grid
 from sigbench.sweeps.runner import ExecutorSettings, SweepInterrupted, run_sweep
 from sigbench.sweeps.scheduler import GridPoint, GridSweep, expand_grid, seed_points
+from tests.helpers.fake_runs import fake_train
 
 REPO = Path(__file__).resolve().parents[2]
 GRID = Grid("small", {"signature.depth": [1, 2, 3]})
@@ -41,8 +41,8 @@ def other_process(results: Path, config: ExperimentConfig, seconds: float) -> su
     spec.parent.mkdir(parents=True, exist_ok=True)
     spec.write_text(dump_config(config))
     code = (
-        f"import sys, time; sys.path.insert(0, {str(REPO / 'tests')!r})\n"
-        "from fake_runs import fake_train\n"
+        "import time\n"
+        "from tests.helpers.fake_runs import fake_train\n"  # cwd=REPO is on the child's path
         "import sigbench.models\nfrom sigbench.config import read_yaml, validate_config\n"
         "from sigbench.progress import SILENT\n"
         "from sigbench.runs.locks import try_lock\n"
