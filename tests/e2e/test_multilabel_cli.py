@@ -69,10 +69,10 @@ def test_imagesig_fc_trains_multilabel_and_eval_predict_follow(
         assert label == (";".join(present) or "(none)")
         chance = [float(p) if float(p) > 0.5 else 1 - float(p) for p in each]
         assert float(probability) == pytest.approx(np.prod(chance), abs=1e-5)
-    exported = sigbench("export", run)
+    exported = run_cli("export", run)
     assert exported.returncode == 0, exported.stderr
     assert "same attribute decisions" in exported.stdout and "sigmoid" in exported.stdout
-    from_file = sigbench("predict", run / "export" / "model.onnx", images / "000299.jpg",
+    from_file = run_cli("predict", run / "export" / "model.onnx", images / "000299.jpg",
                          images / "000300.jpg", "--proba")  # fmt: skip
     assert from_file.returncode == 0, from_file.stderr
     file_header, *file_rows = list(csv.reader(io.StringIO(from_file.stdout)))
