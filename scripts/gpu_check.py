@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/gpu_check.py [--out results/gpu_check.md] [--quick]
 
-Run by ``scripts/gpu_check.sh`` (``make gpu-check``) after the ``cuda`` tests. Four parts,
+Run by ``scripts/gpu_check.sh`` (``make gpu-check``) after the ``cuda`` tests. Five parts,
 each a table in the markdown file written to ``--out``:
 
 1. the demo spec (``configs/demo.yaml``) trained on ``cuda`` and on ``cpu`` from the same
@@ -13,7 +13,9 @@ each a table in the markdown file written to ``--out``:
 3. signatures of 64x64 RGB row paths at depth 4 on the GPU (the torch backend, signatory,
    pysiglib where their CUDA builds load) against lanes on the CPU: images/s and the worst
    relative error of the GPU result against lanes (float32);
-4. training throughput of resnet18 on 64x64 RGB: images/s on the CPU and on the GPU in
+4. ``featurize`` end to end with backend auto on the CPU and on the GPU: images/s and the
+   GPU features' worst relative error against the CPU's;
+5. training throughput of resnet18 on 64x64 RGB: images/s on the CPU and on the GPU in
    float32, bf16 and 16-mixed.
 
 A part that fails is reported in its table with the error's first line, and the script
@@ -36,7 +38,8 @@ import torch
 from sigbench.config import TrainConfig, load_config
 from sigbench.experiments.train import train_run
 from sigbench.models import create_model, model_config
-from sigbench.signature.backends import backend_function
+from sigbench.signature import SignatureSpec, featurize
+from sigbench.signature.backends import backend_function, resolve_backend
 from sigbench.signature.backends.torch_backend import path_signatures
 from sigbench.sweeps.grids import BUILTIN_GRIDS
 from sigbench.training import loop
@@ -160,6 +163,28 @@ def signatures_on_the_gpu(n_images: int) -> str:
     return table(["backend", "images/s", "max relative error vs lanes"], rows)
 
 
+def featurize_on_both(n_images: int) -> str:
+    """``featurize`` end to end (uint8 images to the feature array) with backend auto on
+    the CPU and on the GPU, and the GPU features' worst error against the CPU's."""
+    images = np.random.default_rng(1).integers(0, 256, (n_images, 64, 64, 3), dtype=np.uint8)
+    spec = SignatureSpec(depth=4, two_direction=True)
+    reference = featurize(images, spec).array
+    rows = []
+    for device in ("cpu", "cuda:0"):
+
+        def run(device: str = device) -> list[object]:
+            featurize(images[:64], spec, device=device)  # warm-up: kernels, CUDA context
+            start = time.perf_counter()
+            features = featurize(images, spec, device=device).array
+            rate = n_images / (time.perf_counter() - start)
+            scale = np.abs(reference).max(axis=0) + 1e-30
+            error = float((np.abs(features - reference) / scale).max())
+            return [resolve_backend("auto", 4, device), f"{rate:,.0f}", f"{error:.1e}"]
+
+        rows.append([device, *attempt(f"featurize on {device}", run, 3)])
+    return table(["device", "backend auto", "images/s", "max relative error vs CPU"], rows)
+
+
 def training_throughput(n_images: int) -> str:
     """resnet18 images/s over two epochs; the CPU row on an eighth of the images, so that
     it takes about as long as the GPU rows."""
@@ -218,6 +243,10 @@ def main() -> int:
             (
                 "Signatures on the GPU (64x64 RGB rows, depth 4, float32)",
                 signatures_on_the_gpu(200 if args.quick else 2000),
+            ),
+            (
+                "featurize on the CPU and the GPU (64x64 RGB, rows and columns, depth 4)",
+                featurize_on_both(500 if args.quick else 5000),
             ),
             ("Training throughput", training_throughput(512 if args.quick else 2048)),
         ]

@@ -93,7 +93,11 @@ def evaluate_run(
     if len(loaded.classes) == 2 and not config.data.multilabel:
         needed["val"] = splits.val
     prepared = prepare_inputs(
-        config, needed, cache_dir=rundir.run_cache_dir(loaded.path), progress=progress
+        config,
+        needed,
+        cache_dir=rundir.run_cache_dir(loaded.path),
+        progress=progress,
+        device=str(loaded.device),
     )
     evaluation = evaluate_model(loaded.model, prepared, splits, loaded.classes, loaded.device)
     metrics = score(evaluation, config.train.top_k)

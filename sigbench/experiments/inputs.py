@@ -74,8 +74,10 @@ def prepare_inputs(
     *,
     cache_dir: Path | None,
     progress: Progress = SILENT,
+    device: str = "cpu",
 ) -> PreparedInputs:
-    """Featurize each split for signature models; wrap pixels for image models."""
+    """Featurize each split for signature models (on ``device`` where the backend can);
+    wrap pixels for image models."""
     if model_entry(config.model.kind).input == "image":
         return image_inputs_for(config, splits)
 
@@ -88,7 +90,11 @@ def prepare_inputs(
             prepared[name] = FeatureInputs(np.empty((0, 0, 0), dtype=np.float32))
             continue
         features = featurize(
-            image_set.images, config.signature, cache_dir=cache_dir, progress=progress
+            image_set.images,
+            config.signature,
+            cache_dir=cache_dir,
+            progress=progress,
+            device=device,
         )
         prepared[name] = FeatureInputs(features.array)
         result.featurize_seconds += features.seconds
@@ -109,7 +115,7 @@ def inference_pipeline(
             return ImageInputs(images).take(np.arange(len(images)), train=False).to(device)
 
         return lambda images: model(pixels(images))
-    plan = SignaturePlan(config.signature)
+    plan = SignaturePlan(config.signature, device=str(device))
     return lambda images: model(torch.from_numpy(plan(images)).to(device))
 
 

@@ -68,7 +68,9 @@ def train_run(
     _seed_and_threads(config)
     cache_dir = rundir.cache_dir(results)
     splits = load_splits(data_settings(config), config.seed, progress=progress, cache_dir=cache_dir)
-    prepared = prepare_inputs(config, _split_map(splits), cache_dir=cache_dir, progress=progress)
+    prepared = prepare_inputs(
+        config, _split_map(splits), cache_dir=cache_dir, progress=progress, device=str(device)
+    )
     model, finetune = _build(config, prepared, splits)
     weights = _class_weight_vector(config, splits)
     fitted = _fit(config, model, prepared, splits, weights, progress, on_epoch, device)

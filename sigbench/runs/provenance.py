@@ -105,11 +105,11 @@ def command_text(command: list[str]) -> str | None:
     return " ".join([name, shlex.join(command[1:])]).strip()
 
 
-def signature_provenance(config: ExperimentConfig) -> dict[str, Any]:
-    """The backend that computed the features, its package's version, and why any faster
-    backend was passed over."""
+def signature_provenance(config: ExperimentConfig, device: str) -> dict[str, Any]:
+    """The backend that computed the features on ``device``, its package's version, and
+    why any faster backend was passed over."""
     spec = config.signature
-    backend = resolve_backend(spec.backend, spec.depth)
+    backend = resolve_backend(spec.backend, spec.depth, device)
     package = BACKEND_PACKAGES[backend]
     return {
         "backend": spec.backend,
@@ -157,7 +157,7 @@ def run_provenance(
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": numpy.__version__,
-        "signature": signature_provenance(config) if uses_signature else None,
+        "signature": signature_provenance(config, str(device)) if uses_signature else None,
         **device_provenance(config, device),
         "platform": platform.platform(),
         "command": command_text(command),

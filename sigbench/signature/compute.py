@@ -35,14 +35,17 @@ def as_nhwc(images: np.ndarray) -> np.ndarray:
 class SignaturePlan:
     """How to sign batches of images by ``spec``, in ``dtype``: the backend resolved once."""
 
-    def __init__(self, spec: SignatureSpec, dtype: DTypeLike = np.float32) -> None:
+    def __init__(
+        self, spec: SignatureSpec, dtype: DTypeLike = np.float32, device: str = "cpu"
+    ) -> None:
         self.dtype = np.dtype(dtype)
         if self.dtype not in FLOAT_DTYPES:
             raise SigbenchError(f"dtype {self.dtype}: choose float32 or float64")
         self.spec = spec
-        self.function = backend_function(spec.backend, spec.depth)
+        self.device = device  # where the backend computes, if it can (see backend_function)
+        self.function = backend_function(spec.backend, spec.depth, device)
         self.pixel_function = (
-            pixel_function(spec.backend, spec.depth) if spec.path == "none" else None
+            pixel_function(spec.backend, spec.depth, device) if spec.path == "none" else None
         )
 
     def _sign(self, paths: np.ndarray) -> np.ndarray:

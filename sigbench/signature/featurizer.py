@@ -39,6 +39,8 @@ from sigbench.signature.threads import single_threaded_workers
 # speed ratios of 1.11, 1.09 and 1.04 to pysiglib on ready paths, on a busy machine
 # where pysiglib's own split suffered most).
 STREAMS_PER_BATCH = 4_096
+# On a GPU one thread hands over batches 16x larger, so each keeps the device busy.
+GPU_STREAMS_PER_BATCH = 65_536
 
 
 @dataclass
@@ -59,6 +61,7 @@ def _run(
     batch_size: int,
     consume: Consume,
     progress: Progress,
+    workers: int,
 ) -> None:
     """Sign ``images`` batch by batch, handing ``consume(start, features)`` each batch in order.
 
@@ -71,7 +74,6 @@ def _run(
     def sign(start: int) -> np.ndarray:
         return plan(np.ascontiguousarray(images[start : start + batch_size]))
 
-    workers = torch.get_num_threads()
     with (
         progress.task("signatures", total=len(images)) as task,
         single_threaded_workers(workers) as pool,
@@ -100,30 +102,36 @@ def featurize(
     cache_dir: Path | None = None,
     progress: Progress = SILENT,
     batch_size: int | None = None,
+    device: str = "cpu",
 ) -> Features:
     """Signature features of every image, from the cache when an identical run made them.
 
     ``images``: uint8 (N, H, W[, C]), an array or a memory map. With ``cache_dir`` the
     result is a read-only memory map of the cache file; without, an in-memory array.
-    ``batch_size`` images are signed at a time (default: about 16k streams).
+    ``batch_size`` images are signed at a time (default: about 4k streams on the CPU, 64k
+    on a GPU). On a CUDA ``device`` backend ``auto`` signs there (one thread feeding it);
+    the features match the CPU's to float32 rounding.
     """
     started = time.perf_counter()
     images = as_nhwc(images)
     shape = (len(images), *spec.feature_shape(images.shape))
-    batch_size = batch_size or max(1, STREAMS_PER_BATCH // shape[1])
-    plan = SignaturePlan(spec)
+    on_gpu = device.startswith("cuda")
+    streams = GPU_STREAMS_PER_BATCH if on_gpu else STREAMS_PER_BATCH
+    batch_size = batch_size or max(1, streams // shape[1])
+    plan = SignaturePlan(spec, device=device)
+    workers = 1 if on_gpu else torch.get_num_threads()
     if cache_dir is None:
         out = np.empty(shape, dtype=np.float32)
 
         def keep(start: int, features: np.ndarray) -> None:
             out[start : start + len(features)] = features
 
-        _run(images, plan, batch_size, keep, progress)
+        _run(images, plan, batch_size, keep, progress, workers)
         return Features(out, "off", time.perf_counter() - started)
 
     description = {
         **asdict(spec),
-        "backend": resolve_backend(spec.backend, spec.depth),
+        "backend": resolve_backend(spec.backend, spec.depth, device),
         "image_shape": list(images.shape),
         "image_dtype": str(images.dtype),
         "dtype": "float32",
@@ -134,6 +142,6 @@ def featurize(
     if cached is not None:
         return Features(cached, "hit", time.perf_counter() - started)
     with cache.writer(shape) as writer:
-        _run(images, plan, batch_size, writer.write, progress)
+        _run(images, plan, batch_size, writer.write, progress, workers)
         array = writer.commit()
     return Features(array, "rebuilt" if damaged else "miss", time.perf_counter() - started)

@@ -62,7 +62,9 @@ def test_the_backend_auto_chose_is_recorded_with_its_package() -> None:
     assert facts["backend"] == "auto" and facts["resolved_backend"] == "lanes"
     assert facts["package"] == "numba" and facts["package_version"]
     torch_run = validate_config({"signature": {"backend": "torch"}})
-    assert provenance.signature_provenance(torch_run)["resolved_backend"] == "torch"
+    assert provenance.signature_provenance(torch_run, "cpu")["resolved_backend"] == "torch"
+    on_a_gpu = provenance.signature_provenance(validate_config({}), "cuda:0")
+    assert on_a_gpu["resolved_backend"] == "torch"  # what featurize signs with there
     image_model = validate_config({"model": {"kind": "simple_cnn"}})
     assert provenance.run_provenance(image_model, CPU, uses_signature=False)["signature"] is None
 

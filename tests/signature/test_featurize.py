@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from sigbench.signature import SignatureSpec, featurize, image_signatures, resolve_backend
 from tests.helpers.signatures import digits, random_images
@@ -148,3 +149,37 @@ def test_an_interrupted_run_leaves_nothing_behind(tmp_path: Path) -> None:
         featurize(IMAGES, SETTINGS, cache_dir=tmp_path, batch_size=4, progress=RecordingProgress(8))
     assert list(tmp_path.iterdir()) == []
     assert featurize(IMAGES, SETTINGS, cache_dir=tmp_path).cache == "miss"
+
+
+def test_auto_signs_with_the_torch_backend_on_a_gpu_and_an_explicit_choice_stays() -> None:
+    """Backend choice is logic: checked here without a GPU (no CUDA call is made)."""
+    assert resolve_backend("auto", 4, "cuda:0") == "torch"
+    assert resolve_backend("lanes", 4, "cuda:0") == "lanes"
+    assert resolve_backend("auto", 4, "cpu") == resolve_backend("auto", 4)
+
+
+def test_the_device_path_of_the_torch_backend_matches_lanes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The chunked copy-sign-copy-back loop a GPU runs, run on the CPU with chunks small
+    enough that the paths span several."""
+    from sigbench.signature.backends import backend_function, torch_backend
+
+    monkeypatch.setattr(torch_backend, "GPU_CHUNK_ELEMENTS", 64)
+    paths = np.random.default_rng(0).random((50, 7, 3)).astype(np.float32)
+    for log_sig in (False, True):
+        there = torch_backend.signatures_on("cpu")(paths, 3, log_sig)
+        lanes = backend_function("lanes")(paths, 3, log_sig)
+        np.testing.assert_allclose(there, lanes, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+def test_featurize_on_the_gpu_matches_the_cpu_to_float32_rounding(tmp_path: Path) -> None:
+    images = random_images((200, 16, 16, 3))
+    on_cpu = featurize(images, SETTINGS)
+    on_gpu = featurize(images, SETTINGS, device="cuda:0", cache_dir=tmp_path)
+    assert on_gpu.cache == "miss"
+    np.testing.assert_allclose(on_gpu.array, on_cpu.array, rtol=1e-5, atol=1e-6)
+    again = featurize(images, SETTINGS, device="cuda:0", cache_dir=tmp_path)
+    assert again.cache == "hit"

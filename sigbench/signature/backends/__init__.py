@@ -68,9 +68,18 @@ def available_backends() -> list[str]:
 AUTO_BY_DEPTH = {1: "pysiglib"}
 
 
-def resolve_backend(name: str, depth: int | None = None) -> str:
-    """``auto`` -> the fastest installed backend (for ``depth``, when given); any other
-    name is checked to be usable."""
+# What "auto" takes to featurize on a CUDA device: the torch backend, the one that runs
+# there with every PyTorch build (signatory and pysiglib need CUDA builds of their own;
+# scripts/gpu_check.py measures the three side by side). Any other backend named runs on
+# the CPU whatever the device.
+GPU_AUTO_BACKEND = "torch"
+
+
+def resolve_backend(name: str, depth: int | None = None, device: str = "cpu") -> str:
+    """``auto`` -> the fastest installed backend (for ``depth``, when given; on ``device``,
+    a torch device name); any other name is checked to be usable."""
+    if name == AUTO_BACKEND and device.startswith("cuda"):
+        return GPU_AUTO_BACKEND
     if name == AUTO_BACKEND:
         preferred = AUTO_BY_DEPTH.get(depth) if depth is not None else None
         order = [preferred, *BACKENDS] if preferred else list(BACKENDS)
@@ -101,16 +110,21 @@ def _report_fallback(skipped: str, chosen: str) -> None:
     )
 
 
-def backend_function(name: str, depth: int | None = None) -> SignatureFunction:
+def backend_function(name: str, depth: int | None = None, device: str = "cpu") -> SignatureFunction:
     """The ``signatures(paths, depth, log_sig)`` function of a backend (or ``auto``, for
-    ``depth`` when given)."""
-    function = _load(resolve_backend(name, depth))
+    ``depth`` when given), computing on ``device`` where the backend can (torch)."""
+    resolved = resolve_backend(name, depth, device)
+    if resolved == "torch" and device != "cpu":
+        return importlib.import_module(BACKENDS["torch"]).signatures_on(device)
+    function = _load(resolved)
     assert function is not None  # resolve_backend only returns loadable backends
     return function
 
 
-def pixel_function(name: str, depth: int | None = None) -> PixelFunction | None:
+def pixel_function(
+    name: str, depth: int | None = None, device: str = "cpu"
+) -> PixelFunction | None:
     """A backend's ``pixel_signatures``, which reads uint8 streams and scales them itself
     (no float copy of the images), or None when it has none."""
-    module = importlib.import_module(BACKENDS[resolve_backend(name, depth)])
+    module = importlib.import_module(BACKENDS[resolve_backend(name, depth, device)])
     return getattr(module, "pixel_signatures", None)

@@ -15,6 +15,7 @@ ONNX as one small pixels-to-class graph and runs well on a GPU.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 import numpy as np
@@ -122,3 +123,22 @@ def signatures(paths: np.ndarray, depth: int, log_sig: bool) -> np.ndarray:
     with single_threaded_workers() as pool:
         parts = list(pool.map(partial(_sign_chunk, depth=depth, log_sig=log_sig), chunks))
     return torch.cat(parts).numpy()
+
+
+# Elements of the largest level per GPU chunk (4 bytes each, a few copies alive at once):
+# far more than a CPU core's cache holds, so each chunk keeps a GPU busy.
+GPU_CHUNK_ELEMENTS = 1 << 26
+
+
+def signatures_on(device: str) -> Callable[[np.ndarray, int, bool], np.ndarray]:
+    """The backend entry point computing on ``device`` (a GPU): paths copied over a chunk
+    at a time, signed there, and the results copied back."""
+
+    def signatures_there(paths: np.ndarray, depth: int, log_sig: bool) -> np.ndarray:
+        batch, length, channels = paths.shape
+        per_path = max(1, (length - 1) * channels ** max(depth - 1, 1))
+        chunks = torch.from_numpy(paths).split(max(1, GPU_CHUNK_ELEMENTS // per_path))
+        parts = [_sign_chunk(chunk.to(device), depth, log_sig).cpu() for chunk in chunks]
+        return torch.cat(parts).numpy()
+
+    return signatures_there
