@@ -65,9 +65,10 @@ BENCH_ROOT ?= /tmp/sigbench-bench
 bench-pipeline: install
 	$(BIN)/python scripts/bench_pipeline.py --root $(BENCH_ROOT)
 
-# On a machine with an NVIDIA GPU: the `cuda` tests and the measured GPU tables
-# (results/gpu_check.md; docs/gpu.md). Exits 2 with one line where torch sees no GPU.
-gpu-check: install-dev
+# On a machine with an NVIDIA GPU: install, the `cuda` tests and the measured GPU tables
+# (results/gpu_check.md; docs/gpu.md). Exits 2 with one line where there is no GPU,
+# before installing anything.
+gpu-check:
 	scripts/gpu_check.sh
 
 # Fashion-MNIST as IDX files, from Debian's package (only when it is not there already).

@@ -170,12 +170,12 @@ def test_training_on_the_gpu_learns_as_on_the_cpu(precision: str) -> None:
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
 def test_the_gpu_check_says_in_one_line_that_there_is_no_gpu() -> None:
+    """Before installing anything: nvidia-smi finds no GPU here, or torch sees none."""
     script = Path(__file__).parents[2] / "scripts" / "gpu_check.sh"
     done = subprocess.run(
         [str(script)], capture_output=True, text=True, env={**os.environ, "PYTHON": sys.executable}
     )
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [
-        "gpu_check: torch sees no CUDA device (torch.cuda.is_available() is False); "
-        "run it on a machine with an NVIDIA GPU"
-    ]
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("gpu_check: ")
+    assert line.endswith("; run it on a machine with an NVIDIA GPU")
