@@ -48,19 +48,12 @@ class FeatureInputs:
 RESIDENT_SHARE = 0.25
 
 
-class ResidentFeatures:
+class ResidentFeatures(FeatureInputs):
     """Signature features copied to a GPU once, so each batch is an index on the device
     instead of a gather and a host-to-device copy per step."""
 
     def __init__(self, features: np.ndarray, device: torch.device) -> None:
-        self.features = torch.as_tensor(np.asarray(features, dtype=np.float32), device=device)
-
-    def __len__(self) -> int:
-        return len(self.features)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(self.features.shape[1:])
+        super().__init__(torch.as_tensor(np.asarray(features, dtype=np.float32), device=device))
 
     def take(self, indices: np.ndarray, *, train: bool) -> torch.Tensor:
         return self.features[torch.as_tensor(indices, device=self.features.device)]
@@ -79,6 +72,6 @@ def on_device(inputs: ModelInputs, device: torch.device) -> ModelInputs:
     """``inputs`` as the loop should read them on ``device``: signature features resident on
     a GPU when they fit (:func:`fits_on_device`), anything else as it is (the loop copies
     each batch from pinned memory)."""
-    if isinstance(inputs, FeatureInputs) and fits_on_device(inputs.features.nbytes, device):
+    if type(inputs) is FeatureInputs and fits_on_device(inputs.features.nbytes, device):
         return ResidentFeatures(inputs.features, device)
     return inputs
