@@ -1,7 +1,13 @@
 """The lanes backward pass: exact gradients against finite differences and the torch
-backend, in float32 as in float64, through the image layer and its path transforms."""
+backend, in float32 as in float64, through the image layer and its path transforms.
+
+The generic backward kernel serves these tests (the unrolled ones compile per shape and
+dtype, tens of seconds for the larger ones); the unrolled kernels are checked against it
+on shapes that compile in seconds."""
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 import pytest
@@ -15,12 +21,59 @@ from sigbench.signature import (
     lanes_signature,
 )
 from sigbench.signature.backends import lanes
-from sigbench.signature.backends.lanes.layout import LANES
+from sigbench.signature.backends.lanes.kernels import backward_kernel_for
+from sigbench.signature.backends.lanes.layout import LANES, reciprocals
 from sigbench.signature.backends.torch_backend import path_signatures
 from sigbench.signature.layer import layer_backend
 from tests.helpers.signatures import digits, photos
 
 DEPTHS = range(1, 6)
+RNG = np.random.default_rng(11)
+
+
+@pytest.fixture(autouse=True)
+def generic_backward(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lanes, "backward_kernel_for", partial(backward_kernel_for, unrolled=False))
+
+
+def run_backward(paths: np.ndarray, grads: np.ndarray, depth: int, *, unrolled: bool) -> np.ndarray:
+    """dL/dpaths by one backward kernel, over all the paths at once."""
+    signatures = lanes.signatures(paths, depth, False)
+    out = np.full_like(paths, np.nan)
+    kernel = backward_kernel_for(paths.shape[-1], depth, unrolled=unrolled)
+    kernel(paths, signatures, grads, reciprocals(depth, paths.dtype), out, 0, len(paths))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("channels", "depth", "dtype"),
+    [(1, 4, np.float64), (2, 3, np.float64), (3, 2, np.float64), (2, 2, np.float32)],
+)
+def test_unrolled_and_generic_backward_kernels_agree(
+    channels: int, depth: int, dtype: type
+) -> None:
+    # Counts around the lane block; one- and two-point paths; float32 to its precision.
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    for count, points in ((1, 1), (1, 2), (LANES, 9), (LANES + 1, 10), (2 * LANES + 5, 17)):
+        paths = RNG.random((count, points, channels)).astype(dtype)
+        length = sum(channels**k for k in range(1, depth + 1))
+        grads = RNG.standard_normal((count, length)).astype(dtype)
+        unrolled = run_backward(paths, grads, depth, unrolled=True)
+        generic = run_backward(paths, grads, depth, unrolled=False)
+        assert np.abs(unrolled - generic).max() <= tolerance * max(1.0, np.abs(generic).max())
+
+
+def test_the_unrolled_backward_fills_only_its_rows() -> None:
+    paths = RNG.random((3 * LANES, 10, 2))
+    signatures = lanes.signatures(paths, 3, False)
+    grads = RNG.standard_normal(signatures.shape)
+    out = np.full_like(paths, np.nan)
+    inside = slice(LANES, 2 * LANES + 3)
+    kernel = backward_kernel_for(2, 3, unrolled=True)
+    kernel(paths, signatures, grads, reciprocals(3, paths.dtype), out, inside.start, inside.stop)
+    expected = torch_gradients(torch.from_numpy(paths[inside]), torch.from_numpy(grads[inside]), 3)
+    np.testing.assert_allclose(out[inside], expected.numpy(), rtol=1e-10, atol=1e-12)
+    assert np.isnan(np.delete(out, np.s_[inside], axis=0)).all()
 
 
 def torch_gradients(paths: torch.Tensor, weights: torch.Tensor, depth: int) -> torch.Tensor:

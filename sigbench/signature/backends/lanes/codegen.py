@@ -91,16 +91,20 @@ def fits(channels: int, depth: int) -> bool:
     return channels <= MAX_CHANNELS and step_statements(channels, depth) <= MAX_STATEMENTS
 
 
-def _level(channels: int, depth: int, k: int) -> list[str]:
+def level_update(
+    channels: int, depth: int, k: int, increment: str = "d", state: str = "S"
+) -> list[str]:
     """One step of level k >= 2, its Horner bracket walked depth first: each node is
     used as soon as it is made, so only a path of the tree is live (in registers) and
     every load and store of S and H sits next to its use. Levels are updated from the
-    top down, so the lower levels a bracket reads still hold their old values."""
+    top down, so the lower levels a bracket reads still hold their old values. The step's
+    increment is in the variables ``{increment}0``, ``{increment}1``, ..., the running
+    signature in the first rows of the array ``state``."""
     offsets = level_offsets(channels, depth)
     lines: list[str] = []
 
     def word(n: int) -> str:
-        return f"S[{n}, l]"
+        return f"{state}[{n}, l]"
 
     def visit(j: int, w: int) -> None:  # h{j} holds word w of the bracket's level j
         if j == k - 1:
@@ -109,15 +113,17 @@ def _level(channels: int, depth: int, k: int) -> list[str]:
                 return
             for m in range(channels):
                 n = offsets[k] + w * channels + m
-                lines.append(f"{word(n)} += h{j} * d{m}")
+                lines.append(f"{word(n)} += h{j} * {increment}{m}")
             return
         lines.append(f"q{j} = h{j} * inverse{k - j}")
         for m in range(channels):
-            lines.append(f"h{j + 1} = {word(offsets[j + 1] + w * channels + m)} + q{j} * d{m}")
+            lines.append(
+                f"h{j + 1} = {word(offsets[j + 1] + w * channels + m)} + q{j} * {increment}{m}"
+            )
             visit(j + 1, w * channels + m)
 
     for i in range(channels):
-        lines.append(f"h1 = {word(i)} + d{i} * inverse{k}")
+        lines.append(f"h1 = {word(i)} + {increment}{i} * inverse{k}")
         visit(1, i)
     return lines
 
@@ -129,7 +135,7 @@ def _lower_levels(channels: int, depth: int) -> list[str]:
     body += [f"step_x[{i}, l] = d{i}" for i in range(channels)]
     if depth > 1:
         for k in range(depth, 1, -1):
-            body += _level(channels, depth, k)
+            body += level_update(channels, depth, k)
         body += [f"S[{i}, l] += d{i}" for i in range(channels)]
     inner = " " * 20
     return [

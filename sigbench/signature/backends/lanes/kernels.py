@@ -26,11 +26,15 @@ import numba
 import numpy as np
 
 from sigbench.errors import SigbenchError
+from sigbench.signature.backends.lanes.backward_codegen import backward_fits, backward_source
 from sigbench.signature.backends.lanes.codegen import fits, kernel_source
 from sigbench.signature.backends.lanes.generic import generic_kernel
 from sigbench.signature.backends.lanes.generic_backward import generic_backward_kernel
 
 Kernel = Callable[[np.ndarray, float, np.ndarray, np.ndarray, int, int], None]
+BackwardKernel = Callable[
+    [np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int], None
+]
 
 # LLVM's loop vectorizer gives up on a lane loop whose body has more memory accesses than
 # its default limits on dependence checks (100) and runtime alias checks (8), which every
@@ -83,10 +87,9 @@ def kernel_folder() -> Path:
     )
 
 
-def _import_generated(channels: int, depth: int) -> Kernel:
-    source = kernel_source(channels, depth)
+def _import_generated(source: str, prefix: str, function: str) -> Callable:
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
-    name = f"sigbench_lanes_c{channels}_d{depth}_{digest}"  # a new generator, a new file
+    name = f"{prefix}_{digest}"  # a new generator, a new file
     path = kernel_folder() / f"{name}.py"
     if not path.exists():  # rewriting an existing file would make numba's cache stale
         partial = path.with_suffix(f".{os.getpid()}.tmp")
@@ -97,13 +100,22 @@ def _import_generated(channels: int, depth: int) -> Kernel:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # numba's cache finds the module by name when loading
     spec.loader.exec_module(module)
-    return module.kernel
+    return getattr(module, function)
 
 
 @cache
 def _generated(channels: int, depth: int) -> Kernel:
     with _loading:
-        return _import_generated(channels, depth)
+        source = kernel_source(channels, depth)
+        return _import_generated(source, f"sigbench_lanes_c{channels}_d{depth}", "kernel")
+
+
+@cache
+def _generated_backward(channels: int, depth: int) -> BackwardKernel:
+    with _loading:
+        source = backward_source(channels, depth)
+        prefix = f"sigbench_lanes_backward_c{channels}_d{depth}"
+        return _import_generated(source, prefix, "backward")
 
 
 def _compiled(function: Callable) -> Callable:
@@ -142,14 +154,14 @@ def kernel_for(channels: int, depth: int, *, unrolled: bool | None = None) -> Ke
     return run
 
 
-BackwardKernel = Callable[
-    [np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int], None
-]
-
-
-def backward_kernel_for(channels: int, depth: int) -> BackwardKernel:
-    """The vector-Jacobian kernel for paths of ``channels`` to ``depth``:
-    ``kernel(paths, signatures, grads, inverse, out, start, stop)``."""
+def backward_kernel_for(
+    channels: int, depth: int, *, unrolled: bool | None = None
+) -> BackwardKernel:
+    """The vector-Jacobian kernel for paths of ``channels`` to ``depth`` (>= 2),
+    ``kernel(paths, signatures, grads, inverse, out, start, stop)``: unrolled where that
+    compiles in reasonable time (``unrolled`` forces a choice, for tests), else generic."""
+    if unrolled if unrolled is not None else backward_fits(channels, depth):
+        return _generated_backward(channels, depth)
     function = generic_backward()
 
     def run(
