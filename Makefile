@@ -57,6 +57,7 @@ docs: install-dev
 
 bench: install
 	$(BIN)/python scripts/bench_signature.py
+	$(BIN)/python scripts/bench_gradients.py
 
 # The pipeline at scale: decode / featurize / train seconds and peak RSS of one train and a
 # 10-point depth grid on a fire-sized folder, and of one train on 100,000 images. The two

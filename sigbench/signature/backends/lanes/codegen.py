@@ -86,6 +86,16 @@ def step_statements(channels: int, depth: int) -> int:
     return brackets + sum(channels**k for k in range(1, depth))
 
 
+def step_multiplies(channels: int, depth: int) -> int:
+    """Multiplies (nearly all fused multiply-adds) per step of one path: the lower levels'
+    statements and the top level's C^depth, a count of the work the benchmark divides by
+    the machine's FMA peak."""
+    lower = (
+        line.count("*") for k in range(depth, 1, -1) for line in level_update(channels, depth, k)
+    )
+    return sum(lower) + channels**depth
+
+
 def fits(channels: int, depth: int) -> bool:
     """Whether an unrolled kernel is worth its compile (common, and done in seconds)."""
     return channels <= MAX_CHANNELS and step_statements(channels, depth) <= MAX_STATEMENTS
