@@ -5,8 +5,9 @@ that has them, at the ImageSig shapes, in one process on the same float32 paths.
 
 Shapes: 64x64 RGB depth 4 (rows), 28x28 gray+time depth 4 (rows and columns), 32x32 RGB
 depth 5 (rows). Per shape, in interleaved rounds (the best of each kept, every round's
-time kept for ratios round by round): lanes (its kernels directly, and forward+backward
-through ``lanes_signature`` and autograd, as training runs it), pysiglib's ``sig`` and
+time kept for ratios round by round): lanes (its kernels directly, the backward also
+by its generic kernel, and forward+backward through ``lanes_signature`` and autograd, as
+training runs it), pysiglib's ``sig`` and
 ``sig_backprop`` at each ``n_jobs``, signatory and sigbench's torch backend through
 autograd. Each row gives images/s, CPU milliseconds per 1,000 images (all threads), and
 the fraction of the machine's nominal float32 FMA peak that the lanes kernels' count of
@@ -100,6 +101,9 @@ def shape_tasks(paths: np.ndarray, depth: int) -> dict[str, Callable[[], object]
     tasks: dict[str, Callable[[], object]] = {
         "lanes: forward": lambda: lanes.signatures(paths, depth, False),
         "lanes: backward": lambda: lanes.signature_gradients(paths, signatures, grads, depth),
+        "lanes, generic kernel: backward": lambda: lanes.signature_gradients(
+            paths, signatures, grads, depth, unrolled=False
+        ),
         "lanes: forward+backward": lambda: autograd_pass(
             lambda t: lanes_signature(t, depth), paths, torch_grads
         ),
@@ -123,7 +127,7 @@ def shape_tasks(paths: np.ndarray, depth: int) -> dict[str, Callable[[], object]
 def check_gradients(paths: np.ndarray, depth: int) -> float:
     """lanes' float32 gradients against pysiglib's on the first 64 paths: the largest
     difference over the largest gradient (so that the rates are of the same result)."""
-    few = paths[:64]
+    few = paths[:64].copy()
     signatures = lanes.signatures(few, depth, False)
     grads = np.random.default_rng(7).standard_normal(signatures.shape).astype(np.float32)
     ours = lanes.signature_gradients(few, signatures, grads, depth)
@@ -175,6 +179,50 @@ def measure_shape(label: str, count: int, repeats: int, peak: float) -> dict:
     }
 
 
+REVERSAL_SIZES = (32, 64, 512)  # photo side: path length
+REVERSAL_ROWS = 16  # rows of each photo (evenly spaced): torch's autograd stores every step
+
+
+def photo_rows(size: int) -> np.ndarray:
+    """RGB rows of scikit-image's astronaut and cat, shrunk to size x size (area
+    averaging), in [0, 1], float64: REVERSAL_ROWS of each."""
+    from PIL import Image
+    from skimage import data
+
+    rows = []
+    for photo in (data.astronaut(), data.chelsea()):
+        pixels = np.asarray(Image.fromarray(photo).resize((size, size), Image.BOX))
+        picked = np.linspace(0, size - 1, REVERSAL_ROWS).round().astype(int)
+        rows.append(pixels[picked])
+    return np.concatenate(rows).astype(np.float64) / 255
+
+
+def float32_error(sign: Callable[[torch.Tensor], torch.Tensor], paths: np.ndarray) -> float:
+    """Largest difference of float32 gradients from float64 ones, over the largest
+    float64 gradient, for one random dL/dsignature."""
+    signature = sign(torch.from_numpy(paths)).detach()
+    grads = torch.from_numpy(np.random.default_rng(8).standard_normal(signature.shape))
+    exact = autograd_pass(sign, paths, grads)
+    single = autograd_pass(sign, paths.astype(np.float32), grads.to(torch.float32))
+    return float((single.double() - exact).abs().max() / exact.abs().max())
+
+
+def reversal_errors() -> dict[str, dict[str, float]]:
+    """float32 against float64 gradients on photo rows at depths 4 and 5: lanes (which
+    recovers each step's signature by running Chen's identity backwards) and the torch
+    backend (autograd, which stores them: no reversal), so that the reversal's share of
+    the float32 error shows."""
+    errors = {}
+    for size in REVERSAL_SIZES:
+        paths = photo_rows(size)
+        for depth in (4, 5):
+            errors[f"{size} points, depth {depth}"] = {
+                "lanes": float32_error(lambda t, d=depth: lanes_signature(t, d), paths),
+                "torch backend": float32_error(lambda t, d=depth: path_signatures(t, d), paths),
+            }
+    return errors
+
+
 def print_tables(console: Console, result: dict) -> None:
     for label, shape in result["shapes"].items():
         table = Table(title=f"{label}, float32, {result['images']} images")
@@ -204,6 +252,12 @@ def print_tables(console: Console, result: dict) -> None:
             "lanes' float32 gradients against pysiglib's: largest difference "
             f"{shape['lanes_against_pysiglib_gradient_error']:.1e} of the largest gradient"
         )
+    table = Table(title="float32 gradients' largest error against float64, of the largest")
+    for column in ("photo rows (RGB)", "lanes (reversal)", "torch backend (stored)"):
+        table.add_column(column, justify="right")
+    for label, errors in result["reversal_errors"].items():
+        table.add_row(label, f"{errors['lanes']:.1e}", f"{errors['torch backend']:.1e}")
+    console.print(table)
     console.print(
         f"nominal FMA peak {result['fma_peak'] / 1e9:.0f} G/s ({result['threads']} threads x "
         f"{FMA_PER_CYCLE} float32 FMAs per cycle at the reported clock); load average "
@@ -232,6 +286,8 @@ def main() -> None:
     for label in SHAPES:
         with console.status(label):
             result["shapes"][label] = measure_shape(label, count, repeats, peak)
+    with console.status("float32 against float64 gradients"):
+        result["reversal_errors"] = reversal_errors()
     result["load_after"] = [round(x, 2) for x in os.getloadavg()]
     print_tables(console, result)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -81,13 +81,19 @@ def pixel_signatures(group: np.ndarray, dtype: np.dtype, depth: int, log_sig: bo
 
 
 def signature_gradients(
-    paths: np.ndarray, signatures: np.ndarray, grads: np.ndarray, depth: int
+    paths: np.ndarray,
+    signatures: np.ndarray,
+    grads: np.ndarray,
+    depth: int,
+    *,
+    unrolled: bool | None = None,
 ) -> np.ndarray:
     """The vector-Jacobian product of ``signatures(paths, depth, False)``: dL/dpaths
     (B, L, C), given the signatures themselves (B, length) and dL/dsignatures (B, length),
     all C-contiguous in the paths' dtype. Running signatures are recovered backwards step
-    by step (see ``generic_backward``), so memory does not grow with the path length
-    beyond the paths themselves."""
+    by step (see ``generic_backward``; shapes up to RGB at depth 4 run it unrolled,
+    ``backward_codegen``), so memory does not grow with the path length beyond the
+    paths themselves. ``unrolled`` forces the kernel's choice (for the benchmark)."""
     count, points, channels = paths.shape
     out = np.zeros_like(paths)
     if count == 0 or points < 2:  # no steps: the signature is 0 whatever the points
@@ -96,7 +102,7 @@ def signature_gradients(
         out[:, -1] += grads
         out[:, 0] -= grads
         return out
-    kernel = backward_kernel_for(channels, depth)
+    kernel = backward_kernel_for(channels, depth, unrolled=unrolled)
     inverse = reciprocals(depth, paths.dtype)
     _in_parts(
         lambda start, stop: kernel(paths, signatures, grads, inverse, out, start, stop), count
