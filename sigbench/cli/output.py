@@ -9,6 +9,7 @@ or :func:`labelled`, which style a whole line or a leading label.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -125,7 +126,12 @@ class RichProgress:
             yield RichTask(bar, description, total)
 
 
+MISSING = "-"  # a cell with no value (None, NaN): never the word "None"
+
+
 def format_value(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
     if isinstance(value, float):
         return f"{value:.4f}" if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):
@@ -135,10 +141,15 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+# Cells wrap, and a word too long for its column (a path, a run id) folds onto the next line:
+# a table in a log file or a narrow terminal is never cut short with an ellipsis.
+OVERFLOW = "fold"
+
+
 def key_value_table(title: str, rows: Mapping[str, Any]) -> Table:
     table = Table(title=title, show_header=False, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column()
+    table.add_column(style="bold", overflow=OVERFLOW)
+    table.add_column(overflow=OVERFLOW)
     for key, value in rows.items():
         table.add_row(key, format_value(value))
     return table
@@ -148,7 +159,7 @@ def records_table(title: str, records: list[Mapping[str, Any]]) -> Table:
     table = Table(title=title, title_justify="left")
     columns = list(records[0]) if records else []
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, overflow=OVERFLOW)
     for record in records:
         table.add_row(*(format_value(record.get(column, "")) for column in columns))
     return table

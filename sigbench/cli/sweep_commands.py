@@ -26,7 +26,7 @@ from sigbench.cli.options import (
 )
 from sigbench.cli.output import SharedProgress, console, labelled, records_table
 from sigbench.cli.track_options import open_tracking, show_tracking
-from sigbench.errors import SigbenchError
+from sigbench.errors import SigbenchError, plural
 
 if TYPE_CHECKING:
     from sigbench.sweeps.grids import Grid
@@ -186,8 +186,9 @@ def ablate(
     settings_count = len({json.dumps(p.values, sort_keys=True) for p in points})
     at_once = f"{jobs} at a time" if settings.kind == "local" else "as Ray tasks"
     console.print(
-        f"grid {spec.name}: {settings_count} points x {len(points) // settings_count} seeds = "
-        f"{len(points)} runs from {base_path}, {at_once}",
+        f"grid {spec.name}: {plural(settings_count, 'point')} x "
+        f"{plural(len(points) // settings_count, 'seed')} = {plural(len(points), 'run')} from "
+        f"{base_path}, {at_once}",
         highlight=False,
     )
     from sigbench.cli.sweeping import sweep_and_show

@@ -3,6 +3,7 @@ holding square brackets, which must never be read as rich markup."""
 
 from __future__ import annotations
 
+import io
 import re
 import sys
 from pathlib import Path
@@ -127,3 +128,34 @@ def test_each_warning_text_shows_once_per_command() -> None:
     with output.errors.capture() as captured:
         log.warning("skipped 2 unreadable images")
     assert "skipped 2 unreadable images" in captured.get()
+
+
+def _columns(table: object, width: int) -> list[str]:
+    """Each column's text read top to bottom (header, then the cells of a one-row table),
+    as a table drawn ``width`` characters wide shows it, with the lines joined up again."""
+    from rich.console import Console
+
+    console = Console(width=width, markup=False, record=True, file=io.StringIO())
+    console.print(table)
+    texts: list[str] = []
+    for line in console.export_text().splitlines():
+        if line.strip()[:1] not in ("│", "┃"):
+            continue  # the title and the rules
+        cells = re.split("[│┃]", line.strip())[1:-1]
+        texts += [""] * (len(cells) - len(texts))
+        texts = [text + cell.strip() for text, cell in zip(texts, cells, strict=False)]
+    return texts
+
+
+def test_tables_at_80_columns_keep_every_character_of_every_cell() -> None:
+    """A log file or a narrow terminal wraps a long path or header; it never cuts it."""
+    path = "/tmp/results/runs/celeba_digits-841829c003/export/model-int8.onnx"
+    pairs = _columns(output.key_value_table("export", {"file": path, "std": None}), 80)
+    assert pairs == ["filestd", f"{path}-"]  # None shows as a dash
+    record = {
+        "model": "imagesig_fc", "variant": "onnx-int8", "file": path, "model_size_kb": 12.5,
+        "latency_p95_ms": 0.25, "images_per_s": 3000.0, "hter": float("nan"),
+    }  # fmt: skip
+    shown = _columns(output.records_table("inference", [record]), 80)
+    cells = ["imagesig_fc", "onnx-int8", path, "12.5000", "0.2500", "3,000", "-"]
+    assert shown == [header + cell for header, cell in zip(record, cells, strict=True)]

@@ -91,3 +91,10 @@ def test_seeds_train_once_each_and_tables_carry_intervals_and_the_claim(tmp_path
     assert trained.exit_code == 0, trained.output
     assert "trained 0, already finished 3" in trained.output
     assert "over 3 seeds" in trained.output and "±" in trained.output
+
+
+def test_one_point_and_one_seed_are_written_in_the_singular(tmp_path: Path) -> None:
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("signature.depth: [2]\n")
+    output = ablate(tmp_path, "--grid", str(grid), "--set", "train.epochs=1")
+    assert "grid grid: 1 point x 1 seed = 1 run from" in " ".join(output.split())
