@@ -51,10 +51,33 @@ MULTILABEL_SUMMARY_KEYS = (
 TOP_K = re.compile(r"top\d+_accuracy")  # train.top_k names the key
 
 
+def positive_class(metrics: dict[str, Any]) -> str | None:
+    """Which class FAR, FRR and HTER take as accepted, and at which thresholds, for a binary
+    run's summary: the numbers mean nothing without it."""
+    classes = metrics.get("classes") or []
+    if "hter" not in metrics or len(classes) != 2:
+        return None
+    negative, positive = classes
+    at_threshold = (
+        f"; hter_val_threshold at p > {metrics['threshold']:.4f}, chosen on validation"
+        if "threshold" in metrics
+        else ""
+    )
+    return (
+        f"{positive!r} (FAR: {negative!r} images accepted, FRR: {positive!r} images rejected; "
+        f"far, frr, hter at p({positive!r}) > 0.5{at_threshold})"
+    )
+
+
 def metrics_summary(metrics: dict[str, Any]) -> dict[str, Any]:
     top_k = [key for key in metrics if TOP_K.fullmatch(key)]
     keys = (*SUMMARY_KEYS[:2], *top_k, *SUMMARY_KEYS[2:])  # top-k beside accuracy and its CI
     rows = {key: metrics[key] for key in (*MULTILABEL_SUMMARY_KEYS, *keys) if key in metrics}
+    positive = positive_class(metrics)
+    if positive is not None:  # just before the scores it explains
+        scores = list(rows.items())
+        at = next(i for i, (key, _) in enumerate(scores) if key.startswith("hter"))
+        rows = dict([*scores[:at], ("positive class", positive), *scores[at:]])
     per_attribute = metrics.get("per_attribute", {})
     for score in ("accuracy", "hter"):
         if per_attribute:
