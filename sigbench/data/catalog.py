@@ -40,10 +40,10 @@ class Catalog:
             self.fetcher,
         )
 
-    def fetch(self, cache_dir: Path | None = None) -> tuple[ImageSet, Fetched]:
-        """Decode every entry, or map them from the pixel cache in ``cache_dir``; unreadable
-        ones are dropped from the returned set."""
-        fetched = fetch_pixels(self.fetcher, self.keys, cache_dir)
+    def fetch(self, split: str, cache_dir: Path | None = None) -> tuple[ImageSet, Fetched]:
+        """Decode every entry as the split ``split`` (train, val, test), or map them from the
+        pixel cache in ``cache_dir``; unreadable ones are dropped from the returned set."""
+        fetched = fetch_pixels(self.fetcher, self.keys, cache_dir, split)
         if fetched.kept.all():  # the usual case: the (memory-mapped) pixels as they are
             return ImageSet(fetched.images, self.labels, list(self.names)), fetched
         kept = np.flatnonzero(fetched.kept)

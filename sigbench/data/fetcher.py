@@ -34,6 +34,10 @@ class Fetched(Decoded):
         return cls(decoded.kept, decoded.skipped, decoded.upsampled, images, cache)
 
 
+# The split a decode is for, as progress names it: a test split carved from the training
+# folder is "decoding test images", not "training".
+SPLIT_WORDS = {"train": "training", "val": "validation", "test": "test"}
+
 Write = Callable[[int, np.ndarray], None]
 """``write(start, pixels)``: uint8 images ``start:start + len(pixels)``, in order."""
 
@@ -56,5 +60,6 @@ class Fetcher(ABC):
         array's content. Any change to an entry changes it."""
 
     @abstractmethod
-    def decode(self, keys: np.ndarray, write: Write) -> Decoded:
-        """Hand the pixels of ``keys`` to ``write`` batch by batch, in order."""
+    def decode(self, keys: np.ndarray, write: Write, split: str) -> Decoded:
+        """Hand the pixels of ``keys`` to ``write`` batch by batch, in order; ``split`` (a key
+        of :data:`SPLIT_WORDS`) names the progress."""

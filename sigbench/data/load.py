@@ -63,7 +63,7 @@ def _record_fetches(
 def _decode(
     catalog: Catalog, key: str, cache_dir: Path | None, report: DataReport, split: str
 ) -> tuple[ImageSet, Fetched]:
-    images, fetched = catalog.fetch(cache_dir)
+    images, fetched = catalog.fetch(split, cache_dir)
     if len(catalog) and not len(images):
         raise SigbenchError(f"{key}: none of its {len(catalog)} images could be read")
     if len(catalog):

@@ -40,16 +40,16 @@ def _decoded(extras: dict[str, Any], count: int) -> Decoded:
     return Decoded(kept, list(extras["skipped_names"]), int(extras["upsampled"]))
 
 
-def _decode_in_memory(fetcher: Fetcher, keys: np.ndarray) -> Fetched:
+def _decode_in_memory(fetcher: Fetcher, keys: np.ndarray, split: str) -> Fetched:
     images = np.zeros((len(keys), *fetcher.image_shape), dtype=np.uint8)
 
     def keep(start: int, pixels: np.ndarray) -> None:
         images[start : start + len(pixels)] = pixels
 
-    return Fetched.of(images, fetcher.decode(keys, keep), "off")
+    return Fetched.of(images, fetcher.decode(keys, keep, split), "off")
 
 
-def _cached(fetcher: Fetcher, keys: np.ndarray, directory: Path) -> Fetched:
+def _cached(fetcher: Fetcher, keys: np.ndarray, directory: Path, split: str) -> Fetched:
     shape = (len(keys), *fetcher.image_shape)
     description = {**fetcher.settings(), "entries": fetcher.fingerprint(keys), "count": len(keys)}
     key = cache_key(description)
@@ -62,18 +62,19 @@ def _cached(fetcher: Fetcher, keys: np.ndarray, directory: Path) -> Fetched:
             except (KeyError, TypeError, ValueError, IndexError):
                 damaged = True  # a sidecar that checks out but lacks what decoding found
         with cache.writer(shape) as writer:
-            decoded = fetcher.decode(keys, writer.write)
+            decoded = fetcher.decode(keys, writer.write, split)
             images = writer.commit(_extras(decoded))
         return Fetched.of(images, decoded, "rebuilt" if damaged else "miss")
 
 
-def fetch_pixels(fetcher: Fetcher, keys: np.ndarray, cache_dir: Path | None) -> Fetched:
-    """The pixels of ``keys``: from ``cache_dir/pixels`` (a read-only memory map, decoded
-    there first on a miss), or decoded into memory when ``cache_dir`` is None."""
+def fetch_pixels(fetcher: Fetcher, keys: np.ndarray, cache_dir: Path | None, split: str) -> Fetched:
+    """The pixels of ``keys`` (of the split ``split``): from ``cache_dir/pixels`` (a read-only
+    memory map, decoded there first on a miss), or decoded into memory when ``cache_dir`` is
+    None."""
     started = time.perf_counter()
     if cache_dir is None or not len(keys):
-        fetched = _decode_in_memory(fetcher, keys)
+        fetched = _decode_in_memory(fetcher, keys, split)
     else:
-        fetched = _cached(fetcher, keys, Path(cache_dir) / PIXEL_DIR)
+        fetched = _cached(fetcher, keys, Path(cache_dir) / PIXEL_DIR, split)
     fetched.seconds = time.perf_counter() - started
     return fetched

@@ -79,8 +79,7 @@ def test_grayscale_files_decode_to_one_channel_with_their_own_cache_entry(tmp_pa
     assert np.array_equal(as_rgb.train.images[..., 0:1], splits.train.images)
     assert len(list((tmp_path / "cache" / "pixels").glob("*.npy"))) == 4  # 2 splits x 2 ways
     settings = [
-        FileFetcher([], cfg.model_copy(update={"channels": c}), SILENT, "").settings()
-        for c in (1, 3)
+        FileFetcher([], cfg.model_copy(update={"channels": c}), SILENT).settings() for c in (1, 3)
     ]
     assert settings[0]["channels"] == 1 and settings[1]["channels"] == 3
 

@@ -128,3 +128,29 @@ def test_max_per_class_caps_training_only_and_is_seeded(make_imagefolder, folder
     assert first.report.class_counts["train"] == {"a": 3, "b": 3}
     assert first.report.class_counts["test"] == {"a": 4, "b": 4}
     assert first.train.names == again.train.names
+
+
+class _Descriptions:
+    """A :class:`sigbench.progress.Progress` that keeps each task's description."""
+
+    def __init__(self) -> None:
+        self.opened: list[str] = []
+
+    def task(self, description: str, total: int | None):  # noqa: ANN201
+        from sigbench.progress import SILENT
+
+        self.opened.append(description)
+        return SILENT.task(description, total)
+
+
+def test_progress_names_the_split_being_decoded(make_imagefolder, folder_config):
+    """Test and validation images carved from the training folder are not "training"."""
+    train = make_imagefolder({"a": 10, "b": 10})
+    progress = _Descriptions()
+    load_splits(folder_config(train, test_split=0.25), seed=0, progress=progress)
+    decoded = [d for d in progress.opened if d.startswith("decoding")]
+    assert decoded == [
+        "decoding training images",
+        "decoding validation images",
+        "decoding test images",
+    ]

@@ -144,3 +144,13 @@ def test_a_single_label_export_says_so(tmp_path: Path) -> None:
     stored = info.to_json().replace(', "multilabel": false', "")
     assert "multilabel" not in stored
     assert not ExportInfo.from_json(stored, tmp_path / "m.onnx").multilabel
+
+
+def test_every_key_of_a_multilabel_runs_metrics_is_documented(multilabel_run: Path) -> None:
+    import re
+
+    pages = [
+        Path(__file__).resolve().parents[2] / "docs" / p for p in ("concepts.md", "multilabel.md")
+    ]
+    documented = set(re.findall(r"`([a-z0-9_]+)`", "".join(p.read_text() for p in pages)))
+    assert sorted(set(rundir.read_metrics(multilabel_run)) - documented) == []

@@ -59,13 +59,13 @@ def attribute_source(
     ``where`` names the file the attributes came from."""
     columns = chosen_attributes(train.names, cfg.attributes, where)
 
-    def catalog(table: AttributeTable, split: str) -> Catalog:
-        fetcher = FileFetcher(table.paths, cfg, progress, f"decoding {split} images")
+    def catalog(table: AttributeTable) -> Catalog:
+        fetcher = FileFetcher(table.paths, cfg, progress)
         return Catalog.of([str(p) for p in table.paths], table.values[:, columns], fetcher)
 
     return Source(
-        catalog(train, "training"),
-        None if test is None else catalog(test, "test"),
+        catalog(train),
+        None if test is None else catalog(test),
         [train.names[c] for c in columns],
-        val=None if val is None else catalog(val, "validation"),
+        val=None if val is None else catalog(val),
     )

@@ -16,7 +16,7 @@ from sigbench.arraycache import cache_key
 from sigbench.config import DataConfig, image_hw
 from sigbench.data.catalog import Catalog
 from sigbench.data.decode import DECODE_RULES, resize_pixels
-from sigbench.data.fetcher import Decoded, Fetcher, Write
+from sigbench.data.fetcher import SPLIT_WORDS, Decoded, Fetcher, Write
 from sigbench.data.scale_varied import protocol_split, rescale_on_canvas, scale_factors
 from sigbench.data.sources.base import Source
 from sigbench.data.sources.idx import read_idx
@@ -159,10 +159,8 @@ class ArrayFetcher(Fetcher):
     """Resizes chosen images of a grayscale (N, H, W) array exactly as files are resized;
     arrays are never unreadable, and their content keys the pixel cache."""
 
-    def __init__(
-        self, images: np.ndarray, size: int | tuple[int, int], progress: Progress, what: str
-    ) -> None:
-        self.images, self.size, self.progress, self.what = images, size, progress, what
+    def __init__(self, images: np.ndarray, size: int | tuple[int, int], progress: Progress) -> None:
+        self.images, self.size, self.progress = images, size, progress
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -180,9 +178,9 @@ class ArrayFetcher(Fetcher):
         shape = {"shape": list(self.images.shape), "dtype": str(self.images.dtype)}
         return cache_key(shape, self.images, np.asarray(keys, dtype=np.int64))
 
-    def decode(self, keys: np.ndarray, write: Write) -> Decoded:
+    def decode(self, keys: np.ndarray, write: Write, split: str) -> Decoded:
         upsampled = 0
-        with self.progress.task(f"resizing {self.what}", total=len(keys)) as task:
+        with self.progress.task(f"resizing {SPLIT_WORDS[split]} images", total=len(keys)) as task:
             for start in range(0, len(keys), RESIZE_BATCH):
                 chosen = keys[start : start + RESIZE_BATCH]
                 out = np.empty((len(chosen), *self.image_shape), dtype=np.uint8)
@@ -196,7 +194,7 @@ class ArrayFetcher(Fetcher):
 
 def _catalog(split: ArraySplit, cfg: DataConfig, progress: Progress) -> Catalog:
     names = [f"{split.prefix}[{i}]" for i in range(len(split.labels))]
-    fetcher = ArrayFetcher(split.images, cfg.image_size, progress, split.prefix)
+    fetcher = ArrayFetcher(split.images, cfg.image_size, progress)
     return Catalog.of(names, split.labels, fetcher)
 
 

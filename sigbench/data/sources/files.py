@@ -12,7 +12,7 @@ import xxhash
 from sigbench.config import RGB, DataConfig
 from sigbench.data.catalog import Catalog
 from sigbench.data.decode import DECODE_RULES, decode_stream
-from sigbench.data.fetcher import Decoded, Fetcher, Write
+from sigbench.data.fetcher import SPLIT_WORDS, Decoded, Fetcher, Write
 from sigbench.data.sources.base import Source
 from sigbench.errors import SigbenchError
 from sigbench.progress import Progress
@@ -50,10 +50,8 @@ class FileFetcher(Fetcher):
     ``auto``: nothing could be listed to decide); a file is known by its absolute path, size
     and modification time."""
 
-    def __init__(
-        self, paths: list[Path], cfg: DataConfig, progress: Progress, description: str
-    ) -> None:
-        self.paths, self.cfg, self.progress, self.description = paths, cfg, progress, description
+    def __init__(self, paths: list[Path], cfg: DataConfig, progress: Progress) -> None:
+        self.paths, self.cfg, self.progress = paths, cfg, progress
         self.channels = cfg.channels if isinstance(cfg.channels, int) else RGB
 
     @property
@@ -82,7 +80,7 @@ class FileFetcher(Fetcher):
             digest.update(f"{path}\0{size}\0{mtime}\n".encode(errors="surrogateescape"))
         return digest.hexdigest()
 
-    def decode(self, keys: np.ndarray, write: Write) -> Decoded:
+    def decode(self, keys: np.ndarray, write: Write, split: str) -> Decoded:
         return decode_stream(
             [self.paths[k] for k in keys],
             self.cfg.image_size,
@@ -91,7 +89,7 @@ class FileFetcher(Fetcher):
             strict=self.cfg.strict,
             strict_hint=STRICT_HINT,
             draft=self.cfg.jpeg_draft,
-            description=self.description,
+            description=f"decoding {SPLIT_WORDS[split]} images",
             progress=self.progress,
         )
 
@@ -119,9 +117,9 @@ def labelled_source(
     require_two_classes(classes, f"{train_where}: labels")
     index = {name: i for i, name in enumerate(classes)}
 
-    def catalog(pairs: tuple[list[Path], list[str]], what: str) -> Catalog:
+    def catalog(pairs: tuple[list[Path], list[str]]) -> Catalog:
         paths, labels = pairs
-        fetcher = FileFetcher(paths, cfg, progress, f"decoding {what} images")
+        fetcher = FileFetcher(paths, cfg, progress)
         return Catalog.of([str(p) for p in paths], np.array([index[v] for v in labels]), fetcher)
 
     if test is not None:
@@ -131,5 +129,4 @@ def labelled_source(
                 f"{test_where}: label {unknown[0]!r} is not a training label; training labels: "
                 f"{', '.join(classes)}"
             )
-    test_catalog = None if test is None else catalog(test, "test")
-    return Source(catalog(train, "training"), test_catalog, classes)
+    return Source(catalog(train), None if test is None else catalog(test), classes)

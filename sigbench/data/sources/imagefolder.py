@@ -54,11 +54,11 @@ def scan_folder(root: Path, key: str) -> dict[str, list[Path]]:
 
 
 def _catalog(
-    found: dict[str, list[Path]], classes: list[str], cfg: DataConfig, progress: Progress, what: str
+    found: dict[str, list[Path]], classes: list[str], cfg: DataConfig, progress: Progress
 ) -> Catalog:
     paths = [path for name in found for path in found[name]]
     labels = np.array([classes.index(name) for name in found for _ in found[name]])
-    fetcher = FileFetcher(paths, cfg, progress, f"decoding {what} images")
+    fetcher = FileFetcher(paths, cfg, progress)
     return Catalog.of([str(p) for p in paths], labels, fetcher)
 
 
@@ -77,5 +77,5 @@ def open_imagefolder(cfg: DataConfig, progress: Progress) -> Source:
                 f"data.test: class folder {unknown[0]!r} in {test_root} is not a training class; "
                 f"training classes: {', '.join(classes)}"
             )
-        test = _catalog(found, classes, cfg, progress, "test")
-    return Source(_catalog(train, classes, cfg, progress, "training"), test, classes)
+        test = _catalog(found, classes, cfg, progress)
+    return Source(_catalog(train, classes, cfg, progress), test, classes)
