@@ -261,13 +261,14 @@ def _train_seeds(
 def _seeds_table(spec: ExperimentConfig, outcome: SweepOutcome) -> None:
     import pandas as pd
 
-    from sigbench.reporting.tables import display_frame, point_row, run_row
+    from sigbench.reporting.tables import HEADLINE, display_frame, point_row, run_row
 
     rows = [run_row(run, []) for run in outcome.finished_runs()]
     if not rows:
         return
+    points = HEADLINE["acc"][2]  # percent with the grid tables' decimals: 90.33, not 90.3333
     per_seed = [
-        {"seed": r["seed"], "accuracy (%)": r["acc"], "f1_macro": r["f1_macro"],
+        {"seed": r["seed"], "accuracy (%)": f"{r['acc']:.{points}f}", "f1_macro": r["f1_macro"],
          **({"hter": r["hter"]} if r["hter"] is not None else {}), "run": r["run_id"]}
         for r in sorted(rows, key=lambda r: r["seed"])
     ]  # fmt: skip
@@ -279,7 +280,9 @@ def _seeds_table(spec: ExperimentConfig, outcome: SweepOutcome) -> None:
             f"mean ± half-width of the 95% t-interval over {plural(summary['n_seeds'], 'seed')}",
             {
                 "accuracy (%)": shown["acc"],
-                "accuracy std (points)": summary["acc_std"],
+                "accuracy std (points)": (
+                    None if summary["acc_std"] is None else f"{summary['acc_std']:.{points}f}"
+                ),
                 "f1_macro": shown["f1_macro"],
                 **({"hter": shown["hter"]} if summary["hter_mean"] is not None else {}),
             },

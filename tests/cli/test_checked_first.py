@@ -40,3 +40,16 @@ def test_predict_with_a_missing_export_says_the_file_is_missing(tmp_path: Path) 
 def test_predict_format_is_checked_first(tmp_path: Path) -> None:
     message = error_of("predict", str(tmp_path / "no-run"), str(tmp_path), "--format", "tsv")
     assert message == "--format 'tsv': choose csv or labels"
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        (["--format", "tflite"], "--format 'tflite': choose one of onnx, torchscript, c"),
+        (["--quantize", "int4"], "--quantize 'int4': choose one of none, int8"),
+    ],
+)
+def test_export_choices_are_checked_before_the_run_is_opened(
+    option: list[str], expected: str, tmp_path: Path
+) -> None:
+    assert error_of("export", str(tmp_path / "no-run"), *option) == expected

@@ -98,3 +98,23 @@ def test_one_point_and_one_seed_are_written_in_the_singular(tmp_path: Path) -> N
     grid.write_text("signature.depth: [2]\n")
     output = ablate(tmp_path, "--grid", str(grid), "--set", "train.epochs=1")
     assert "grid grid: 1 point x 1 seed = 1 run from" in " ".join(output.split())
+
+
+def test_seeds_tables_show_accuracy_in_percent_with_the_grid_tables_decimals(
+    tmp_path: Path,
+) -> None:
+    trained = CliRunner().invoke(
+        app,
+        ["train", DEMO, "--results", str(tmp_path), "--seeds", "1",
+         "--set", "train.epochs=1", "--set", "signature.depth=2"],
+        catch_exceptions=False,
+        env={"COLUMNS": "200"},
+    )  # fmt: skip
+    assert trained.exit_code == 0, trained.output
+    [run] = rundir.finished_runs(tmp_path)
+    percent = f"{100 * rundir.read_metrics(run)['accuracy']:.2f}"
+    rows = [line for line in trained.output.splitlines() if line.startswith("│")]
+    per_seed = next(line for line in rows if run.name in line)
+    assert per_seed.split("│")[2].strip() == percent  # seed, accuracy (%), ...
+    std = next(line for line in rows if "accuracy std" in line)
+    assert std.split("│")[2].strip() == "-"  # one seed: no spread, and no "None"
