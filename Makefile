@@ -85,6 +85,21 @@ data:
 	test -d $(FASHION_MNIST) || \
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y dataset-fashion-mnist)
 
+# The Cortex-M4 check of a C export (docs/export.md, "On a microcontroller"): Debian's
+# cross compiler, its newlib and QEMU's Arm boards (only when they are not there already),
+# then scripts/mcu_check.sh on RUN (MCU_QUANTIZE: int8 or none).
+MCU_QUANTIZE ?= int8
+.PHONY: mcu-deps mcu-check
+mcu-deps:
+	command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null && \
+		test -f /usr/lib/arm-none-eabi/newlib/libc.a || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends \
+			gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
+
+mcu-check: install mcu-deps
+	test -n "$(RUN)" || (echo "make mcu-check RUN=results/runs/RUN [MCU_QUANTIZE=int8|none]" >&2; exit 2)
+	bash scripts/mcu_check.sh $(RUN) $(MCU_QUANTIZE)
+
 # The paper's ablation tables 2, 3 and 4 re-run on a binary Fashion-MNIST pair (the paper's
 # fire task is binary too), each point at $(PAPER_SEEDS) seeds, sized to finish within an hour
 # on 2 cores; re-running skips finished runs. Tables, plots and the verdict on each of the
