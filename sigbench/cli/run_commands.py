@@ -317,18 +317,27 @@ def evaluate(
     equivariance: bool = typer.Option(
         False,
         "--equivariance",
-        help="Also measure the scale-equivariance error Delta(s) per layer; writes "
-        "equivariance.csv and equivariance.png in the run folder.",
+        help="Also measure the equivariance error Delta per layer (--transform); writes "
+        "equivariance.csv and equivariance.png in the run folder (rotate: "
+        "equivariance_rotate.*).",
+    ),
+    transform: str = typer.Option(
+        None, "--transform", help="What --equivariance applies: scale (default) or rotate."
     ),
     scales: str = typer.Option(
         None, "--scales", help="Scales for --equivariance (default 0.5,0.75,1.25,1.5,2)."
+    ),
+    angles: str = typer.Option(
+        None,
+        "--angles",
+        help="Degrees for --equivariance --transform rotate (default 15,30,45,90,180).",
     ),
     max_images: int = typer.Option(
         None, "--max-images", min=1, help="--equivariance on a seeded sample of the test images."
     ),
 ) -> None:
     """Score a finished run's saved model again on its test split (or on --data)."""
-    from sigbench.cli.equivariance_commands import equivariance_scales, show_equivariance
+    from sigbench.cli.equivariance_commands import equivariance_amounts, show_equivariance
     from sigbench.cli.robustness_commands import show_robustness, show_tta
     from sigbench.data.transforms import parse_transforms
     from sigbench.errors import SigbenchError
@@ -345,9 +354,13 @@ def evaluate(
     test_data = None if data is None else EvalData(data, labels)
     if test_data is not None:
         test_data.check()
-    if not equivariance and (scales is not None or max_images is not None):
-        raise SigbenchError("--scales and --max-images belong to --equivariance; add it")
-    factors = equivariance_scales(scales) if equivariance else []
+    equivariance_only = (scales, angles, transform, max_images)
+    if not equivariance and any(option is not None for option in equivariance_only):
+        raise SigbenchError(
+            "--transform, --scales, --angles and --max-images belong to --equivariance; add it"
+        )
+    transform = transform or "scale"
+    amounts = equivariance_amounts(transform, scales, angles) if equivariance else []
     transforms = parse_transforms(robustness) if robustness else []  # checked before any work
     if tta:
         check_tta(tta)
@@ -360,7 +373,7 @@ def evaluate(
     if tta:
         show_tta(run, tta)
     if equivariance:
-        show_equivariance(run, factors, max_images)
+        show_equivariance(run, transform, amounts, max_images)
 
 
 def predict(

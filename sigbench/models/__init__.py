@@ -6,7 +6,8 @@ here plus its import below (where it belongs in that order).
 """
 
 # isort: off
-from sigbench.models import imagesig, simple, deformable, scale_space, facenet, vit, cnn  # noqa: F401
+from sigbench.models import imagesig, simple, deformable, scale_space, group_equivariant  # noqa: F401
+from sigbench.models import facenet, vit, cnn  # noqa: F401
 
 # isort: on
 from sigbench.models.registry import (

@@ -1,12 +1,14 @@
-"""The scale-equivariance error of a network's features (Sosnovik et al., SESN; the
-scale-equivariance notes):
+"""The scale- and rotation-equivariance error of a network's features (Sosnovik et al.,
+SESN; the scale-equivariance notes):
 
     equivariance form  Delta(s) = ||L_s Phi(f) - Phi(L_s f)||^2 / ||L_s Phi(f)||^2
     invariance form    Delta(s) = ||Phi(L_s f) - Phi(f)||^2 / ||Phi(f)||^2
 
-Phi is the network up to a layer and L_s rescales by s about the centre. The equivariance
-form needs a spatial map (N, C, H, W), or (N, C, L) for one spatial axis (ImageSig's
-streams); a feature vector (N, F) has nothing to rescale and gets the invariance form.
+Phi is the network up to a layer and L_s rescales by s about the centre (``scale``), or, for
+``rotate``, R_a turns by a degrees about the centre in its place. The equivariance form needs
+a spatial map (N, C, H, W), or for scale (N, C, L) with one spatial axis (ImageSig's
+streams); a feature vector (N, F), and for rotation a one-axis map (a plane rotation does
+not act on it), gets the invariance form.
 
 - L_s (:func:`rescale`) keeps a map's size: the content is resized to round(s * side) with
   bilinear interpolation (antialiased when shrinking, half-pixel centres), then zero-padded
@@ -16,19 +18,31 @@ streams); a feature vector (N, F) has nothing to rescale and gets the invariance
   (outside it L_s Phi(f) is padding, not a prediction); then a band of
   :data:`BORDER_FRACTION` of that window is cropped from every side, where zero padding of
   the convolutions and the canvas edge make both sides differ for reasons other than scale.
+- R_a (:func:`rotate`): counter-clockwise as :func:`torch.rot90` turns (rows, columns),
+  exactly by rot90 at multiples of 90 degrees, otherwise sampled bilinearly at the rotated
+  pixel centres with zeros outside. Compared region: the centred window the turned content
+  fills (side / (|cos a| + |sin a|), the whole map at right angles), less the same
+  :data:`BORDER_FRACTION` band.
 - Over a test set, Delta is the ratio of the sums over images (every image weighs by its
   feature energy), so an image whose features are all zero cannot make it infinite.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 BORDER_FRACTION = 0.125
-INTERPOLATION = "bilinear, antialiased when shrinking"
+TRANSFORMS = ("scale", "rotate")
+# What each transform's amount is, as the CSVs name the column.
+AMOUNT = {"scale": "scale", "rotate": "angle"}
+INTERPOLATION = {
+    "scale": "bilinear, antialiased when shrinking",
+    "rotate": "rot90 at right angles, else bilinear",
+}
 FORMS = ("equivariance", "invariance")
 
 
@@ -53,16 +67,54 @@ def rescale(maps: torch.Tensor, factor: float) -> torch.Tensor:
     return x if maps.ndim == 4 else x.squeeze(2)
 
 
-def compared_window(side: int, factor: float) -> slice:
+def _right_angles(degrees: float) -> int | None:
+    """``degrees`` as a number of quarter turns, or None if it is not a multiple of 90."""
+    quarters = degrees / 90
+    return round(quarters) % 4 if quarters == round(quarters) else None
+
+
+def rotate(maps: torch.Tensor, degrees: float) -> torch.Tensor:
+    """R_a: (N, C, H, W) float maps turned by ``degrees`` about the centre (see the module doc)."""
+    if maps.ndim != 4:
+        raise ValueError(f"rotate: expected (N, C, H, W) maps, got {tuple(maps.shape)}")
+    quarters = _right_angles(degrees)
+    height, width = maps.shape[-2:]
+    if quarters is not None and (quarters % 2 == 0 or height == width):
+        return torch.rot90(maps, quarters, dims=(-2, -1))
+    angle = math.radians(degrees)
+    cos, sin = math.cos(angle), math.sin(angle)
+    y = torch.arange(height, dtype=torch.float32) - (height - 1) / 2
+    x = torch.arange(width, dtype=torch.float32) - (width - 1) / 2
+    y, x = torch.meshgrid(y, x, indexing="ij")
+    # where each output pixel reads from, in grid_sample's [-1, 1] (align_corners=False)
+    source_row, source_col = y * cos + x * sin, -y * sin + x * cos
+    grid = torch.stack([2 * source_col / width, 2 * source_row / height], dim=-1)
+    grid = grid.unsqueeze(0).expand(maps.shape[0], -1, -1, -1).to(maps.dtype)
+    return F.grid_sample(maps, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def transform_maps(maps: torch.Tensor, transform: str, amount: float) -> torch.Tensor:
+    """L_s (``scale``, ``amount`` a factor) or R_a (``rotate``, ``amount`` in degrees)."""
+    return rescale(maps, amount) if transform == "scale" else rotate(maps, amount)
+
+
+def compared_window(side: int, amount: float, transform: str = "scale") -> slice:
     """The positions along one axis of ``side`` where both sides are compared."""
-    length = _content_side(side, factor) if factor < 1 else side
+    if transform == "rotate":
+        angle = math.radians(amount)
+        fill = (
+            1 if _right_angles(amount) is not None else abs(math.cos(angle)) + abs(math.sin(angle))
+        )
+        length = max(1, math.floor(side / fill))
+    else:
+        length = _content_side(side, amount) if amount < 1 else side
     start = (side - length) // 2
     band = int(length * BORDER_FRACTION)
     return slice(start + band, start + length - band)
 
 
-def _window(maps: torch.Tensor, factor: float) -> torch.Tensor:
-    spatial = tuple(compared_window(side, factor) for side in maps.shape[2:])
+def _window(maps: torch.Tensor, amount: float, transform: str) -> torch.Tensor:
+    spatial = tuple(compared_window(side, amount, transform) for side in maps.shape[2:])
     return maps[(slice(None), slice(None), *spatial)]
 
 
@@ -82,26 +134,35 @@ class DeltaSums:
         return self.error / self.reference if self.reference > 0 else float("nan")
 
 
-def form_of(features: torch.Tensor) -> str:
-    """``equivariance`` for spatial maps (3 or 4 axes), ``invariance`` for (N, F) vectors."""
-    return "equivariance" if features.ndim in (3, 4) else "invariance"
+def form_of(features: torch.Tensor, transform: str = "scale") -> str:
+    """``equivariance`` for the maps ``transform`` acts on (scale: 3 or 4 axes, rotate: 4),
+    ``invariance`` for the rest ((N, F) vectors; one-axis maps under rotation)."""
+    acts_on = (3, 4) if transform == "scale" else (4,)
+    return "equivariance" if features.ndim in acts_on else "invariance"
 
 
 def accumulate(
-    sums: DeltaSums, clean: torch.Tensor, transformed: torch.Tensor, factor: float
+    sums: DeltaSums,
+    clean: torch.Tensor,
+    transformed: torch.Tensor,
+    amount: float,
+    transform: str = "scale",
 ) -> None:
-    """Add one batch: Phi(f) as ``clean`` and Phi(L_s f) as ``transformed``, in the form
-    :func:`form_of` picks."""
+    """Add one batch: Phi(f) as ``clean`` and Phi(L_s f) (or Phi(R_a f)) as ``transformed``,
+    in the form :func:`form_of` picks."""
     if clean.shape != transformed.shape:
         raise ValueError(f"features {tuple(clean.shape)} and {tuple(transformed.shape)} differ")
-    if form_of(clean) == "invariance":
+    if form_of(clean, transform) == "invariance":
         sums.add(clean, transformed)
         return
-    sums.add(_window(rescale(clean, factor), factor), _window(transformed, factor))
+    moved = transform_maps(clean, transform, amount)
+    sums.add(_window(moved, amount, transform), _window(transformed, amount, transform))
 
 
-def equivariance_error(clean: torch.Tensor, transformed: torch.Tensor, factor: float) -> float:
-    """Delta(s) of one set of features (see the module doc)."""
+def equivariance_error(
+    clean: torch.Tensor, transformed: torch.Tensor, amount: float, transform: str = "scale"
+) -> float:
+    """Delta of one set of features (see the module doc)."""
     sums = DeltaSums()
-    accumulate(sums, clean, transformed, factor)
+    accumulate(sums, clean, transformed, amount, transform)
     return sums.delta

@@ -62,9 +62,38 @@ def test_train_on_fashion_mnist_scale_then_equivariance(
     assert "equivariance error of" in done.stdout
 
 
+@pytest.mark.slow
+def test_train_a_group_cnn_then_rotation_equivariance(
+    run_cli: RunCli, fashion_root: Path, tmp_path: Path
+) -> None:
+    run = _train(run_cli, tmp_path, fashion_root, "gcnn_c4")
+    done = run_cli("eval", run, "--equivariance", "--transform", "rotate", "--angles", "45,90")
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(run / "equivariance_rotate.csv")
+    layers = ["stage1", "stage2", "stage3", "group_pool", "pooled", "hidden"]
+    assert list(dict.fromkeys(frame["layer"])) == layers
+    assert len(frame) == 2 * len(layers) and set(frame["angle"]) == {45.0, 90.0}
+    at_90 = frame[frame["angle"] == 90.0].set_index("layer")["delta"]
+    # C4 contains the quarter turn: the pooled features do not move, the head's barely
+    assert at_90["pooled"] < 1e-10 and at_90["hidden"] < 1e-10
+    assert at_90["group_pool"] < 1e-10  # the group-pooled map turns with the image
+    assert at_90["stage1"] > 1e-3  # the group axis, folded into channels, shifts
+    assert "rotate equivariance error of" in done.stdout
+    assert (run / "equivariance_rotate.png").stat().st_size > 0
+
+
 def test_bad_scale_options_fail_before_any_work(run_cli: RunCli, tmp_path: Path) -> None:
     bad = run_cli("eval", tmp_path, "--equivariance", "--scales", "half")
     assert bad.returncode == 2 and "--scales 'half'" in bad.stderr
     assert "Traceback" not in bad.stderr
     orphan = run_cli("eval", tmp_path, "--scales", "0.5")
     assert orphan.returncode == 2 and "belong to --equivariance" in orphan.stderr
+    for args, message in (
+        (["--transform", "shear"], "--transform 'shear': choose scale or rotate"),
+        (["--angles", "45"], "--angles goes with --transform rotate"),
+        (["--transform", "rotate", "--scales", "0.5"], "--scales goes with --transform scale"),
+        (["--transform", "rotate", "--angles", "wide"], "--angles 'wide'"),
+    ):
+        bad = run_cli("eval", tmp_path, "--equivariance", *args)
+        assert bad.returncode == 2 and message in bad.stderr, (args, bad.stderr)
+        assert "Traceback" not in bad.stderr

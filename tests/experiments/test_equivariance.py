@@ -12,9 +12,13 @@ import pytest
 from sigbench.errors import SigbenchError
 from sigbench.experiments.equivariance import (
     COLUMNS,
+    check_transform,
+    columns,
     equivariance_frame,
+    parse_angles,
     parse_scales,
     rescale_images,
+    rotate_images,
 )
 from sigbench.reporting.equivariance import write_equivariance
 from sigbench.reporting.report import write_report
@@ -88,3 +92,59 @@ def test_a_model_without_named_layers_is_refused(tmp_path: Path) -> None:
     model = create_model("logistic", input_shape=(1, 8, 8), num_classes=2)
     with pytest.raises(SigbenchError, match="'logistic' names no layers.*simple_cnn"):
         named_layers("logistic", model)
+
+
+def test_angles_and_transforms_are_parsed_or_named() -> None:
+    assert parse_angles("90, 45,90,-30") == [90.0, 45.0, -30.0]
+    for bad in ("", "right", "400", "45;90"):
+        with pytest.raises(SigbenchError, match="--angles"):
+            parse_angles(bad)
+    assert check_transform("rotate") == "rotate"
+    with pytest.raises(SigbenchError, match="--transform 'shear': choose scale or rotate"):
+        check_transform("shear")
+
+
+def test_images_are_rotated_about_the_centre() -> None:
+    images = np.zeros((2, 8, 8, 1), dtype=np.uint8)
+    images[:, 1:3, 2:6] = 200  # a bar near the top
+    assert rotate_images(images, 0.0) is images
+    turned = rotate_images(images, 90.0)
+    assert np.array_equal(turned, np.rot90(images, 1, axes=(1, 2)))  # exact: now on the left
+    half = rotate_images(images, 180.0)
+    assert np.array_equal(half, images[:, ::-1, ::-1])
+    tilted = rotate_images(images, 30.0)
+    assert tilted.dtype == np.uint8 and tilted.shape == images.shape
+    assert tilted.sum() > 0 and not np.array_equal(tilted, images)
+
+
+ANGLES = [0.0, 45.0, 90.0]
+
+
+def test_rotation_rows_per_layer_and_angle_and_the_report_gathers_both(
+    rgb_cnn_run: Path, digits_run: Path
+) -> None:
+    frame = equivariance_frame(rgb_cnn_run, ANGLES, transform="rotate")
+    assert list(frame.columns) == columns("rotate") and "angle" in frame.columns
+    assert list(dict.fromkeys(frame["layer"])) == ["stage1", "stage2", "stage3", "hidden"]
+    assert len(frame) == 4 * len(ANGLES)
+    assert (frame.loc[frame["angle"] == 0.0, "delta"] == 0).all()
+    assert (frame.loc[frame["angle"] != 0.0, "delta"] > 0).all()
+    assert set(frame["interpolation"]) == {"rot90 at right angles, else bilinear"}
+
+    signature = equivariance_frame(digits_run, [90.0], transform="rotate", max_images=30)
+    forms = dict(zip(signature["layer"], signature["form"], strict=False))
+    assert forms == dict.fromkeys(["signature_rows", "signature_columns", "hidden"], "invariance")
+
+    scale = equivariance_frame(rgb_cnn_run, [0.5])
+    written = write_equivariance(rgb_cnn_run, frame) + write_equivariance(rgb_cnn_run, scale)
+    assert [p.name for p in written] == [
+        "equivariance_rotate.csv", "equivariance_rotate.png", "equivariance.csv", "equivariance.png"
+    ]  # fmt: skip
+    results = rgb_cnn_run.parent.parent
+    report = write_report(results)
+    tables = results / "tables"
+    for stem in ("equivariance", "equivariance_rotate"):
+        assert tables / f"{stem}.csv" in report.files
+        assert tables / f"{stem}_hidden.png" in report.files
+    assert set(pd.read_csv(tables / "equivariance_rotate.csv")["angle"]) == set(ANGLES)
+    assert set(pd.read_csv(tables / "equivariance.csv")["scale"]) == {0.5}

@@ -15,6 +15,7 @@ from sigbench.training.equivariance import (
     equivariance_error,
     form_of,
     rescale,
+    rotate,
 )
 
 SCALES = (0.5, 0.75, 1.25, 1.5, 2.0)
@@ -79,3 +80,43 @@ def test_sums_over_batches_weigh_images_by_their_energy() -> None:
     sums.add(torch.ones(1, 4), torch.zeros(1, 4))  # error 4 of 4
     sums.add(torch.full((1, 4), 3.0), torch.full((1, 4), 3.0))  # error 0 of 36
     assert sums.delta == pytest.approx(4 / 40)
+
+
+def test_rotate_turns_as_rot90_about_the_centre() -> None:
+    maps = torch.rand(2, 3, 9, 9)
+    for quarters in range(4):
+        assert torch.equal(rotate(maps, 90.0 * quarters), torch.rot90(maps, quarters, (-2, -1)))
+    # the interpolated path turns the same way: a hair past 90 degrees is nearly rot90
+    assert torch.allclose(rotate(maps, 90.001), torch.rot90(maps, 1, (-2, -1)), atol=1e-3)
+    bar = torch.zeros(1, 1, 9, 9)
+    bar[..., 4, :] = 1.0
+    diagonal = rotate(bar, 45.0)
+    assert diagonal.shape == bar.shape and diagonal[0, 0, 4, 4] == pytest.approx(1.0)
+    # counter-clockwise as shown (rows down): the bar's right end rises
+    assert diagonal[0, 0, 2, 6] > 0.5 and diagonal[0, 0, 2, 2] < 0.1
+    wide = torch.rand(1, 1, 6, 10)
+    assert rotate(wide, 90.0).shape == wide.shape  # not square: interpolated, same size
+    with pytest.raises(ValueError, match="expected"):
+        rotate(torch.rand(2, 3, 5), 45.0)
+
+
+def test_compared_window_under_rotation_is_the_turned_content_less_the_band() -> None:
+    band = int(28 * BORDER_FRACTION)
+    for angle in (90.0, 180.0, -90.0):
+        assert compared_window(28, angle, "rotate") == slice(band, 28 - band)
+    inscribed = math.floor(28 / math.sqrt(2))  # 19: the square the 45-degree canvas covers
+    start = (28 - inscribed) // 2
+    edge = int(inscribed * BORDER_FRACTION)
+    assert compared_window(28, 45.0, "rotate") == slice(start + edge, start + inscribed - edge)
+
+
+@pytest.mark.parametrize("angle", [15.0, 45.0, 90.0, 180.0])
+def test_features_that_commute_with_rotation_have_zero_error(angle: float) -> None:
+    images = torch.rand(4, 2, 28, 28)
+    moved = rotate(images, angle)
+    error = equivariance_error(3 * images - 1, 3 * moved - 1, angle, "rotate")
+    assert error == pytest.approx(0, abs=1e-10)
+    # a stream map (one spatial axis) gets the invariance form under rotation
+    streams = torch.rand(3, 5, 8)
+    assert form_of(streams, "rotate") == "invariance" and form_of(streams) == "equivariance"
+    assert equivariance_error(streams, 2 * streams, angle, "rotate") == pytest.approx(1.0)
