@@ -12,12 +12,15 @@ modes) come from :mod:`sigbench.options`. Model kinds are an open set: each mode
 registers its kinds and their config classes here (through ``sigbench.models``), so a
 config names a kind's own keys and nothing else. Validating a config therefore needs
 ``sigbench.models`` imported; everything that validates one (the CLI, sweeps, runs) does.
+Data sources are a closed list, so their config classes live here (``DATA_CONFIGS``): the
+``data`` section is a discriminated union on ``data.source``, each source taking the keys
+it reads and nothing else.
 
 Switching ``model.kind`` with ``--set`` or a grid axis: model keys the *file* sets carry
 over to the new kind where it uses them and are left out where it does not (they were
 written for the file's kind: a ``models`` sweep over a config with ``model.neurons``
 gives the heads that have a Dense(n) layer that width). Model keys given with ``--set``
-or by a grid axis must belong to the final kind.
+or by a grid axis must belong to the final kind. ``data.source`` switches the same way.
 """
 
 from __future__ import annotations
@@ -28,9 +31,11 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable
+import types
+import typing
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import (
@@ -38,6 +43,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializeAsAny,
+    TypeAdapter,
     ValidationError,
     field_validator,
 )
@@ -50,6 +56,7 @@ from sigbench.signature.spec import SignatureSpec
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_KIND = "imagesig_fc"
+DEFAULT_SOURCE = "builtin"
 UNKNOWN_KIND = "unknown_model_kind"
 ModelInput = Literal["signature", "image"]
 # Top-level keys that say where results go, not what is computed: not part of the run id.
@@ -60,6 +67,13 @@ MULTILABEL_DEFAULTS: dict[str, Any] = {
     "label_columns": None,
     "path_column": "path",
     "attributes": None,
+}
+# Before each data.source had its own keys, the data section was one flat class and every
+# run id hashed these keys: a source that lacks one hashes it at the value it had then, so
+# those run ids stay valid.
+FLAT_DATA_DEFAULTS: dict[str, Any] = {
+    **dict.fromkeys(("name", "root", "train", "test", "labels", "test_labels")),
+    "strict": False,
 }
 
 
@@ -78,30 +92,23 @@ FinetuneMode = Literal[options.FINETUNE_MODES]
 Precision = Literal[options.PRECISIONS]
 
 
+def _source_field(source: str) -> Any:
+    return Field(source, description="where images come from: " + ", ".join(options.DATA_SOURCES))
+
+
 class DataConfig(_Section):
-    source: DataSource = Field(
-        "builtin", description="where images come from: " + ", ".join(options.DATA_SOURCES)
-    )
-    name: str | None = Field(
-        None,
-        description="built-in dataset: digits, lfw-faces, fashion-mnist, fashion-mnist-scale(-56)",
-    )
-    root: Path | None = Field(None, description="where a built-in dataset's files live")
-    train: Path | None = Field(None, description="training images (folder, label file or CSV)")
-    test: Path | None = Field(None, description="test images; omitted: a split of train")
-    labels: Path | None = Field(None, description="labelfile source: one label per line")
-    test_labels: Path | None = Field(None, description="labelfile source: the test set's labels")
+    """The keys every ``data.source`` reads; each source's class adds its own (``DATA_CONFIGS``).
+
+    ``data`` is a discriminated union on ``source``: a key the source does not read is an
+    error naming the source and its keys, so it can neither be ignored silently nor change
+    the run id.
+    """
+
+    source: DataSource = _source_field(DEFAULT_SOURCE)
     image_size: int | tuple[int, int] = Field(
         32, description="images are resized to this square, or to [height, width]"
     )
     classes: list[str] | None = Field(None, description="keep only these classes, in this order")
-    label_columns: list[str] | None = Field(
-        None, description="csv source: these 0/1 columns are the attributes of a multi-label task"
-    )
-    path_column: str = Field("path", description="csv source: the column holding image paths")
-    attributes: list[str] | None = Field(
-        None, description="multi-label sources: keep only these attributes, in this order"
-    )
     max_per_class: int | None = Field(None, ge=1, description="cap on training images per class")
     val_split: float = Field(
         0.1, ge=0.0, lt=1.0, description="validation share of the training set (0: none)"
@@ -114,17 +121,8 @@ class DataConfig(_Section):
     balance: Literal["none", "class_weights", "undersample", "oversample"] = Field(
         "none", description="class_weights: alpha_c = N / (K * N_c) in the loss (Table 1)"
     )
-    strict: bool = Field(False, description="unreadable images are an error, not skipped")
     cache: bool = Field(
         True, description="keep decoded pixels in results/cache/pixels for every later run"
-    )
-    jpeg_draft: bool = Field(
-        False, description="decode JPEGs at reduced scale first (faster; pixels differ)"
-    )
-    channels: Literal["auto", 1, 3] = Field(
-        AUTO_CHANNELS,
-        description="file sources: 1 (grayscale) or 3 (RGB); auto: 1 when every training image "
-        "is stored grayscale, else 3 (resolved when the config is validated)",
     )
     split_seed: int | Literal["seed"] | None = Field(
         None,
@@ -132,7 +130,7 @@ class DataConfig(_Section):
         "by every --seeds run; 'seed': each run's own seed",
     )
 
-    @field_validator("classes", "attributes", mode="before")
+    @field_validator("classes", "attributes", mode="before", check_fields=False)
     @classmethod
     def _names_as_text(cls, value: Any) -> Any:
         """Class names are folder names or label texts: ``[3, 8]`` means folders 3 and 8."""
@@ -144,14 +142,9 @@ class DataConfig(_Section):
         return value
 
     @property
-    def reads_files(self) -> bool:
-        """Decoded from image files (every source but the built-in grayscale arrays)."""
-        return self.source != "builtin"
-
-    @property
     def multilabel(self) -> bool:
         """Each image has a 0/1 value per attribute (CelebA, or a CSV with label_columns)."""
-        return self.source == "celeba" or self.label_columns is not None
+        return False
 
     def splits_seed(self, seed: int) -> int:
         """The seed the splits of a run with ``seed`` are drawn with."""
@@ -175,7 +168,106 @@ class DataConfig(_Section):
         return image_hw(self.image_size)
 
 
-ChannelProbe = Callable[[DataConfig], int | None]
+class BuiltinData(DataConfig):
+    """A dataset sigbench knows by name, held as grayscale arrays."""
+
+    source: Literal["builtin"] = _source_field("builtin")
+    name: str | None = Field(
+        None,
+        description="built-in dataset: digits, lfw-faces, fashion-mnist, fashion-mnist-scale(-56)",
+    )
+    root: Path | None = Field(None, description="where a built-in dataset's files live")
+
+
+class FileData(DataConfig):
+    """The keys of every source that decodes image files."""
+
+    strict: bool = Field(False, description="unreadable images are an error, not skipped")
+    jpeg_draft: bool = Field(
+        False, description="decode JPEGs at reduced scale first (faster; pixels differ)"
+    )
+    channels: Literal["auto", 1, 3] = Field(
+        AUTO_CHANNELS,
+        description="1 (grayscale) or 3 (RGB); auto: 1 when every training image is stored "
+        "grayscale, else 3 (resolved when the config is validated)",
+    )
+
+
+class TrainTestFiles(FileData):
+    """A source given as training files and, optionally, test files of the same layout."""
+
+    train: Path | None = Field(
+        None, description="training images: a folder (imagefolder, labelfile) or a CSV file"
+    )
+    test: Path | None = Field(None, description="test images; omitted: a split of train")
+
+
+class ImageFolderData(TrainTestFiles):
+    """``<class>/<image>`` folders."""
+
+    source: Literal["imagefolder"] = _source_field("imagefolder")
+
+
+class LabelFileData(TrainTestFiles):
+    """Numbered images (``1.jpg``, ``2.jpg``, ...) with one label per line in a text file."""
+
+    source: Literal["labelfile"] = _source_field("labelfile")
+    labels: Path | None = Field(None, description="one label per line, in the images' order")
+    test_labels: Path | None = Field(None, description="the test images' labels")
+
+
+class CsvData(TrainTestFiles):
+    """A CSV of image paths and a label, or of 0/1 attribute columns (multi-label)."""
+
+    source: Literal["csv"] = _source_field("csv")
+    label_columns: list[str] | None = Field(
+        None, description="these 0/1 columns are the attributes of a multi-label task"
+    )
+    path_column: str = Field("path", description="the column holding image paths")
+    attributes: list[str] | None = Field(
+        None, description="with label_columns: keep only these attributes, in this order"
+    )
+
+    @property
+    def multilabel(self) -> bool:
+        return self.label_columns is not None
+
+
+class CelebaData(FileData):
+    """The CelebA layout: ``img_align_celeba/``, the attribute table, the partition file."""
+
+    source: Literal["celeba"] = _source_field("celeba")
+    root: Path | None = Field(None, description="the folder holding the CelebA layout")
+    attributes: list[str] | None = Field(
+        None, description="keep only these attributes, in this order"
+    )
+
+    @property
+    def multilabel(self) -> bool:
+        return True
+
+
+# One class per data.source, in options.DATA_SOURCES order (a test checks they match).
+DATA_CONFIGS: dict[str, type[DataConfig]] = {
+    "builtin": BuiltinData,
+    "imagefolder": ImageFolderData,
+    "labelfile": LabelFileData,
+    "csv": CsvData,
+    "celeba": CelebaData,
+}
+DataSettings = Annotated[
+    BuiltinData | ImageFolderData | LabelFileData | CsvData | CelebaData,
+    Field(discriminator="source"),
+]
+_DATA_ADAPTER: TypeAdapter[DataConfig] = TypeAdapter(DataSettings)
+
+
+def data_config(**values: Any) -> DataConfig:
+    """The data config of ``values["source"]`` (default builtin), validated."""
+    return _DATA_ADAPTER.validate_python({"source": DEFAULT_SOURCE, **values})
+
+
+ChannelProbe = Callable[[FileData], int | None]
 _CHANNEL_PROBES: list[ChannelProbe] = []
 
 
@@ -191,7 +283,7 @@ def with_resolved_channels(data: DataConfig) -> DataConfig:
     Left as ``auto`` for a built-in dataset (grayscale arrays) and where the files cannot be
     listed yet (loading them then says why).
     """
-    if data.channels != AUTO_CHANNELS or not data.reads_files:
+    if not isinstance(data, FileData) or data.channels != AUTO_CHANNELS:
         return data
     if not _CHANNEL_PROBES:
         raise RuntimeError(
@@ -311,7 +403,7 @@ TRAIN_DEFAULTS_LEFT_OUT = {"precision": "32", "deterministic": False}
 class ExperimentConfig(_Section):
     name: str | None = Field(None, description="run-id prefix; default: the YAML file's stem")
     seed: int = Field(0, description="seeds initialisation, batch order, augmentation, splits")
-    data: DataConfig = Field(default_factory=DataConfig)
+    data: DataSettings = Field(default_factory=BuiltinData)
     signature: SignatureSpec = Field(default_factory=SignatureSpec)
     model: SerializeAsAny[ModelConfig] = Field(default_factory=_default_model)
     train: TrainConfig = Field(default_factory=TrainConfig)
@@ -326,6 +418,14 @@ class ExperimentConfig(_Section):
     def _name_is_a_folder_name(cls, value: str | None) -> str | None:
         if value is not None and (not value or "/" in value or value.startswith(".")):
             raise ValueError("must be a plain folder name (no '/', not starting with '.')")
+        return value
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _source_defaults_to_builtin(cls, value: Any) -> Any:
+        """A data section that names no ``source`` is a built-in dataset's."""
+        if isinstance(value, dict) and "source" not in value:
+            return {**value, "source": DEFAULT_SOURCE}
         return value
 
     @field_validator("model", mode="before")
@@ -348,30 +448,31 @@ class ExperimentConfig(_Section):
         the first run of ``--seeds N`` is the plain run; for the same reason (old run ids
         stay valid) ``data.jpeg_draft`` counts only when on, and the multi-label keys only
         when set; ``data.channels`` counts, resolved, only where files are read as grayscale
-        (RGB is how every file source read before the key existed). ``data.cache`` only says
-        where pixels come from, so it never counts, nor
-        do output keys (``track``). An image model's run id leaves out the ``signature``
-        section, which it never reads. ``train.device`` is a machine fact: every run is
-        hashed as on ``cpu`` (the value run ids had before ``auto``), so the same spec lands
-        in the same folder on any device; ``train.precision`` and ``train.deterministic``
-        count only when set.
+        (RGB is how every file source read before the key existed); the keys of
+        ``FLAT_DATA_DEFAULTS`` a source lacks count at those values. ``data.cache`` only says
+        where pixels come from, so it never counts, nor do output keys (``track``). An image
+        model's run id leaves out the ``signature`` section, which it never reads.
+        ``train.device`` is a machine fact: every run is hashed as on ``cpu`` (the value run
+        ids had before ``auto``), so the same spec lands in the same folder on any device;
+        ``train.precision`` and ``train.deterministic`` count only when set.
         """
         unused = {"signature"} if self.model.input == "image" else set()
         settings = self.model_dump(mode="json", exclude=unused | OUTPUT_KEYS)
-        del settings["data"]["split_seed"], settings["data"]["cache"]
-        if not self.data.jpeg_draft:
-            del settings["data"]["jpeg_draft"]
-        if not (self.data.reads_files and self.data.channels == GRAY):
-            del settings["data"]["channels"]
+        data = settings["data"] = {**FLAT_DATA_DEFAULTS, **settings["data"]}
+        del data["split_seed"], data["cache"]
+        if not data.get("jpeg_draft"):
+            data.pop("jpeg_draft", None)
+        if data.get("channels") != GRAY:
+            data.pop("channels", None)
         settings["train"].update(RUN_ID_TRAIN_SETTINGS)
         for key, default in TRAIN_DEFAULTS_LEFT_OUT.items():  # count only when set
             if settings["train"][key] == default:
                 del settings["train"][key]
         for key, default in MULTILABEL_DEFAULTS.items():  # count only when set
-            if settings["data"][key] == default:
-                del settings["data"][key]
+            if data.get(key, default) == default:
+                data.pop(key, None)
         if self.data.splits_seed(self.seed) != self.seed:
-            settings["data"]["split_seed"] = self.data.splits_seed(self.seed)
+            data["split_seed"] = self.data.splits_seed(self.seed)
         blob = json.dumps(settings, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
@@ -398,27 +499,67 @@ def walk_key(root: Any, key: str, step: Callable[[Any, str, str], Any]) -> tuple
 Section = type[BaseModel] | type[SignatureSpec]
 
 
-def _section_fields(section: Section, kind: str | None = None) -> dict[str, Any]:
-    """A section's settings; the model section's are its kind's (any kind's if None)."""
+@dataclasses.dataclass(frozen=True)
+class _Family:
+    """A section whose keys depend on one of its settings (its tag): ``model.kind`` picks a
+    model's config class, ``data.source`` a source's."""
+
+    section: str
+    tag: str
+    default: str
+    members: Mapping[str, type[BaseModel]]
+
+    def tag_of(self, merged: dict[str, Any]) -> Any:
+        """The tag a raw config mapping gives this section."""
+        section = merged.get(self.section)
+        return section.get(self.tag, self.default) if isinstance(section, dict) else self.default
+
+
+_FAMILIES: dict[type[BaseModel], _Family] = {
+    ModelConfig: _Family("model", "kind", DEFAULT_MODEL_KIND, _MODEL_CONFIGS),
+    DataConfig: _Family("data", "source", DEFAULT_SOURCE, DATA_CONFIGS),
+}
+
+
+def _family(section: Section) -> _Family | None:
+    if dataclasses.is_dataclass(section):
+        return None
+    return next((f for base, f in _FAMILIES.items() if issubclass(section, base)), None)
+
+
+def _section_fields(section: Section, tag: str | None = None) -> dict[str, Any]:
+    """A section's settings; a family's are its member's (``tag``; any member's if None)."""
     if dataclasses.is_dataclass(section):
         return {field.name: field for field in dataclasses.fields(section)}
-    if not issubclass(section, ModelConfig):
+    family = _family(section)
+    if family is None:
         return dict(section.model_fields)
-    if kind in _MODEL_CONFIGS:
-        return dict(_MODEL_CONFIGS[kind].model_fields)
-    return {name: f for cls in _MODEL_CONFIGS.values() for name, f in cls.model_fields.items()}
+    if tag in family.members:
+        return dict(family.members[tag].model_fields)
+    return {name: f for cls in family.members.values() for name, f in cls.model_fields.items()}
 
 
 def _subsection(section: Section, part: str) -> Section | None:
-    """The section ``part`` of ``section`` names; None for a setting (or nothing)."""
+    """The section ``part`` of ``section`` names (a union's common base class, such as
+    :class:`DataConfig`); None for a setting (or nothing)."""
     if dataclasses.is_dataclass(section):
         return None  # a dataclass section (signature) holds settings only
     field = section.model_fields.get(part)
     annotation = field.annotation if field is not None else None
-    is_section = isinstance(annotation, type) and (
+    members = typing.get_args(annotation) if _is_union(annotation) else (annotation,)
+    if not all(_is_section_class(m) for m in members):
+        return None
+    return next(base for base in members[0].__mro__ if all(issubclass(m, base) for m in members))
+
+
+def _is_union(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
+
+
+def _is_section_class(annotation: Any) -> bool:
+    return isinstance(annotation, type) and (
         issubclass(annotation, BaseModel) or dataclasses.is_dataclass(annotation)
     )
-    return annotation if is_section else None
 
 
 class _NotInSchema(Exception):
@@ -505,26 +646,30 @@ def _dict_step(where: str) -> Callable[[dict[str, Any], str, str], dict[str, Any
     return step
 
 
-def _leave_out_other_kinds_keys(
-    raw: dict[str, Any], merged: dict[str, Any], overridden: set[str], every_kind: bool
+def _leave_out_other_members_keys(
+    raw: dict[str, Any], merged: dict[str, Any], overridden: set[str], every_member: bool
 ) -> None:
-    """Drop the file's model keys the final kind does not use, when the kind was switched.
+    """Drop the file's model (data) keys the final kind (source) does not use, when the
+    kind (source) was switched.
 
-    ``every_kind``: drop them whatever the kind (a config sigbench wrote itself, from
-    before each kind had its own keys). Keys that overrides set are never dropped.
+    ``every_member``: drop them whatever the kind or source (a config sigbench wrote itself,
+    from before each had its own keys). Keys that overrides set are never dropped.
     """
-    file_model, model = raw.get("model"), merged.get("model")
-    if not isinstance(file_model, dict) or not isinstance(model, dict) or "model" in overridden:
-        return
-    kind = model.get("kind", DEFAULT_MODEL_KIND)
-    switched = kind != file_model.get("kind", DEFAULT_MODEL_KIND)
-    if not (switched or every_kind) or not isinstance(kind, str) or kind not in _MODEL_CONFIGS:
-        return
-    used = _MODEL_CONFIGS[kind].model_fields
-    for key in [k for k in model if k not in used and k in file_model]:
-        if f"model.{key}" not in overridden:
-            log.info("model.%s: not used by model.kind %s; left out", key, kind)
-            del model[key]
+    for family in _FAMILIES.values():
+        name = family.section
+        file_section, section = raw.get(name), merged.get(name)
+        if not isinstance(file_section, dict) or not isinstance(section, dict):
+            continue
+        tag = family.tag_of(merged)
+        switched = tag != family.tag_of(raw)
+        known = isinstance(tag, str) and tag in family.members
+        if name in overridden or not (switched or every_member) or not known:
+            continue
+        used = family.members[tag].model_fields
+        for key in [k for k in section if k not in used and k in file_section]:
+            if f"{name}.{key}" not in overridden:
+                log.info("%s.%s: not used by %s.%s %s; left out", name, key, name, family.tag, tag)
+                del section[key]
 
 
 def _error_key(loc: tuple[Any, ...]) -> str:
@@ -536,6 +681,9 @@ def _error_key(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if section is None and not isinstance(part, int):
             break  # a union member's tag, not a key
+        family = _family(section) if section is not None else None
+        if family is not None and part in family.members and part not in section.model_fields:
+            continue  # the tag of the discriminated union's member (data: csv)
         parts.append(str(part))
         if section is not None and not isinstance(part, int):
             section = _subsection(section, str(part))
@@ -557,14 +705,15 @@ def _describe_error(key: str, errors: list[dict[str, Any]], merged: dict[str, An
     error = errors[0]
     if error["type"] == UNKNOWN_KIND:
         return unknown_kind_message(error["ctx"]["kind"])
+    if error["type"] == "union_tag_invalid":
+        return f"{key} = {error['ctx']['tag']!r}: choose one of {error['ctx']['expected_tags']}"
     if error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         parent, _ = walk_key(ExperimentConfig, key, _schema_step)
-        kind = None
-        if not dataclasses.is_dataclass(parent) and issubclass(parent, ModelConfig):
-            kind = merged.get("model", {}).get("kind", DEFAULT_MODEL_KIND)
-        allowed = ", ".join(sorted(_section_fields(parent, kind)))
-        for_kind = f" for model.kind {kind!r}" if kind else ""
-        return f"unknown key {key!r}{for_kind}; allowed here: {allowed}"
+        family = _family(parent)
+        tag = family.tag_of(merged) if family else None
+        allowed = ", ".join(sorted(_section_fields(parent, tag)))
+        for_tag = f" for {family.section}.{family.tag} {tag!r}" if family else ""
+        return f"unknown key {key!r}{for_tag}; allowed here: {allowed}"
     reasons = dict.fromkeys(e["msg"].removeprefix("Value error, ") for e in errors)
     return f"{key} = {error.get('input')!r}: {' or '.join(reasons)}"
 
@@ -576,7 +725,12 @@ def describe_errors(
     file it came from."""
     by_key: dict[str, list[dict[str, Any]]] = {}
     for error in exc.errors():
-        key = "model.kind" if error["type"] == UNKNOWN_KIND else _error_key(error["loc"])
+        key = _error_key(error["loc"])
+        if error["type"] == UNKNOWN_KIND:
+            key = "model.kind"
+        elif error["type"] == "union_tag_invalid":
+            discriminator = error["ctx"]["discriminator"].strip("'")  # "'source'"
+            key = f"{key}.{discriminator}"
         by_key.setdefault(key, []).append(error)
     problems = [
         f"{_where(key, source, set_flags)}: {_describe_error(key, errors, merged)}"
@@ -611,7 +765,7 @@ def validate_config(
         raise SigbenchError(f"{source}: expected a mapping of sections, got {type(raw).__name__}")
     merged = apply_overrides(raw, overrides)
     overridden = {parse_override(text)[0] for text in overrides or []}
-    _leave_out_other_kinds_keys(raw, merged, overridden, written_by_sigbench)
+    _leave_out_other_members_keys(raw, merged, overridden, written_by_sigbench)
     data = merged.get("data")
     reads_files = isinstance(data, dict) and data.get("source") not in (None, "builtin")
     if written_by_sigbench and reads_files:

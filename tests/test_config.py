@@ -5,7 +5,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sigbench.config import ExperimentConfig, check_key, dump_config, load_config, validate_config
+from sigbench.config import (
+    DATA_CONFIGS,
+    BuiltinData,
+    CelebaData,
+    ExperimentConfig,
+    ImageFolderData,
+    check_key,
+    dump_config,
+    load_config,
+    validate_config,
+)
 from sigbench.errors import SigbenchError
 from sigbench.models import list_models, model_entry
 
@@ -142,7 +152,8 @@ def test_class_names_given_as_numbers_are_folder_names(tmp_path: Path) -> None:
     numbers = load_config(write(tmp_path, "data: {classes: [3, 8]}\n"))
     texts = load_config(write(tmp_path, "data: {classes: ['3', '8']}\n"))
     assert numbers.data.classes == ["3", "8"] and numbers.run_id() == texts.run_id()
-    assert load_config(write(tmp_path, "{}\n"), ["data.attributes=[1]"]).data.attributes == ["1"]
+    celeba = load_config(write(tmp_path, "{}\n"), ["data.source=celeba", "data.attributes=[1]"])
+    assert celeba.data.attributes == ["1"]
 
 
 # --- per-kind model sections ----------------------------------------------------------------
@@ -229,3 +240,118 @@ def test_grid_keys_are_checked_against_every_kinds_keys() -> None:
     assert check_key("model.key_dim", "grid") == "model.key_dim"
     with pytest.raises(SigbenchError, match="unknown key 'model.nope'; allowed here: attention_h"):
         check_key("model.nope", "grid")
+
+
+# --- per-source data sections ---------------------------------------------------------------
+
+# Specs of every source, and the run ids main gave them before each source had its own keys
+# (commit bbb3a0a, flat DataConfig): per-source sections must not move a run to a new folder.
+# The paths do not exist, so data.channels stays auto (read as RGB, as before the key).
+RUN_IDS_BEFORE_PER_SOURCE_KEYS = [
+    ({"name": "digits", "root": "nowhere", "image_size": 8}, "builtin-ebb77fb11c"),
+    (
+        {"source": "imagefolder", "train": "nowhere/train", "classes": ["a", "b"]}
+        | {"max_per_class": 5, "split_seed": 3},
+        "imagefolder-a4e8eb3bb9",
+    ),
+    (
+        {"source": "labelfile", "train": "nowhere/train", "labels": "nowhere/labels.txt"}
+        | {"test": "nowhere/test", "test_labels": "nowhere/t.txt", "image_size": [12, 10]},
+        "labelfile-91218310de",
+    ),
+    (
+        {"source": "csv", "train": "nowhere/a.csv", "label_columns": ["x", "y"]}
+        | {"path_column": "file", "attributes": ["y"]},
+        "csv-a9a58d512c",
+    ),
+    (
+        {"source": "csv", "train": "nowhere/a.csv", "strict": True, "jpeg_draft": True},
+        "csv1-8ca39daaa7",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "run_id"), RUN_IDS_BEFORE_PER_SOURCE_KEYS)
+def test_per_source_sections_keep_the_run_ids_of_the_flat_schema(data: dict, run_id: str) -> None:
+    config = validate_config({"name": run_id.rsplit("-", 1)[0], "data": data})
+    assert config.run_id() == run_id
+
+
+@pytest.mark.parametrize(
+    ("source", "foreign_key"),
+    [
+        ("builtin", "train"),
+        ("imagefolder", "labels"),
+        ("labelfile", "label_columns"),
+        ("csv", "root"),
+        ("celeba", "test"),
+        ("builtin", "channels"),
+    ],
+)
+def test_a_key_the_source_does_not_use_is_one_line_naming_the_source_and_its_keys(
+    tmp_path: Path, source: str, foreign_key: str
+) -> None:
+    path = write(tmp_path, f"data: {{source: {source}, {foreign_key}: x}}\n")
+    with pytest.raises(SigbenchError) as caught:
+        load_config(path)
+    allowed = ", ".join(sorted(DATA_CONFIGS[source].model_fields))
+    assert str(caught.value) == (
+        f"{path}: unknown key 'data.{foreign_key}' for data.source {source!r}; "
+        f"allowed here: {allowed}"
+    )
+    assert foreign_key not in DATA_CONFIGS[source].model_fields
+
+
+def test_every_source_round_trips_with_its_own_keys_only(tmp_path: Path) -> None:
+    for source, section in DATA_CONFIGS.items():
+        config = load_config(write(tmp_path, f"data: {{source: {source}}}\n"))
+        assert type(config.data) is section and config.data.source == source
+        again = validate_config(yaml.safe_load(dump_config(config)))
+        assert again == config and again.run_id() == config.run_id()
+    assert set(yaml.safe_load(dump_config(config))["data"]) == set(CelebaData.model_fields)
+    assert type(validate_config({"data": {"name": "digits"}}).data) is BuiltinData
+
+
+def test_an_unknown_source_is_one_line_listing_the_sources(tmp_path: Path) -> None:
+    with pytest.raises(SigbenchError) as caught:
+        load_config(write(tmp_path, "data: {source: folders}\n"))
+    assert str(caught.value).endswith(
+        "data.source = 'folders': choose one of 'builtin', 'imagefolder', 'labelfile', 'csv', "
+        "'celeba'"
+    )
+
+
+def test_switching_source_leaves_out_the_files_keys_the_new_source_does_not_use(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "data: {source: builtin, name: digits, image_size: 8}\n")
+    folder = load_config(path, ["data.source=imagefolder", "data.train=x"]).data
+    assert isinstance(folder, ImageFolderData) and folder.image_size == 8
+    assert not hasattr(folder, "name")
+    with pytest.raises(SigbenchError, match="unknown key 'data.name' for data.source 'csv'"):
+        load_config(path, ["data.source=csv", "data.name=digits"])  # a --set key must fit
+
+
+def test_run_folder_configs_from_the_flat_data_schema_still_load() -> None:
+    """A run's config.yaml written before per-source sections holds every source's keys."""
+    flat = {
+        "source": "imagefolder", "name": None, "root": None, "train": "nowhere/train",
+        "test": None, "labels": None, "test_labels": None, "image_size": 16, "classes": None,
+        "label_columns": None, "path_column": "path", "attributes": None, "max_per_class": None,
+        "val_split": 0.1, "test_split": 0.2, "augment": [], "balance": "none", "strict": False,
+        "cache": True, "jpeg_draft": False, "split_seed": None,
+    }  # fmt: skip
+    with pytest.raises(SigbenchError, match="for data.source 'imagefolder'"):
+        validate_config({"data": flat}, "config.yaml")
+    old = validate_config({"data": flat}, "config.yaml", written_by_sigbench=True)
+    spec = {"source": "imagefolder", "train": "nowhere/train", "image_size": 16}
+    new = validate_config({"data": spec})
+    assert old.data.channels == 3  # read as RGB, as it was trained
+    assert old.run_id() == new.run_id()
+    assert old.data == new.data.model_copy(update={"channels": 3})
+
+
+def test_grid_keys_are_checked_against_every_sources_keys() -> None:
+    assert check_key("data.label_columns", "grid") == "data.label_columns"
+    with pytest.raises(SigbenchError, match="unknown key 'data.nope'; allowed here: attributes"):
+        check_key("data.nope", "grid")

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from sigbench import options
 from sigbench.cli import app
-from sigbench.config import DataConfig, TrainConfig
+from sigbench.config import DATA_CONFIGS, DataConfig, TrainConfig
 from sigbench.data.augment import AUGMENTATIONS
 from sigbench.data.sources import OPENERS
 from sigbench.signature.backends import BACKENDS
@@ -46,6 +46,8 @@ def test_the_schema_takes_exactly_each_list(section: type, key: str, names: tupl
 def test_every_listed_name_has_an_implementation() -> None:
     assert tuple(AUGMENTATIONS) == options.AUGMENTATIONS
     assert set(OPENERS) == set(options.DATA_SOURCES)
+    assert tuple(DATA_CONFIGS) == options.DATA_SOURCES  # one config class per source
+    assert all(literal_values(c, "source") == (s,) for s, c in DATA_CONFIGS.items())
     assert tuple(BACKENDS) == options.SIGNATURE_BACKENDS
     assert all(importlib.util.find_spec(module) for module in BACKENDS.values())
 

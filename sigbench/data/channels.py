@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from sigbench.config import GRAY, RGB, DataConfig, register_channel_probe
+from sigbench.config import GRAY, RGB, FileData, register_channel_probe
 from sigbench.data.sources import open_source
 from sigbench.errors import SigbenchError
 from sigbench.progress import SILENT
@@ -61,7 +61,7 @@ def _quiet_data_warnings() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def probe_channels(cfg: DataConfig) -> int | None:
+def probe_channels(cfg: FileData) -> int | None:
     """1 or 3 for ``cfg``'s training images, or None when they cannot be listed yet (the
     data loader then says what is wrong). Remembered per listing settings in this process,
     so a sweep's points look once."""

@@ -3,21 +3,17 @@ single-label class keys (class choice, per-class caps, resampling) do not fit on
 
 from __future__ import annotations
 
-from sigbench.config import DataConfig
+from sigbench.config import CsvData, DataConfig
 from sigbench.errors import SigbenchError
 
 MULTILABEL_SOURCES = "data.source: celeba, or data.source: csv with data.label_columns"
 
 
 def check_task_keys(cfg: DataConfig) -> None:
-    """A one-line error for a key the task of ``cfg`` cannot honour."""
-    if cfg.label_columns is not None and cfg.source != "csv":
-        raise SigbenchError(
-            f"data.label_columns is read by data.source: csv only (this is {cfg.source}); "
-            "remove it, or set data.source: csv"
-        )
+    """A one-line error for a key the task of ``cfg`` cannot honour (the keys a source never
+    reads are already refused by its config class)."""
     if not cfg.multilabel:
-        if cfg.attributes is not None:
+        if isinstance(cfg, CsvData) and cfg.attributes is not None:
             raise SigbenchError(
                 f"data.attributes chooses attributes of a multi-label task ({MULTILABEL_SOURCES}); "
                 "a single-label source chooses classes with data.classes"

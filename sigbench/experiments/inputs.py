@@ -194,9 +194,9 @@ def run_splits(
     cache_dir = rundir.run_cache_dir(loaded.path)
     splits = load_splits(data_settings(config), config.seed, progress=progress, cache_dir=cache_dir)
     if splits.classes != loaded.classes:
+        where = test_data.path if test_data else f"data.source {config.data.source}"
         raise SigbenchError(
-            f"{test_data.path if test_data else config.data.test}: classes {splits.classes} "
-            f"differ from the model's {loaded.classes}"
+            f"{where}: classes {splits.classes} differ from the model's {loaded.classes}"
         )
     return splits
 

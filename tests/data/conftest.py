@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sigbench.config import DataConfig
+from sigbench.config import DataConfig, data_config
 from tests.helpers.images import write_idx
 
 WriteImage = Callable[..., Path]
@@ -66,7 +66,7 @@ def folder_config() -> Callable[..., DataConfig]:
         values: dict[str, object] = {"source": "imagefolder", "train": train, "image_size": 8}
         values.setdefault("val_split", 0.0)
         values.update(fields)
-        return DataConfig(**values)
+        return data_config(**values)
 
     return config
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 import sigbench.models  # noqa: F401  (registers the model kinds configs are checked against)
-from sigbench.config import DataConfig, validate_config
+from sigbench.config import data_config, validate_config
 from sigbench.data import load_splits
 from sigbench.data.channels import stored_channels
 from sigbench.data.sources.files import FileFetcher
@@ -71,7 +71,7 @@ def test_auto_resolves_into_the_config_and_its_run_id(
 
 def test_grayscale_files_decode_to_one_channel_with_their_own_cache_entry(tmp_path: Path) -> None:
     root = _gray_folder(tmp_path / "gray")
-    cfg = DataConfig(source="imagefolder", train=root, image_size=[80, 60], val_split=0.0)
+    cfg = data_config(source="imagefolder", train=root, image_size=[80, 60], val_split=0.0)
     splits = load_splits(cfg, seed=0, cache_dir=tmp_path / "cache")  # auto, never validated
     assert splits.train.images.shape[1:] == (80, 60, 1)
     as_rgb = load_splits(cfg.model_copy(update={"channels": 3}), 0, cache_dir=tmp_path / "cache")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sigbench.config import DataConfig
+from sigbench.config import data_config
 from sigbench.data import load_splits
 from sigbench.errors import SigbenchError
 
@@ -82,7 +82,7 @@ def test_missing_folder_names_key_and_path(tmp_path, folder_config):
 
 def test_imagefolder_without_train_is_an_error():
     with pytest.raises(SigbenchError, match="data.train is not set; data.source: imagefolder"):
-        load_splits(DataConfig(source="imagefolder"), seed=0)
+        load_splits(data_config(source="imagefolder"), seed=0)
 
 
 def test_folder_of_loose_images_has_no_classes(tmp_path, write_image, folder_config):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sigbench.config import DataConfig
+from sigbench.config import DataConfig, data_config
 from sigbench.data import load_splits
 from sigbench.errors import SigbenchError
 
@@ -27,7 +27,7 @@ def numbered(tmp_path: Path, write_image):
 
 
 def _labelfile(train: Path, labels: Path, **fields: object) -> DataConfig:
-    return DataConfig(
+    return data_config(
         source="labelfile", train=train, labels=labels, image_size=4, val_split=0.0, **fields
     )
 
@@ -81,7 +81,7 @@ def test_csv_paths_are_relative_to_the_csv(tmp_path, write_image):
     table = tmp_path / "train.csv"
     rows = [f"imgs/{i}.png,{'cat' if i % 2 else 'dog'}" for i in range(6)]
     table.write_text("path,label,extra\n" + "\n".join(f"{r},x" for r in rows) + "\n")
-    cfg = DataConfig(source="csv", train=table, image_size=4, val_split=0.0, test_split=1 / 3)
+    cfg = data_config(source="csv", train=table, image_size=4, val_split=0.0, test_split=1 / 3)
     splits = load_splits(cfg, seed=0)
     assert splits.classes == ["cat", "dog"]
     assert splits.report.class_counts["test"] == {"cat": 1, "dog": 1}
@@ -92,7 +92,7 @@ def test_csv_without_the_right_columns(tmp_path):
     table = tmp_path / "train.csv"
     table.write_text("file,class\na.png,cat\n")
     with pytest.raises(SigbenchError, match=r"columns \['file', 'class'\].*path,label"):
-        load_splits(DataConfig(source="csv", train=table), seed=0)
+        load_splits(data_config(source="csv", train=table), seed=0)
 
 
 def test_label_file_inside_the_image_folder_and_stray_files(numbered, warnings_of):
@@ -109,6 +109,6 @@ def test_csv_test_file_with_an_unknown_label(tmp_path, write_image):
     write_image(tmp_path / "a.png")
     (tmp_path / "train.csv").write_text("path,label\na.png,cat\na.png,dog\n")
     (tmp_path / "test.csv").write_text("path,label\na.png,cow\n")
-    cfg = DataConfig(source="csv", train=tmp_path / "train.csv", test=tmp_path / "test.csv")
+    cfg = data_config(source="csv", train=tmp_path / "train.csv", test=tmp_path / "test.csv")
     with pytest.raises(SigbenchError, match="data.test: .*'cow' is not a training label"):
         load_splits(cfg, seed=0)

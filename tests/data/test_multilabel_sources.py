@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sigbench.config import DataConfig
+import sigbench.models  # noqa: F401  (registers the model kinds configs are checked against)
+from sigbench.config import DataConfig, data_config, validate_config
 from sigbench.data import load_splits
 from sigbench.data.celeba_layout import ATTRIBUTE_NAMES, digit_attributes, write_celeba_layout
 from sigbench.errors import SigbenchError
@@ -19,7 +20,7 @@ def celeba_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _celeba(root: Path, **fields: object) -> DataConfig:
-    return DataConfig(source="celeba", root=root, image_size=8, **fields)
+    return data_config(source="celeba", root=root, image_size=8, **fields)
 
 
 def _one_line(problem: pytest.ExceptionInfo[SigbenchError]) -> str:
@@ -125,9 +126,13 @@ def test_single_label_keys_refused_on_multilabel(celeba_root, fields, expected):
 
 def test_multilabel_keys_refused_on_single_label(tmp_path):
     with pytest.raises(SigbenchError, match="data.attributes chooses attributes"):
-        load_splits(DataConfig(source="builtin", name="digits", attributes=["x"]), seed=0)
-    with pytest.raises(SigbenchError, match="data.label_columns is read by data.source: csv"):
-        load_splits(DataConfig(source="builtin", name="digits", label_columns=["x"]), seed=0)
+        load_splits(data_config(source="csv", train=tmp_path / "a.csv", attributes=["x"]), 0)
+    for key in ("attributes", "label_columns"):  # keys a built-in dataset has no use for
+        with pytest.raises(SigbenchError) as problem:
+            validate_config({"data": {"source": "builtin", "name": "digits", key: ["x"]}}, "s")
+        assert _one_line(problem).startswith(
+            f"s: unknown key 'data.{key}' for data.source 'builtin'; allowed here: "
+        )
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -158,7 +163,7 @@ def _csv(train: Path, **fields: object) -> DataConfig:
         "image_size": 4,
         "val_split": 0.0,
     }
-    return DataConfig(**{**values, **fields})
+    return data_config(**{**values, **fields})
 
 
 def test_csv_label_columns_read_as_attributes(attribute_csv):

@@ -141,9 +141,9 @@ def test_a_hit_skips_the_same_unreadable_files(folder, test_folder, folder_confi
 
 
 def test_builtin_arrays_are_cached_by_content(tmp_path):
-    from sigbench.config import DataConfig
+    from sigbench.config import data_config
 
-    cfg = DataConfig(name="digits", image_size=8, max_per_class=10, val_split=0.0)
+    cfg = data_config(name="digits", image_size=8, max_per_class=10, val_split=0.0)
     first = _load(cfg, tmp_path / "cache")
     second = _load(cfg, tmp_path / "cache")
     assert set(first.report.pixel_cache.values()) == {"miss"}

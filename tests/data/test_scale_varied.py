@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sigbench.config import DataConfig
+from sigbench.config import data_config
 from sigbench.data import load_splits
 from sigbench.data.scale_varied import (
     SCALE_RANGE,
@@ -76,7 +76,7 @@ def white_root(tmp_path: Path) -> Path:
 
 
 def test_fashion_mnist_scale_from_idx_files(white_root: Path) -> None:
-    cfg = DataConfig(name="fashion-mnist-scale", root=white_root, image_size=28, val_split=0.0)
+    cfg = data_config(name="fashion-mnist-scale", root=white_root, image_size=28, val_split=0.0)
     splits = load_splits(cfg, 0)
     assert splits.classes[0] == "t-shirt/top"
     assert (len(splits.train), len(splits.test)) == split_sizes(70)

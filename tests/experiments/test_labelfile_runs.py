@@ -57,14 +57,14 @@ def test_a_gap_in_the_numbering_is_named(hand_in: Path, caplog: pytest.LogCaptur
 
 
 def test_a_label_count_mismatch_names_the_missing_number(labelfile_data: Path, tmp_path) -> None:
-    from sigbench.config import DataConfig
+    from sigbench.config import data_config
     from sigbench.data import load_splits
 
     folder = tmp_path / "train"
     shutil.copytree(labelfile_data / "train", folder)
     (folder / "5.png").unlink()
     labels = labelfile_data / "train_labels.txt"
-    cfg = DataConfig(source="labelfile", train=folder, labels=labels, image_size=4)
+    cfg = data_config(source="labelfile", train=folder, labels=labels, image_size=4)
     with pytest.raises(
         SigbenchError, match=r"has 60 labels but .* has 59 numbered images \(missing 5\)"
     ):

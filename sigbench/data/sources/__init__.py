@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sigbench.config import DataConfig
 from sigbench.data.sources.base import Source
@@ -13,7 +14,8 @@ from sigbench.data.sources.imagefolder import open_imagefolder
 from sigbench.data.sources.labelfile import open_labelfile
 from sigbench.progress import Progress
 
-OPENERS: dict[str, Callable[[DataConfig, Progress], Source]] = {
+# Each opener takes its own source's config class (sigbench.config.DATA_CONFIGS).
+OPENERS: dict[str, Callable[[Any, Progress], Source]] = {
     "builtin": open_builtin,
     "celeba": open_celeba,
     "csv": open_csv,

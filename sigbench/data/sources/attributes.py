@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sigbench.config import DataConfig
+from sigbench.config import CelebaData, CsvData
 from sigbench.data.catalog import Catalog
 from sigbench.data.sources.base import Source
 from sigbench.data.sources.files import FileFetcher
@@ -48,7 +48,7 @@ def chosen_attributes(available: list[str], wanted: list[str] | None, where: str
 
 def attribute_source(
     train: AttributeTable,
-    cfg: DataConfig,
+    cfg: CsvData | CelebaData,
     progress: Progress,
     where: str,
     *,

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from sigbench.arraycache import cache_key
-from sigbench.config import DataConfig, image_hw
+from sigbench.config import BuiltinData, image_hw
 from sigbench.data.catalog import Catalog
 from sigbench.data.decode import DECODE_RULES, resize_pixels
 from sigbench.data.fetcher import SPLIT_WORDS, Decoded, Fetcher, Write
@@ -55,7 +55,7 @@ class Builtin:
     classes: list[str]
 
 
-def _digits(cfg: DataConfig) -> Builtin:
+def _digits(cfg: BuiltinData) -> Builtin:
     from sklearn.datasets import load_digits  # imported only by the data set that needs it
 
     digits = load_digits()
@@ -64,7 +64,7 @@ def _digits(cfg: DataConfig) -> Builtin:
     return Builtin(ArraySplit(images, digits.target, "digits"), None, classes)
 
 
-def _lfw_faces(cfg: DataConfig) -> Builtin:
+def _lfw_faces(cfg: BuiltinData) -> Builtin:
     from skimage.data import lfw_subset  # (as above)
 
     images = np.rint(lfw_subset() * 255.0).astype(np.uint8)
@@ -99,14 +99,14 @@ def _fashion_split(root: Path, split: str) -> ArraySplit:
     return ArraySplit(images, labels.astype(np.int64), f"fashion-mnist/{split}")
 
 
-def _fashion_mnist(cfg: DataConfig) -> Builtin:
+def _fashion_mnist(cfg: BuiltinData) -> Builtin:
     root = Path(cfg.root) if cfg.root is not None else FASHION_MNIST_ROOT
     return Builtin(
         _fashion_split(root, "train"), _fashion_split(root, "t10k"), FASHION_MNIST_CLASSES
     )
 
 
-def _fashion_mnist_scale(cfg: DataConfig, canvas: int) -> Builtin:
+def _fashion_mnist_scale(cfg: BuiltinData, canvas: int) -> Builtin:
     """Fashion-MNIST's 70,000 images pooled, split as MNIST-scale is, each rescaled by its
     own fixed factor in [0.3, 1.0] on a ``canvas`` square."""
     data = _fashion_mnist(cfg)
@@ -128,7 +128,7 @@ def _fashion_mnist_scale(cfg: DataConfig, canvas: int) -> Builtin:
 
 @dataclass(frozen=True)
 class BuiltinDataset:
-    load: Callable[[DataConfig], Builtin]
+    load: Callable[[BuiltinData], Builtin]
     description: str  # one line, for ``sigbench list datasets``
 
 
@@ -192,13 +192,13 @@ class ArrayFetcher(Fetcher):
         return Decoded(np.ones(len(keys), dtype=bool), upsampled=upsampled)
 
 
-def _catalog(split: ArraySplit, cfg: DataConfig, progress: Progress) -> Catalog:
+def _catalog(split: ArraySplit, cfg: BuiltinData, progress: Progress) -> Catalog:
     names = [f"{split.prefix}[{i}]" for i in range(len(split.labels))]
     fetcher = ArrayFetcher(split.images, cfg.image_size, progress)
     return Catalog.of(names, split.labels, fetcher)
 
 
-def open_builtin(cfg: DataConfig, progress: Progress) -> Source:
+def open_builtin(cfg: BuiltinData, progress: Progress) -> Source:
     valid = ", ".join(sorted(BUILTINS))
     if cfg.name is None:
         raise SigbenchError(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sigbench.config import DataConfig
+from sigbench.config import CelebaData
 from sigbench.data.sources.attributes import AttributeTable, attribute_source
 from sigbench.data.sources.base import Source
 from sigbench.data.sources.files import require_path
@@ -85,7 +85,7 @@ def read_partition_file(path: Path, files: list[str]) -> np.ndarray:
     return np.array([split[f] for f in files])
 
 
-def open_celeba(cfg: DataConfig, progress: Progress) -> Source:
+def open_celeba(cfg: CelebaData, progress: Progress) -> Source:
     root = require_path(cfg.root, "data.root", LAYOUT, folder=True, source=SOURCE)
     images = require_path(root / IMAGES, "data.root", LAYOUT, folder=True, source=SOURCE)
     attribute_file = require_path(

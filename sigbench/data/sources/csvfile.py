@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sigbench.config import DataConfig
+from sigbench.config import CsvData
 from sigbench.data.sources.attributes import AttributeTable, attribute_source
 from sigbench.data.sources.base import Source
 from sigbench.data.sources.files import labelled_source, require_path
@@ -84,7 +84,7 @@ def read_attribute_csv(
     return AttributeTable(paths, np.array(rows, dtype=np.int64), list(label_columns))
 
 
-def _open_multilabel(cfg: DataConfig, progress: Progress) -> Source:
+def _open_multilabel(cfg: CsvData, progress: Progress) -> Source:
     columns = list(cfg.label_columns or [])
     if not columns or len(set(columns)) != len(columns) or cfg.path_column in columns:
         raise SigbenchError(
@@ -98,7 +98,7 @@ def _open_multilabel(cfg: DataConfig, progress: Progress) -> Source:
     return attribute_source(train, cfg, progress, "data.label_columns", test=test)
 
 
-def open_csv(cfg: DataConfig, progress: Progress) -> Source:
+def open_csv(cfg: CsvData, progress: Progress) -> Source:
     if cfg.label_columns is not None:
         return _open_multilabel(cfg, progress)
     train = read_csv(cfg.train, "data.train", cfg.path_column)

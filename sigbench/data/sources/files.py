@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import xxhash
 
-from sigbench.config import RGB, DataConfig
+from sigbench.config import RGB, FileData
 from sigbench.data.catalog import Catalog
 from sigbench.data.decode import DECODE_RULES, decode_stream
 from sigbench.data.fetcher import SPLIT_WORDS, Decoded, Fetcher, Write
@@ -50,7 +50,7 @@ class FileFetcher(Fetcher):
     ``auto``: nothing could be listed to decide); a file is known by its absolute path, size
     and modification time."""
 
-    def __init__(self, paths: list[Path], cfg: DataConfig, progress: Progress) -> None:
+    def __init__(self, paths: list[Path], cfg: FileData, progress: Progress) -> None:
         self.paths, self.cfg, self.progress = paths, cfg, progress
         self.channels = cfg.channels if isinstance(cfg.channels, int) else RGB
 
@@ -103,7 +103,7 @@ def require_two_classes(classes: list[str], where: str) -> None:
 def labelled_source(
     train: tuple[list[Path], list[str]],
     test: tuple[list[Path], list[str]] | None,
-    cfg: DataConfig,
+    cfg: FileData,
     progress: Progress,
     *,
     train_where: str,

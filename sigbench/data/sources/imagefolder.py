@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sigbench.config import DataConfig
+from sigbench.config import ImageFolderData
 from sigbench.data.catalog import Catalog
 from sigbench.data.listing import is_hidden
 from sigbench.data.sources.base import Source
@@ -54,7 +54,7 @@ def scan_folder(root: Path, key: str) -> dict[str, list[Path]]:
 
 
 def _catalog(
-    found: dict[str, list[Path]], classes: list[str], cfg: DataConfig, progress: Progress
+    found: dict[str, list[Path]], classes: list[str], cfg: ImageFolderData, progress: Progress
 ) -> Catalog:
     paths = [path for name in found for path in found[name]]
     labels = np.array([classes.index(name) for name in found for _ in found[name]])
@@ -62,7 +62,7 @@ def _catalog(
     return Catalog.of([str(p) for p in paths], labels, fetcher)
 
 
-def open_imagefolder(cfg: DataConfig, progress: Progress) -> Source:
+def open_imagefolder(cfg: ImageFolderData, progress: Progress) -> Source:
     train_root = require_path(cfg.train, "data.train", WHAT, folder=True, source=SOURCE)
     train = scan_folder(train_root, "data.train")
     classes = sorted(train)

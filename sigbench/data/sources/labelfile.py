@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sigbench.config import DataConfig
+from sigbench.config import LabelFileData
 from sigbench.data.listing import NUMBERED, numbered_images
 from sigbench.data.sources.base import Source
 from sigbench.data.sources.files import labelled_source, require_path
@@ -33,7 +33,7 @@ def read_label_lines(path: Path, key: str) -> list[str]:
     return lines
 
 
-def _pair(images_key: str, labels_key: str, cfg: DataConfig) -> tuple[list[Path], list[str]]:
+def _pair(images_key: str, labels_key: str, cfg: LabelFileData) -> tuple[list[Path], list[str]]:
     folder = require_path(
         getattr(cfg, images_key), f"data.{images_key}", NUMBERED, folder=True, source=SOURCE
     )
@@ -52,7 +52,7 @@ def _pair(images_key: str, labels_key: str, cfg: DataConfig) -> tuple[list[Path]
     return numbered.paths, labels
 
 
-def open_labelfile(cfg: DataConfig, progress: Progress) -> Source:
+def open_labelfile(cfg: LabelFileData, progress: Progress) -> Source:
     if (cfg.test is None) != (cfg.test_labels is None):
         raise SigbenchError(
             "data.test and data.test_labels go together for data.source: labelfile; "
