@@ -51,3 +51,8 @@ TUNE_METRICS: tuple[str, ...] = ("val_acc", "val_loss", "val_hter")
 
 # sigbench.tracking: where ``--track`` logs finished runs.
 TRACKERS: tuple[str, ...] = ("mlflow", "tensorboard")
+
+# sigbench.reporting.report: what ``sigbench report --format`` writes for each sweep's table,
+# and ``--figures`` for its plots (any format matplotlib writes by the file's suffix).
+TABLE_FORMATS: tuple[str, ...] = ("csv", "md", "tex")
+FIGURE_FORMATS: tuple[str, ...] = ("png", "pdf", "svg")

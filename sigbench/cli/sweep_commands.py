@@ -21,25 +21,60 @@ from sigbench.cli.options import (
     Seeds,
     Track,
     TrackUri,
+    choice_enum,
+    comma_choices,
     comma_list,
     complete_from,
 )
 from sigbench.cli.output import SharedProgress, console, labelled, records_table
 from sigbench.cli.track_options import open_tracking, show_tracking
 from sigbench.errors import SigbenchError, plural
+from sigbench.options import FIGURE_FORMATS, TABLE_FORMATS
 
 if TYPE_CHECKING:
     from sigbench.sweeps.grids import Grid
 
 DEFAULT_CONFIG = Path("configs/demo.yaml")
 SHOWN_COLUMNS = ("n_seeds", "acc", "paper_acc", "params", "model_size_kb", "train_time_min")
+DEFAULT_TABLE_FORMATS, DEFAULT_FIGURE_FORMATS = ("csv", "md"), ("png",)
+
+TableFormat = choice_enum("TableFormat", TABLE_FORMATS)
+FigureFormat = choice_enum("FigureFormat", FIGURE_FORMATS)
+TableFormats = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--format",
+        metavar="[" + "|".join(TABLE_FORMATS) + "]",
+        callback=comma_choices(TableFormat),
+        autocompletion=complete_from(TABLE_FORMATS),
+        help="Table formats, repeatable or comma-separated (default: csv,md); tex: a booktabs "
+        "table to \\input into a paper.",
+        show_default=False,
+    ),
+]
+FigureFormats = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--figures",
+        metavar="[" + "|".join(FIGURE_FORMATS) + "]",
+        callback=comma_choices(FigureFormat),
+        autocompletion=complete_from(FIGURE_FORMATS),
+        help="Plot formats, repeatable or comma-separated (default: png); pdf and svg are "
+        "vector figures for print.",
+        show_default=False,
+    ),
+]
 
 
-def _show_report(results: Path) -> None:
+def _show_report(
+    results: Path,
+    table_formats: tuple[str, ...] = DEFAULT_TABLE_FORMATS,
+    figure_formats: tuple[str, ...] = DEFAULT_FIGURE_FORMATS,
+) -> None:
     from sigbench.reporting.report import write_report
     from sigbench.reporting.tables import display_frame, unfinished_line
 
-    report = write_report(results)
+    report = write_report(results, table_formats, figure_formats)
     for table in report.tables:
         if table.frame.empty:
             console.print(f"{table.name}: no finished runs yet", style="dim")
@@ -61,6 +96,8 @@ def _show_report(results: Path) -> None:
             console.print(Text.assemble("  verdict: ", (claim.verdict, "bold")), highlight=False)
     if report.unfinished:
         console.print(unfinished_line(report.unfinished), style="yellow")
+    if report.finished_runs:
+        console.print(f"runs.csv: {plural(report.finished_runs, 'finished run')}")
     console.print(f"tables and plots in {results / 'tables'}")
 
 
@@ -205,15 +242,20 @@ def ablate(
 
 def report(
     results: Results = Path("results"),
+    table_formats: TableFormats = None,
+    figure_formats: FigureFormats = None,
     track: Track = None,
     track_uri: TrackUri = None,
 ) -> None:
-    """Rebuild every sweep's table (CSV, Markdown) and plots in results/tables from its runs.
+    """Rebuild every sweep's table and plots in results/tables from its runs, and runs.csv
+    with every finished run (single train and --seeds runs included).
 
     With --track, also log every finished run the trackers lack (runs that finished before
     tracking was switched on): a sweep's runs under its parent run, as ablate logs them.
     """
-    _show_report(results)
+    tables = tuple(f.value for f in table_formats or []) or DEFAULT_TABLE_FORMATS
+    figures = tuple(f.value for f in figure_formats or []) or DEFAULT_FIGURE_FORMATS
+    _show_report(results, tables, figures)
     if track:
         from sigbench.tracking.results import track_results
 
