@@ -56,3 +56,5 @@ TRACKERS: tuple[str, ...] = ("mlflow", "tensorboard")
 # and ``--figures`` for its plots (any format matplotlib writes by the file's suffix).
 TABLE_FORMATS: tuple[str, ...] = ("csv", "md", "tex")
 FIGURE_FORMATS: tuple[str, ...] = ("png", "pdf", "svg")
+DEFAULT_TABLE_FORMATS: tuple[str, ...] = ("csv", "md")
+DEFAULT_FIGURE_FORMATS: tuple[str, ...] = ("png",)

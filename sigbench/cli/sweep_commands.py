@@ -29,14 +29,18 @@ from sigbench.cli.options import (
 from sigbench.cli.output import SharedProgress, console, labelled, records_table
 from sigbench.cli.track_options import open_tracking, show_tracking
 from sigbench.errors import SigbenchError, plural
-from sigbench.options import FIGURE_FORMATS, TABLE_FORMATS
+from sigbench.options import (
+    DEFAULT_FIGURE_FORMATS,
+    DEFAULT_TABLE_FORMATS,
+    FIGURE_FORMATS,
+    TABLE_FORMATS,
+)
 
 if TYPE_CHECKING:
     from sigbench.sweeps.grids import Grid
 
 DEFAULT_CONFIG = Path("configs/demo.yaml")
 SHOWN_COLUMNS = ("n_seeds", "acc", "paper_acc", "params", "model_size_kb", "train_time_min")
-DEFAULT_TABLE_FORMATS, DEFAULT_FIGURE_FORMATS = ("csv", "md"), ("png",)
 
 TableFormat = choice_enum("TableFormat", TABLE_FORMATS)
 FigureFormat = choice_enum("FigureFormat", FIGURE_FORMATS)

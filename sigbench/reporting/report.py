@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sigbench.errors import SigbenchError
+from sigbench.options import DEFAULT_FIGURE_FORMATS, DEFAULT_TABLE_FORMATS
 from sigbench.reporting.analysis import FIGURES
 from sigbench.reporting.claims import CLAIMS, Claim, claims_markdown, sweep_scores
 from sigbench.reporting.equivariance import write_equivariance_tables
@@ -88,8 +89,8 @@ def _table_text(results: Path, table: GridTable, table_format: str) -> str:
 
 def write_report(
     results: Path,
-    table_formats: Sequence[str] = ("csv", "md"),
-    figure_formats: Sequence[str] = ("png",),
+    table_formats: Sequence[str] = DEFAULT_TABLE_FORMATS,
+    figure_formats: Sequence[str] = DEFAULT_FIGURE_FORMATS,
 ) -> Report:
     """Rebuild ``results/tables``: each recorded sweep's table in every ``table_formats``
     (``sigbench.options.TABLE_FORMATS``) and its plots in every ``figure_formats``, and

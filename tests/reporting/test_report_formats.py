@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from fake_runs import fake_accuracy, fake_train
 from typer.testing import CliRunner
 
 from sigbench.cli import app
@@ -21,6 +20,7 @@ from sigbench.runs import rundir
 from sigbench.sweeps.executors import SerialExecutor
 from sigbench.sweeps.grids import BUILTIN_GRIDS
 from sigbench.sweeps.scheduler import expand_grid, record_grid, run_grid
+from tests.helpers.fake_runs import fake_accuracy, fake_train
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "configs" / "demo.yaml"
