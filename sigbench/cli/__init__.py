@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 import sigbench
 from sigbench.cli import (
+    compare_command,
     export_commands,
     list_command,
     run_commands,
@@ -54,6 +55,7 @@ app = typer.Typer(
 run_commands.register(app)
 sweep_commands.register(app)
 tune_command.register(app)
+compare_command.register(app)
 signature_command.register(app)
 export_commands.register(app)
 list_command.register(app)

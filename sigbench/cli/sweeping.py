@@ -46,7 +46,9 @@ def interrupted_line(what: str, kept: int | None = None) -> str:
 
 
 def _stopped_at(outcome: SweepOutcome) -> str:
-    where = {"grid": "grid", "seeds": "seeds of", "study": "study"}[outcome.kind]
+    where = {"grid": "grid", "seeds": "seeds of", "study": "study", "compare": "compare"}[
+        outcome.kind
+    ]
     running = [f"{what}, run {run_id}" for run_id, what in outcome.in_flight.items()]
     at = f" at {'; '.join(running)}" if running else ""
     return f"{where} {outcome.name}{at}"

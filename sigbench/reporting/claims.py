@@ -83,20 +83,26 @@ class RunScore:
         return self.values if BATCH not in self.values else {**self.values, BATCH: self.batch_used}
 
 
+def score_run(run: Path, values: dict[str, Any] | None = None, seed: int | None = None) -> RunScore:
+    """A finished run's test accuracy and which test images it got right (when it saved its
+    predictions); its seed from its config unless given."""
+    saved = rundir.read_predictions(run)
+    # A multi-label run's predictions are (N, K): no one right-or-wrong per image to pair.
+    correct = None if saved is None or saved[0].ndim != 1 else saved[0] == saved[1]
+    metrics = rundir.read_metrics(run)
+    accuracy = headline_score(metrics, "accuracy")
+    if seed is None:
+        seed = rundir.read_config(run).seed
+    return RunScore(values or {}, seed, accuracy, correct, metrics.get("n_train"))
+
+
 def sweep_scores(results: Path, record: GridRecord) -> list[RunScore]:
     """Every finished run a sweep lists, with its saved test predictions where it has them."""
     scores = []
     for point in record.points:
         run = rundir.runs_dir(results) / point["run_id"]
-        if not rundir.is_finished(run):
-            continue
-        saved = rundir.read_predictions(run)
-        # A multi-label run's predictions are (N, K): no one right-or-wrong per image to pair.
-        correct = None if saved is None or saved[0].ndim != 1 else saved[0] == saved[1]
-        metrics = rundir.read_metrics(run)
-        accuracy = headline_score(metrics, "accuracy")
-        seed = point.get("seed", 0)
-        scores.append(RunScore(point["values"], seed, accuracy, correct, metrics.get("n_train")))
+        if rundir.is_finished(run):
+            scores.append(score_run(run, point["values"], point.get("seed", 0)))
     return scores
 
 

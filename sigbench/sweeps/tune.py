@@ -51,6 +51,16 @@ FAILURES_IN_A_ROW = 3  # then the cause is the setup, not one trial's values
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
+def study_seconds(study: optuna.Study) -> float:
+    """The wall time the study's settled trials took, summed (every process, every session):
+    what a tuning budget counts."""
+    return sum(
+        trial.duration.total_seconds()
+        for trial in study.get_trials(deepcopy=False)
+        if trial.duration is not None
+    )
+
+
 @dataclass
 class _Held:
     trial: optuna.Trial
@@ -115,12 +125,15 @@ class Tuner:
         trials: int,
         metric: str,
         jobs: int = 1,
+        budget_s: float | None = None,
     ) -> None:
         """``jobs`` caps the trials in flight: the sampler learns from finished trials, so
-        even a Ray cluster with room for every trial gets only this many at once."""
+        even a Ray cluster with room for every trial gets only this many at once. With
+        ``budget_s``, no trial is started once the study's trials took that long in all
+        (:func:`study_seconds`, over every session)."""
         self.study, self.base, self.space, self.results = study, base, space, Path(results)
         self.name, self.total, self.target, self.metric = study.study_name, trials, trials, metric
-        self.jobs = jobs
+        self.jobs, self.budget_s = jobs, budget_s
         self.folder = study_dir(results, study.study_name)
         self.url = storage_url(results, study.study_name)
         self.running: dict[Future, _Held] = {}
@@ -160,7 +173,7 @@ class Tuner:
                     break
             self._show(bar)
             if not self.running and not self.waiting:
-                if self._finished() >= self.target:
+                if self._finished() >= self.target or self._budget_spent():
                     return
                 time.sleep(POLL_S)  # other processes' trials (or silent ones) decide
                 continue
@@ -173,6 +186,9 @@ class Tuner:
             for held in list(self.waiting):
                 self.waiting.remove(held)
                 self._claim(held)
+
+    def _budget_spent(self) -> bool:
+        return self.budget_s is not None and study_seconds(self.study) >= self.budget_s
 
     def _finished(self) -> int:
         return len(self.study.get_trials(deepcopy=False, states=FINISHED))
@@ -196,6 +212,8 @@ class Tuner:
 
     def _start_next(self) -> bool:
         """Ask for one more trial if the study still needs one; False when it does not."""
+        if self._budget_spent():
+            return False
         with folder_lock(self.folder):
             optuna.storages.fail_stale_trials(self.study)
             states = [t.state for t in self.study.get_trials(deepcopy=False)]

@@ -203,6 +203,22 @@ def paired_difference(
     return Difference(spread.mean, spread.low, spread.high, p_value, spread.n, "paired t")
 
 
+def holm_adjust(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjustment of ``p_values`` (in their order): the family-wise error
+    rate of rejecting every adjusted p below alpha is at most alpha, for any dependence.
+
+    Sorted ascending, the i-th smallest (from 0) is multiplied by m - i, then made
+    non-decreasing along the order and capped at 1.
+    """
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted = [0.0] * len(p_values)
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted
+
+
 def mcnemar_exact(correct_a: np.ndarray, correct_b: np.ndarray) -> tuple[int, int, float]:
     """(images only A got right, images only B got right, McNemar's exact two-sided p).
 
