@@ -211,6 +211,11 @@ def tests_markdown(comparisons: list[Comparison], metric: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def measured_costs(frame: pd.DataFrame) -> dict[str, str]:
+    """The costs every model has a figure for (older runs may lack a latency)."""
+    return {column: label for column, label in COSTS.items() if frame[column].notna().all()}
+
+
 def plot_frontier(frame: pd.DataFrame, folder: Path) -> list[Path]:
     """Accuracy (with its 95% interval) against each cost, the non-dominated models joined;
     written as PNG and PDF."""
@@ -221,11 +226,12 @@ def plot_frontier(frame: pd.DataFrame, folder: Path) -> list[Path]:
 
     from sigbench.reporting.figures import save_figure
 
-    figure, axes = plt.subplots(1, len(COSTS), figsize=(5.5 * len(COSTS), 4.2))
+    costs = measured_costs(frame)
+    figure, axes = plt.subplots(1, len(costs), figsize=(5.5 * len(costs), 4.2), squeeze=False)
     accuracy = [float(v) for v in frame["acc_mean"]]
     low = [a - float(v) for a, v in zip(accuracy, frame["acc_ci95_low"], strict=True)]
     high = [float(v) - a for a, v in zip(accuracy, frame["acc_ci95_high"], strict=True)]
-    for axis, (column, label) in zip(axes, COSTS.items(), strict=True):
+    for axis, (column, label) in zip(axes[0], costs.items(), strict=True):
         cost = [float(v) for v in frame[column]]
         axis.errorbar(cost, accuracy, yerr=[low, high], fmt="o", capsize=3)
         for model, x, y in zip(frame["model"], cost, accuracy, strict=True):
@@ -269,7 +275,7 @@ def summary_text(frame: pd.DataFrame, comparisons: list[Comparison], metric: str
     if by_verdict.get(NO_PAIRS):
         text.append(f"Not tested (no paired runs): {', '.join(by_verdict[NO_PAIRS])}.")
     accuracy = [float(v) for v in frame["acc_mean"]]
-    for column, label in COSTS.items():
+    for column, label in measured_costs(frame).items():
         cost = [float(v) for v in frame[column]]
         front = [
             m for m, on in zip(frame["model"], pareto_front(accuracy, cost), strict=True) if on
@@ -290,6 +296,6 @@ def write_compare_outputs(
     rundir.write_text_atomic(files[1], f"# {caption}\n\n" + markdown_table(frame))
     rundir.write_text_atomic(files[2], latex_table(frame, caption))
     rundir.write_text_atomic(files[3], tests_markdown(comparisons, metric))
-    if len(frame):
+    if len(frame) and measured_costs(frame):
         files += plot_frontier(frame, folder)
     return frame, files, summary_text(frame, comparisons, metric)

@@ -88,10 +88,10 @@ def check_spec(raw: dict[str, Any], source: str) -> CompareSpec:
     try:
         spec = CompareSpec(**raw)
     except ValidationError as exc:
-        problems = [
-            f"{source}: {'.'.join(map(str, e['loc'])) or 'compare'}: {e['msg']}"
-            for e in exc.errors()
-        ]
+        problems = []
+        for error in exc.errors():
+            key = ".".join(map(str, error["loc"])) or "compare"
+            problems.append(f"{source}: {key}: {error['msg'].removeprefix('Value error, ')}")
         raise SigbenchError("\n".join(problems)) from None
     for kind, overrides in spec.per_model.items():
         if kind not in spec.models:
