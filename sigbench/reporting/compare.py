@@ -24,6 +24,7 @@ from sigbench.reporting.claims import (
     describe_difference,
     score_run,
 )
+from sigbench.reporting.latex import frame_latex
 from sigbench.reporting.tables import (
     INTERVAL_NOTE,
     cell,
@@ -156,33 +157,12 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n\n" + INTERVAL_NOTE + "\n"
 
 
-LATEX_COLUMNS = {
-    "model": "Model", "acc": r"Accuracy (\%)", "f1_macro": "F1", "hter": "HTER",
-    "params": "Params", "weights_kb": "Weights (KB)", "latency_ms": "Latency (ms)",
-    "images_per_s": "Images/s", "train_time_min": "Train (min)", "tuning_min": "Tuning (min)",
-}  # fmt: skip
-
-
-def _latex_escape(text: str) -> str:
-    for char in ("\\", "&", "%", "$", "#", "_", "{", "}"):
-        text = text.replace(char, f"\\{char}" if char != "\\" else r"\textbackslash{}")
-    return text.replace("±", r"$\pm$")
-
-
-def latex_table(frame: pd.DataFrame, caption: str) -> str:
-    """A booktabs table of the paper's kind of columns, ``mean ± half-width`` scores."""
-    shown = display_frame(frame)
-    columns = [column for column in LATEX_COLUMNS if column in shown]
-    align = "l" + "r" * (len(columns) - 1)
-    lines = [
-        r"\begin{table}[t]", r"\centering", rf"\caption{{{_latex_escape(caption)}}}",
-        rf"\begin{{tabular}}{{{align}}}", r"\toprule",
-        " & ".join(LATEX_COLUMNS[c] for c in columns) + r" \\", r"\midrule",
-    ]  # fmt: skip
-    for _, row in shown[columns].iterrows():
-        lines.append(" & ".join(_latex_escape(cell(row[c])) for c in columns) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
-    return "\n".join(lines) + "\n"
+# The columns of the LaTeX table (the CSV and Markdown tables hold every column).
+LATEX_COLUMNS = [
+    "model", "n_seeds", *summary_columns("acc"), *summary_columns("f1_macro"),
+    *summary_columns("hter"), "params", "weights_kb", "latency_ms", "images_per_s",
+    "train_time_min", "tuning_min",
+]  # fmt: skip
 
 
 def tests_markdown(comparisons: list[Comparison], metric: str) -> str:
@@ -294,7 +274,9 @@ def write_compare_outputs(
     comparisons = paired_tests(models, str(frame.iloc[0]["model"])) if len(frame) else []
     rundir.write_text_atomic(files[0], frame.to_csv(index=False))
     rundir.write_text_atomic(files[1], f"# {caption}\n\n" + markdown_table(frame))
-    rundir.write_text_atomic(files[2], latex_table(frame, caption))
+    printed = frame[[column for column in LATEX_COLUMNS if column in frame]]
+    source = "`sigbench compare` from the final runs of each model"
+    rundir.write_text_atomic(files[2], frame_latex(printed, caption, folder.name, source))
     rundir.write_text_atomic(files[3], tests_markdown(comparisons, metric))
     if len(frame) and measured_costs(frame):
         files += plot_frontier(frame, folder)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fake_runs import fake_train
 
 from sigbench.config import validate_config
 from sigbench.errors import SigbenchError
@@ -26,6 +25,7 @@ from sigbench.reporting.compare import (
 from sigbench.runs import rundir
 from sigbench.sweeps.compare import check_spec
 from sigbench.training.statistics import Difference, holm_adjust
+from tests.helpers.fake_runs import fake_train
 
 
 def model(
@@ -114,7 +114,7 @@ def test_the_outputs_are_written_with_the_frontier_and_a_summary(tmp_path: Path)
     assert len(frame) == 2  # a model with no finished run has no row
     tex = (folder / "table.tex").read_text()
     assert "\\toprule" in tex and "\\midrule" in tex and "\\bottomrule" in tex
-    assert "Accuracy (\\%)" in tex and " $\\pm$ " in tex
+    assert "\\label{tab:x}" in tex and " & acc & " in tex and " $\\pm$ " in tex
     assert (folder / "pareto.pdf").read_bytes().startswith(b"%PDF")
     assert "| shallow |" in (folder / "tests.md").read_text()
     assert (
