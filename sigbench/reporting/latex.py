@@ -9,6 +9,7 @@ The file needs ``\\usepackage{booktabs}`` in the preamble, and nothing else.
 from __future__ import annotations
 
 import re
+from numbers import Number
 from typing import Any
 
 import pandas as pd
@@ -40,7 +41,8 @@ def escape(text: str) -> str:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """Python or numpy numbers (an integer column is pandas' Int64), not booleans."""
+    return isinstance(value, Number) and not isinstance(value, bool)
 
 
 def _alignment(values: list[Any]) -> str:

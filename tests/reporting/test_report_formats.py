@@ -65,7 +65,8 @@ def test_tex_table_is_booktabs_with_scores_as_mean_plus_minus_and_the_paper_besi
     cells = dict(zip(header, rows[8].removesuffix(" \\\\").split(" & "), strict=True))
     assert cells["acc"] == f"{accuracy:.2f} $\\pm$ 1.00" and cells["paper\\_acc"] == "93.4"
     assert cells["batch\\_size"] == "3000" and cells["depth"] == "4"
-    assert columns[header.index("acc")] == "r" and columns[0] == "l"
+    assert columns[header.index("acc")] == "r" and columns[0] == "l"  # numbers right, text left
+    assert columns[header.index("depth")] == columns[header.index("params")] == "r"
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex (TeX Live)")
