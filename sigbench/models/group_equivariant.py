@@ -8,8 +8,10 @@ lecture CNN's three stages done as group convolutions over the rotations by 360/
   ``W_r[s] = rot_r(W[s - r mod N])``. Rotating the input by one step then rotates each map
   and shifts the group axis by one: the layer is equivariant.
 - Group pooling (:class:`GroupPool`): the maximum over the group axis, then the spatial
-  average, so the features the Dense(64) head reads do not change when the input turns by a
-  group element.
+  maximum, so the features the Dense(64) head reads do not change when the input turns by a
+  group element. (The spatial mean is as invariant, but on fashion-mnist-scale it learned
+  about 3x slower: training loss 2.24 after 3 epochs against the maximum's 2.17, and 2.16
+  only after 10.)
 
 Rotations by multiples of 90 degrees permute a square filter's taps exactly, so C4 is exact
 (up to float summation order; spatial max-pooling of 2 commutes with rot90 on even sides).
@@ -152,7 +154,7 @@ class GroupPool(nn.Module):
 def gcnn_layers(model: nn.Module) -> dict[str, nn.Module]:
     """After stages 1 and 2 (their max-pools) and stage 3 (its ReLU), the group axis folded
     into the channels; the group-pooled map (``group_pool``); the invariant vector the head
-    reads (``pooled``: group- then spatially pooled); and the Dense(64) ReLU (``hidden``)."""
+    reads (``pooled``: group- then spatially max-pooled); and the Dense(64) ReLU (``hidden``)."""
     pools = [m for m in model if isinstance(m, nn.MaxPool3d)]
     group_pool = next(i for i, m in enumerate(model) if isinstance(m, GroupPool))
     return {
@@ -186,7 +188,7 @@ def gcnn(
     model = nn.Sequential(
         *layers,
         GroupPool(config.group_pool),
-        nn.AdaptiveAvgPool2d(1),
+        nn.AdaptiveMaxPool2d(1),
         nn.Flatten(),
         nn.Linear(widths[-1], CNN_DENSE),
         nn.ReLU(),
