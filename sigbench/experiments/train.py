@@ -26,6 +26,7 @@ from sigbench.experiments.inputs import (
     prepare_inputs,
 )
 from sigbench.models import apply_finetune, create_model, model_entry
+from sigbench.models.weights import loaded_weights
 from sigbench.progress import SILENT, Progress
 from sigbench.runs import rundir
 from sigbench.runs.checkpoint import make_checkpoint
@@ -242,7 +243,9 @@ def _write_run(
     rundir.write_text_atomic(partial / rundir.CONFIG_FILE, dump_config(config))
     rundir.write_text_atomic(partial / rundir.HISTORY_FILE, _history_csv(fitted.history))
     uses_signature = model_entry(config.model.kind).input == "signature"
-    facts = run_provenance(config, device, uses_signature=uses_signature)
+    facts = run_provenance(
+        config, device, uses_signature=uses_signature, weights=loaded_weights(model)
+    )
     rundir.write_json_atomic(partial / rundir.PROVENANCE_FILE, facts)
     if evaluation.multilabel:
         predicted = (evaluation.proba > ATTRIBUTE_THRESHOLD).astype(np.int16)

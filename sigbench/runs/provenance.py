@@ -4,8 +4,9 @@ Written beside the metrics as ``run.json``, so that a number in a table can be t
 the code and the machine that made it long after the run: the sigbench version and, when
 run from a git checkout, its commit and whether the work tree had changes; the versions of
 python, torch, numpy and the signature package that computed the features; the backend
-``auto`` resolved to; the device with its CPU or GPU model and the thread count; and the
-command line with its ``--set`` overrides.
+``auto`` resolved to; the device with its CPU or GPU model and the thread count; the
+weights file a pretrained baseline started from (path and sha256); and the command line
+with its ``--set`` overrides.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from sigbench.signature.backends import LOAD_FAILURES, resolve_backend
 
 if TYPE_CHECKING:
     import torch
+
+    from sigbench.models.weights import WeightsFile
 
 # The package whose version stands for each backend's code (lanes is sigbench's own kernels,
 # compiled by numba).
@@ -143,10 +146,15 @@ def _cpu_count() -> int | None:
 
 
 def run_provenance(
-    config: ExperimentConfig, device: torch.device, *, uses_signature: bool
+    config: ExperimentConfig,
+    device: torch.device,
+    *,
+    uses_signature: bool,
+    weights: WeightsFile | None = None,
 ) -> dict[str, Any]:
     """Every fact above for a run of ``config`` on ``device`` in this process
-    (``uses_signature``: the model eats signature features, so the backend is recorded)."""
+    (``uses_signature``: the model eats signature features, so the backend is recorded;
+    ``weights``: the checkpoint the model was filled from before training, if any)."""
     import numpy
     import torch
 
@@ -159,6 +167,7 @@ def run_provenance(
         "numpy": numpy.__version__,
         "signature": signature_provenance(config, str(device)) if uses_signature else None,
         **device_provenance(config, device),
+        "weights": None if weights is None else weights.as_json(),
         "platform": platform.platform(),
         "command": command_text(command),
         "overrides": overrides_in(command),

@@ -1,6 +1,8 @@
 """Baseline kinds: shapes (grayscale too), the lecture's parameter counts, finetune freezing,
 weight files and the errors a user meets when weights are missing or foreign."""
 
+import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import huggingface_hub.constants
@@ -10,9 +12,10 @@ import torch
 from torch import nn
 
 from sigbench.errors import SigbenchError
-from sigbench.models import create_model, list_models, model_config, model_entry
+from sigbench.models import cnn, create_model, list_models, model_config, model_entry
 from sigbench.models.cnn import FAMILIES
 from sigbench.models.transfer import TransferNet, apply_finetune
+from sigbench.models.weights import loaded_weights
 from sigbench.options import FINETUNE_MODES
 
 BASELINES = [kind for kind in list_models() if model_entry(kind).input == "image"]
@@ -144,7 +147,10 @@ def test_imagenet_is_found_in_weights_dir(resnet18_file: Path, no_caches: Path) 
     assert torch.equal(model.backbone.conv1.weight, expected)
 
 
-def test_missing_imagenet_weights_say_which_file_to_put_where(no_caches: Path) -> None:
+def test_missing_imagenet_weights_say_which_file_to_put_where(
+    no_caches: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the same answer where the hub is reachable
     with pytest.raises(SigbenchError) as error:
         build("resnet18", weights="imagenet", weights_dir=no_caches / "mine")
     message = str(error.value)
@@ -185,3 +191,66 @@ def test_a_file_without_tensors_is_refused(tmp_path: Path) -> None:
     torch.save({"lr": 0.1}, path)
     with pytest.raises(SigbenchError, match="holds no state dict"):
         build("logistic", weights=str(path))
+
+
+# --- downloads (model.weights: imagenet when nothing is on this machine) --------------------
+
+
+def _download_from(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """The CNNs' ImageNet checkpoint comes from ``url`` only (no Hugging Face repository)."""
+    real = cnn.imagenet_files
+    monkeypatch.setattr(
+        cnn,
+        "imagenet_files",
+        lambda kind, backbone: replace(real(kind, backbone), urls=(url,), hf_hub_id=None),
+    )
+
+
+def _release_url(tmp_path: Path, source: nn.Module, name: str) -> str:
+    """A file:// "release" holding ``source``'s backbone, as the hub would serve it."""
+    served = tmp_path / "release" / name
+    served.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(source.backbone.state_dict(), served)
+    return served.as_uri()
+
+
+def test_imagenet_downloads_into_torch_homes_checkpoints_and_records_the_file(
+    tmp_path: Path, no_caches: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing on disk and the hub answers: torch hub's downloader fetches the release file
+    into TORCH_HOME/hub/checkpoints (a file:// URL stands in for the hub here)."""
+    source = build("resnet18")
+    _download_from(monkeypatch, _release_url(tmp_path, source, "resnet18-f37072fd.pth"))
+    model = build("resnet18", weights="imagenet")
+    cached = no_caches / "torch" / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
+    assert cached.is_file()
+    assert torch.equal(model.backbone.conv1.weight, source.backbone.conv1.weight)
+    recorded = loaded_weights(model)
+    assert recorded is not None and recorded.path == cached.resolve()
+    assert recorded.sha256 == hashlib.sha256(cached.read_bytes()).hexdigest()
+    again = build("resnet18", weights="imagenet")  # now found in the cache, not downloaded
+    assert loaded_weights(again) == recorded
+    assert loaded_weights(build("resnet18")) is None  # weights: none loads no file
+
+
+def test_hf_hub_offline_downloads_nothing(
+    tmp_path: Path, no_caches: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _download_from(monkeypatch, _release_url(tmp_path, build("resnet18"), "resnet18-x.pth"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(SigbenchError, match=r"none downloaded \(HF_HUB_OFFLINE is set\)"):
+        build("resnet18", weights="imagenet")
+    assert not (no_caches / "torch" / "hub" / "checkpoints").exists()
+
+
+def test_an_unreachable_hub_is_the_one_line_error_with_the_places_looked(
+    no_caches: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone = (no_caches / "nowhere" / "resnet18-f37072fd.pth").as_uri()
+    _download_from(monkeypatch, gone)
+    with pytest.raises(SigbenchError) as error:
+        build("resnet18", weights="imagenet", weights_dir=no_caches / "mine")
+    message = str(error.value)
+    assert "\n" not in message and f"none downloaded ({gone}: " in message
+    assert str(no_caches / "mine") in message and str(no_caches / "torch") in message
+    assert "Hugging Face cache" in message

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import subprocess
 from pathlib import Path
 
@@ -10,6 +12,8 @@ import torch
 
 import sigbench.models  # noqa: F401  (registers the model kinds configs are checked against)
 from sigbench.config import validate_config
+from sigbench.experiments.train import train_run
+from sigbench.models import create_model
 from sigbench.runs import provenance
 
 CPU = torch.device("cpu")
@@ -75,3 +79,23 @@ def test_the_resolved_device_is_recorded_beside_the_setting() -> None:
     facts = provenance.run_provenance(validate_config({}), CPU, uses_signature=False)
     assert (facts["device"], facts["device_setting"]) == ("cpu", "auto")
     assert facts["cpu"] and facts["threads"] == torch.get_num_threads() and "cuda" not in facts
+
+
+def test_run_json_records_the_weights_file_the_model_started_from(tmp_path: Path) -> None:
+    """A baseline filled from a checkpoint says which file (path and sha256); one trained
+    from scratch says null."""
+    start = tmp_path / "start.pt"
+    model = create_model("simple_cnn", input_shape=(1, 8, 8), num_classes=10)
+    torch.save(model.state_dict(), start)
+    spec = {
+        "data": {"name": "digits", "image_size": 8, "max_per_class": 6, "val_split": 0.0},
+        "model": {"kind": "simple_cnn", "weights": str(start)},
+        "train": {"epochs": 1},
+    }
+    run = train_run(validate_config(spec), tmp_path / "r").run_dir
+    recorded = json.loads((run / "run.json").read_text())["weights"]
+    digest = hashlib.sha256(start.read_bytes()).hexdigest()
+    assert recorded == {"path": str(start.resolve()), "sha256": digest}
+    spec["model"] = {"kind": "simple_cnn"}
+    scratch = train_run(validate_config(spec), tmp_path / "r").run_dir
+    assert json.loads((scratch / "run.json").read_text())["weights"] is None
