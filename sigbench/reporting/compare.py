@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from sigbench.errors import plural
 from sigbench.reporting.claims import (
     ALPHA,
     compare_settings,
@@ -240,8 +241,8 @@ def summary_text(frame: pd.DataFrame, comparisons: list[Comparison], metric: str
     seeds = int(best["n_seeds"])
     half = (float(best["acc_ci95_high"]) - float(best["acc_ci95_low"])) / 2
     text = [
-        f"Each of {len(frame)} models was tuned on validation {metric} with the same trial "
-        f"budget and its chosen config retrained at {seeds} seed{'s' if seeds != 1 else ''}. "
+        f"{plural(len(frame), 'model')} tuned on validation {metric} with the same trial "
+        f"budget, each chosen config retrained at {plural(seeds, 'seed')}. "
         f"Best test accuracy: {best['model']}, {float(best['acc_mean']):.2f}% "
         f"(± {half:.2f}).",
     ]
