@@ -65,12 +65,17 @@ def comma_list(values: list[str] | None) -> list[str]:
 
 
 ConfigArg = Annotated[
-    Path, typer.Argument(help="Experiment spec (YAML), e.g. configs/demo.yaml.", show_default=False)
+    Path,
+    typer.Argument(
+        metavar="CONFIG", help="Experiment spec (YAML), e.g. configs/demo.yaml.", show_default=False
+    ),
 ]
 RunFolder = Annotated[
     Path,
     typer.Argument(
-        help="A finished run folder, e.g. results/runs/demo-1a2b3c4d5e.", show_default=False
+        metavar="RUN",
+        help="A finished run folder, e.g. results/runs/demo-1a2b3c4d5e.",
+        show_default=False,
     ),
 ]
 Overrides = Annotated[
