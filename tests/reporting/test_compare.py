@@ -23,7 +23,6 @@ from sigbench.reporting.compare import (
     write_compare_outputs,
 )
 from sigbench.runs import rundir
-from sigbench.sweeps.compare import check_spec
 from sigbench.training.statistics import Difference, holm_adjust
 from tests.helpers.fake_runs import fake_train
 
@@ -125,6 +124,9 @@ def test_the_outputs_are_written_with_the_frontier_and_a_summary(tmp_path: Path)
 
 
 def test_a_compare_spec_names_each_bad_key() -> None:
+    pytest.importorskip("optuna", reason="the tune extra: pip install 'sigbench[tune]'")
+    from sigbench.sweeps.compare import check_spec
+
     with pytest.raises(
         SigbenchError, match=r"c.yaml: models: 'resnet9' is not a model kind; choose from "
     ):
