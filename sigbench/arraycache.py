@@ -72,8 +72,13 @@ def scratch_array(
     if nbytes == 0:
         return np.zeros(shape, dtype=dtype)
     directory.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryFile(dir=directory) as file:
-        file.truncate(nbytes)
+    with naming(directory, nbytes), tempfile.TemporaryFile(dir=directory) as file:
+        if hasattr(os, "posix_fallocate"):
+            # Reserved, not sparse: on a full disk a store into a sparse map kills the
+            # process with SIGBUS; this fails here, as an OSError naming the folder.
+            os.posix_fallocate(file.fileno(), 0, nbytes)
+        else:
+            file.truncate(nbytes)
         return np.memmap(file, dtype=dtype, mode="r+", shape=shape)
 
 
@@ -104,6 +109,24 @@ def checksum(array: np.ndarray) -> str:
     digest = xxhash.xxh3_128()
     _digest_rows(digest, array)
     return digest.hexdigest()
+
+
+NEEDED_BYTES = "needed_bytes"  # the attribute an OSError from :func:`naming` may carry
+
+
+@contextmanager
+def naming(folder: Path, needed_bytes: int | None = None) -> Iterator[None]:
+    """An OSError raised inside names ``folder`` when it names no file (a write on a full
+    disk does not), and carries ``needed_bytes``, what the step needed, so that the CLI can
+    say in one line where it failed and, for a full disk, how much space was missing."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is None:
+            error.filename = str(folder)
+        if needed_bytes is not None and getattr(error, NEEDED_BYTES, None) is None:
+            setattr(error, NEEDED_BYTES, needed_bytes)
+        raise
 
 
 class ArrayCache:
@@ -159,19 +182,25 @@ class ArrayCache:
 
     @contextmanager
     def writer(self, shape: tuple[int, ...]) -> Iterator[CacheWriter]:
-        """A writer into a temporary file, which is gone afterwards unless committed."""
+        """A writer into a temporary file, which is gone afterwards unless committed.
+
+        A full disk or a folder that cannot be written is an OSError naming the cache
+        folder and, for a full disk, the bytes the entry needed (:func:`naming`)."""
         name = f".{self.array_path.name}.tmp-{os.getpid()}-{threading.get_ident()}"
         temporary = self.directory / name
         try:
-            with temporary.open("wb") as file:
+            with naming(self.directory):
+                file = temporary.open("wb")
+            with file:
                 header = {"descr": self.dtype.str, "fortran_order": False, "shape": tuple(shape)}
-                np.lib.format.write_array_header_1_0(file, header)
-                if hasattr(os, "posix_fallocate"):
-                    # Reserve the whole file now: a full disk fails here, not after minutes
-                    # of work, and the writes get cheaper (a quarter less CPU here).
-                    size = file.tell() + int(np.prod(shape)) * self.dtype.itemsize
-                    os.posix_fallocate(file.fileno(), 0, size)
-                yield CacheWriter(self, temporary, file)
+                size = int(np.prod(shape)) * self.dtype.itemsize
+                with naming(self.directory, size):
+                    np.lib.format.write_array_header_1_0(file, header)
+                    if hasattr(os, "posix_fallocate"):
+                        # Reserve the whole file now: a full disk fails here, not after
+                        # minutes of work, and the writes get cheaper (a quarter less CPU).
+                        os.posix_fallocate(file.fileno(), 0, file.tell() + size)
+                yield CacheWriter(self, temporary, file, size)
         finally:
             temporary.unlink(missing_ok=True)
 
@@ -179,8 +208,9 @@ class ArrayCache:
 class CacheWriter:
     """Appends row batches to a temporary ``.npy``; ``commit`` publishes it."""
 
-    def __init__(self, cache: ArrayCache, temporary: Path, file: BinaryIO) -> None:
+    def __init__(self, cache: ArrayCache, temporary: Path, file: BinaryIO, size: int) -> None:
         self.cache, self.temporary, self.file = cache, temporary, file
+        self.size = size  # the array's bytes: what a full disk is told the entry needs
         self.digest = xxhash.xxh3_128()
         self.rows = 0
 
@@ -191,13 +221,15 @@ class CacheWriter:
             raise RuntimeError(f"batch for row {start} arrived before row {self.rows}")
         rows = np.ascontiguousarray(rows, dtype=self.cache.dtype)
         self.digest.update(rows)  # while the batch is in cache: no re-reading the file
-        self.file.write(rows)
+        with naming(self.cache.directory, self.size):
+            self.file.write(rows)
         self.rows += len(rows)
 
     def commit(self, extras: dict[str, Any] | None = None) -> np.ndarray:
         """Publish the file and its sidecar (holding ``extras``, plain JSON, for ``load``);
         return the array memory-mapped, read-only."""
-        self.file.flush()
+        with naming(self.cache.directory, self.size):
+            self.file.flush()
         meta = {
             "settings": self.cache.description,
             "bytes": self.temporary.stat().st_size,
@@ -207,6 +239,11 @@ class CacheWriter:
         os.replace(self.temporary, self.cache.array_path)
         # The sidecar goes last: an array without one is never trusted.
         meta_temporary = self.temporary.with_name(f"{self.temporary.name}.json")
-        meta_temporary.write_text(json.dumps(meta, indent=1))
+        try:
+            with naming(self.cache.directory):
+                meta_temporary.write_text(json.dumps(meta, indent=1))
+        except OSError:
+            meta_temporary.unlink(missing_ok=True)
+            raise
         os.replace(meta_temporary, self.cache.meta_path)
         return np.load(self.cache.array_path, mmap_mode="r")

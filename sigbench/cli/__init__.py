@@ -25,7 +25,7 @@ from sigbench.cli import (
 )
 from sigbench.cli.output import errors, labelled, setup_logging
 from sigbench.cli.sweeping import remember_arguments
-from sigbench.errors import SigbenchError
+from sigbench.errors import SigbenchError, system_error_line
 
 GLOBAL_FLAGS = ("--debug", "--verbose", "-v")
 
@@ -86,14 +86,16 @@ def _options(
 
 
 def main() -> None:
-    """Entry point: user errors become one red line and exit status 2.
+    """Entry point: user errors become one red line and exit status 2, and so do the
+    system errors a user can fix (a full disk, a read-only folder: ``system_error_line``).
 
     Typer itself turns usage errors into a message and status 2, and Ctrl-C into 130.
     """
     try:
         app()
-    except SigbenchError as exc:
-        if _state["debug"]:
+    except (SigbenchError, OSError) as exc:
+        line = str(exc) if isinstance(exc, SigbenchError) else system_error_line(exc)
+        if _state["debug"] or line is None:  # an OSError that is not the user's: a bug
             raise
-        errors.print(labelled("error:", "bold red", str(exc)), highlight=False, soft_wrap=True)
+        errors.print(labelled("error:", "bold red", line), highlight=False, soft_wrap=True)
         sys.exit(2)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from sigbench.arraycache import naming
 from sigbench.config import ExperimentConfig, read_yaml, validate_config
 from sigbench.errors import SigbenchError
 
@@ -59,20 +60,27 @@ def _temporary(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}")
 
 
-def write_file_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    """``write(temporary)`` for writers that want a path (ONNX, TorchScript), then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_file_atomic(
+    path: Path, write: Callable[[Path], object], needed_bytes: int | None = None
+) -> None:
+    """``write(temporary)`` for writers that want a path (ONNX, TorchScript), then rename.
+
+    An OSError names the folder (and ``needed_bytes``, when known, for a full disk: see
+    :func:`sigbench.arraycache.naming`); the temporary file is gone either way."""
     temporary = _temporary(path)
-    try:
-        write(temporary)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    os.replace(temporary, path)
+    with naming(path.parent, needed_bytes):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            write(temporary)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        os.replace(temporary, path)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    write_file_atomic(path, lambda temporary: temporary.write_text(text))
+    data = text.encode()
+    write_file_atomic(path, lambda temporary: temporary.write_bytes(data), len(data))
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
