@@ -14,6 +14,7 @@ from torch.autograd.function import FunctionCtx, once_differentiable
 from sigbench.errors import SigbenchError
 from sigbench.signature.backends.lanes import signature_gradients, signatures
 from sigbench.signature.backends.torch_backend import log_signature
+from sigbench.signature.spec import SignatureSpec
 
 DTYPES = (torch.float32, torch.float64)
 
@@ -55,8 +56,7 @@ def lanes_signature(paths: torch.Tensor, depth: int, log_sig: bool = False) -> t
             f"{paths.device.type} {paths.dtype} tensor of shape {tuple(paths.shape)}: "
             "use backend 'torch' for other devices and types"
         )
-    if depth < 1:
-        raise SigbenchError(f"signature.depth = {depth}: must be at least 1")
+    depth = SignatureSpec(depth, log_sig=log_sig).depth  # the one depth check (1 to 8)
     signature = LanesSignature.apply(paths, depth)
     if not log_sig:
         return signature
