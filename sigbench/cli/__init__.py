@@ -8,6 +8,7 @@ Nothing else in sigbench imports this package.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 import typer
@@ -80,9 +81,19 @@ def _options(
         is_eager=True,
         help="Print the sigbench version and exit.",
     ),
+    plugin: list[Path] = typer.Option(
+        [],
+        "--plugin",
+        help="A Python file whose register_model calls add model kinds (repeatable); "
+        "installed packages register through the 'sigbench.models' entry point group.",
+    ),
 ) -> None:
     _state["debug"] = debug
     setup_logging(verbose)
+    if plugin:
+        from sigbench.models.plugins import add_plugin_files  # torch: only with --plugin
+
+        add_plugin_files(plugin)
 
 
 def main() -> None:

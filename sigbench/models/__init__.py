@@ -2,14 +2,17 @@
 
 Importing a family's module registers its kinds, in the order the ``models`` grid lists
 them: the ImageSig heads, then the baselines, cheapest first. A new family is one module
-here plus its import below (where it belongs in that order).
+here plus its import below (where it belongs in that order). Plugins' kinds come last:
+installed packages' ``sigbench.models`` entry points and ``--plugin`` files
+(:mod:`sigbench.models.plugins`).
 """
 
 # isort: off
-from sigbench.models import imagesig, simple, deformable, scale_space, group_equivariant  # noqa: F401
-from sigbench.models import facenet, vit, cnn  # noqa: F401
+from sigbench.models import imagesig, lift, simple, fis, deformable, scale_space  # noqa: F401
+from sigbench.models import group_equivariant, facenet, vit, cnn  # noqa: F401
 
 # isort: on
+from sigbench.models.plugins import load_plugins
 from sigbench.models.registry import (
     ModelEntry,
     create_model,
@@ -20,6 +23,8 @@ from sigbench.models.registry import (
     register_model,
 )
 from sigbench.models.transfer import apply_finetune
+
+load_plugins()
 
 __all__ = [
     "ModelEntry",

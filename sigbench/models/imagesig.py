@@ -39,14 +39,19 @@ class FcConfig(DenseHeadConfig):
     )
 
 
-class ConvConfig(FcConfig):
-    """``imagesig_conv``: Conv1D + MaxPool1D blocks along the streams first."""
+class ConvHeadConfig(ModelConfig):
+    """ImageSig's Conv1D + MaxPool1D blocks along the streams (``imagesig_conv``'s, and
+    ``imagesig_lift``'s with ``head: conv``)."""
 
     conv_channels: list[int] = Field(
         default_factory=lambda: [32, 64], description="channels of each Conv1D layer"
     )
     kernel_size: int = Field(3, ge=1, description="Conv1D kernel size")
     pool_size: int = Field(3, ge=1, description="MaxPool1D size after each conv")
+
+
+class ConvConfig(FcConfig, ConvHeadConfig):
+    """``imagesig_conv``: Conv1D + MaxPool1D blocks along the streams first."""
 
 
 class AttentionConfig(ConvConfig):
@@ -97,7 +102,7 @@ class ImageSigClassifier(nn.Module):
         return self.head(self.standardizer(features))
 
 
-def _dense_block(in_features: int, neurons: int, dropout: float, num_classes: int) -> nn.Sequential:
+def dense_block(in_features: int, neurons: int, dropout: float, num_classes: int) -> nn.Sequential:
     """Dense(n, ReLU), Dropout, Dense(K): the paper's classifier on top of every head."""
     return nn.Sequential(
         nn.Linear(in_features, neurons),
@@ -110,7 +115,7 @@ def _dense_block(in_features: int, neurons: int, dropout: float, num_classes: in
 class ConvBlock(nn.Module):
     """Conv1D(c, k, ReLU) + MaxPool1D(p) per entry of ``channels``, along the stream axis."""
 
-    def __init__(self, input_shape: tuple[int, int], config: ConvConfig) -> None:
+    def __init__(self, input_shape: tuple[int, int], config: ConvHeadConfig) -> None:
         super().__init__()
         streams, length = input_shape
         layers: list[nn.Module] = []
@@ -218,7 +223,7 @@ SIGNATURE_CAPACITY: dict[str, Any] = {
 def imagesig_fc(input_shape: tuple[int, ...], num_classes: int, config: FcConfig) -> nn.Module:
     head = nn.Sequential(
         nn.Flatten(),
-        _dense_block(math.prod(input_shape), config.neurons, config.dropout, num_classes),
+        dense_block(math.prod(input_shape), config.neurons, config.dropout, num_classes),
     )
     return ImageSigClassifier(input_shape, head, config.standardize)
 
@@ -235,7 +240,7 @@ def imagesig_conv(input_shape: tuple[int, ...], num_classes: int, config: ConvCo
     head = nn.Sequential(
         conv,
         nn.Flatten(),
-        _dense_block(
+        dense_block(
             conv.out_steps * conv.out_channels, config.neurons, config.dropout, num_classes
         ),
     )
@@ -260,6 +265,6 @@ def imagesig_attention(
         nn.LayerNorm(width),
         nn.Dropout(config.dropout),
         SequencePooling(width),
-        _dense_block(width, config.neurons, config.dropout, num_classes),
+        dense_block(width, config.neurons, config.dropout, num_classes),
     )
     return ImageSigClassifier(input_shape, head, config.standardize)

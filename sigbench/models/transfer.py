@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sigbench.config import FinetuneMode
-from sigbench.models.imagesig import DenseHeadConfig, _dense_block
+from sigbench.models.imagesig import DenseHeadConfig, dense_block
 from sigbench.models.weights import WeightsConfig
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class TransferNet(nn.Module):
         super().__init__()
         self.preprocess = preprocess
         self.backbone = backbone
-        self.head = _dense_block(features, config.neurons, config.dropout, num_classes)
+        self.head = dense_block(features, config.neurons, config.dropout, num_classes)
         self.last_stage = tuple(last_stage)
         self.pretrained = pretrained
         self.finetune: FinetuneMode = "full"
