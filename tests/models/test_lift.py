@@ -43,9 +43,11 @@ def signer_width(channels: int, path: str) -> int:
     return {"none": channels, "time": channels + 1, "lead_lag": 2 * channels}.get(path, channels)
 
 
-def test_gradients_through_the_lift_and_signature_are_exact() -> None:
+@pytest.mark.parametrize("backend", ["torch", "lanes"])
+def test_gradients_through_the_lift_and_signature_are_exact(backend: str) -> None:
     torch.manual_seed(0)
-    signer = LiftedSignatures(1, model_config("imagesig_lift", depth=3, lift_channels=2)).double()
+    config = model_config("imagesig_lift", depth=3, lift_channels=2, backend=backend)
+    signer = LiftedSignatures(1, config).double()
     pixels = torch.rand(2, 1, 4, 5, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(signer, (pixels,))
     weight = signer.lift.weight
@@ -83,6 +85,26 @@ def test_feature_shape_and_named_layers() -> None:
         layer.register_forward_hook(lambda _m, _i, out, name=name: seen.update({name: out.shape}))
     model(torch.rand(2, 1, 6, 5))
     assert seen == {"signatures": (2, 6 + 5, 3 + 9), "hidden": (2, 50)}
+
+
+def test_lanes_and_torch_backends_train_the_same_model() -> None:
+    """Same weights, same batch: equal logits and equal gradients from either backend."""
+    torch.manual_seed(0)
+    lanes = build((1, 7, 6), backend="lanes", dropout=0.0).double()
+    reference = build((1, 7, 6), backend="torch", dropout=0.0).double()
+    reference.load_state_dict(lanes.state_dict())
+    pixels, labels = torch.rand(4, 1, 7, 6, dtype=torch.float64), torch.tensor([0, 1, 2, 0])
+    logits = [model(pixels) for model in (lanes, reference)]
+    for output in logits:
+        torch.nn.functional.cross_entropy(output, labels).backward()
+    torch.testing.assert_close(logits[0], logits[1])
+    torch.testing.assert_close(lanes[0].lift.weight.grad, reference[0].lift.weight.grad)
+    assert lanes[0].lift.weight.grad.abs().sum() > 0
+
+
+def test_a_bad_backend_is_a_config_error() -> None:
+    with pytest.raises(ValueError, match="'auto', 'torch' or 'lanes'"):
+        model_config("imagesig_lift", backend="numba")
 
 
 def test_a_lift_wider_than_the_stream_is_a_one_line_error() -> None:
