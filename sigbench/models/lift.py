@@ -12,9 +12,9 @@ Features change with the lift, so nothing is cached: the model eats pixels and c
 the signatures of every batch, forward and backward, through
 :func:`~sigbench.signature.layer.differentiable_signatures` (``backend: auto`` takes the
 lanes kernels and their backward pass on CPU: 3-5x faster than the torch backend for 28-point
-streams lifted to 4-5 channels at depth 3-4, measured side by side, docs/models.md). The stacked features go through a
-BatchNorm (without affine terms) in place of ImageSig's fitted standardizer, which needs
-fixed features to fit.
+streams lifted to 4-5 channels at depth 3-4, measured side by side, docs/models.md). The
+stacked features go through a BatchNorm (without affine terms) in place of ImageSig's
+fitted standardizer, which needs fixed features to fit.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ def installed_plugin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (source / "pyproject.toml").write_text(
         '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
         '[project]\nname = "sigbench-example-plugin"\nversion = "0.1"\n'
-        "[tool.setuptools]\npy-modules = [\"my_models\"]\n"
+        '[tool.setuptools]\npy-modules = ["my_models"]\n'
         '[project.entry-points."sigbench.models"]\npixel_mlp = "my_models"\n'
     )
     site = tmp_path_factory.mktemp("plugin-site")

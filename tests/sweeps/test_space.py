@@ -116,6 +116,7 @@ def test_the_new_kinds_spaces_load_on_fashion(space_file: str, kind: str) -> Non
     base = load_config(REPO / "configs" / "fashion_d4.yaml", [f"model.kind={kind}"])
     parsed = load_space(REPO / "configs" / "spaces" / space_file, base)
     model_keys = [key for key in parsed.params if key.startswith("model.")]
-    assert model_keys and all(key.removeprefix("model.") in base.model.model_dump() for key in model_keys)
+    fields = base.model.model_dump()
+    assert model_keys and all(key.removeprefix("model.") in fields for key in model_keys)
     with pytest.raises(SigbenchError, match="model"):
         load_space(REPO / "configs" / "spaces" / space_file, load_config(DEMO))
