@@ -111,3 +111,23 @@ def test_tiny_nets_name_their_stages(kind: str) -> None:
         "stage3": (2, 32, 7, 7),
         "hidden": (2, 32),
     }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("semiring", "discount"), [("real", False), ("maxplus", True)])
+def test_fis_cnn_exports_to_onnx_and_onnxruntime_agrees(semiring: str, discount: bool) -> None:
+    """Under export the scans are CumSum, or doubling steps of Max / Mul over Slices."""
+    import onnxruntime
+
+    from sigbench.export.onnx_export import _exported
+
+    torch.manual_seed(0)
+    model = build("fis_cnn", semiring=semiring, discount=discount).eval()
+    images = torch.rand(3, 1, 28, 28)
+    proto = _exported(model, images, "images")
+    ops = {node.op_type for node in proto.graph.node}
+    assert ("CumSum" in ops) == (semiring == "real" and not discount)
+    assert ("Max" in ops) == (semiring == "maxplus")
+    session = onnxruntime.InferenceSession(proto.SerializeToString())
+    (logits,) = session.run(None, {"images": images.numpy()})
+    torch.testing.assert_close(torch.from_numpy(logits), model(images), atol=1e-5, rtol=1e-4)

@@ -110,3 +110,18 @@ def test_a_bad_backend_is_a_config_error() -> None:
 def test_a_lift_wider_than_the_stream_is_a_one_line_error() -> None:
     with pytest.raises(SigbenchError, match=r"model.lift_kernel = 5: streams of 4 points"):
         build((1, 4, 4), path="none", lift_kernel=5)
+
+
+@pytest.mark.slow
+def test_the_lift_model_exports_to_onnx_through_the_torch_signature() -> None:
+    """backend auto signs with lanes when training, the torch ops under the exporter."""
+    import onnxruntime
+
+    from sigbench.export.onnx_export import _exported
+
+    torch.manual_seed(0)
+    model = build((1, 12, 12), 3).eval()
+    images = torch.rand(3, 1, 12, 12)
+    session = onnxruntime.InferenceSession(_exported(model, images, "images").SerializeToString())
+    (logits,) = session.run(None, {"images": images.numpy()})
+    torch.testing.assert_close(torch.from_numpy(logits), model(images), atol=1e-5, rtol=1e-4)
