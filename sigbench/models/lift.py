@@ -26,18 +26,17 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from sigbench.config import PathTransform
 from sigbench.errors import SigbenchError
 from sigbench.models.imagesig import ConvBlock, ConvHeadConfig, DenseHeadConfig, dense_block
 from sigbench.models.registry import register_model
 from sigbench.signature.layer import LAYER_BACKENDS, differentiable_signatures
-from sigbench.signature.streams import (
-    apply_path_transform,
-    image_streams,
+from sigbench.signature.spec import (
+    PathTransform,
     stream_count,
     transformed_channels,
-    transformed_shape,
+    transformed_points,
 )
+from sigbench.signature.streams import apply_path_transform, image_streams
 
 
 class LiftConfig(DenseHeadConfig, ConvHeadConfig):
@@ -94,7 +93,7 @@ def lift_layers(model: nn.Module) -> dict[str, nn.Module]:
 def imagesig_lift(input_shape: tuple[int, ...], num_classes: int, config: LiftConfig) -> nn.Module:
     channels, height, width = input_shape
     sides = (height, width) if config.two_direction else (width,)
-    shortest = min(transformed_shape((1, side, channels), config.path)[1] for side in sides)
+    shortest = min(transformed_points(side, config.path) for side in sides)
     if shortest < config.lift_kernel + 1:
         raise SigbenchError(
             f"model.lift_kernel = {config.lift_kernel}: streams of {shortest} points leave "

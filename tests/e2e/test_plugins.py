@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import REPO, metrics_of, only_run
+from tests.helpers.cli import REPO, metrics_of, only_run
 
 pytestmark = pytest.mark.e2e
 
