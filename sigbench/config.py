@@ -316,6 +316,9 @@ class ModelConfig(_Section):
     """
 
     input: ClassVar[ModelInput]
+    # Keys a kind gained after runs of it existed: they enter the run id only when set away
+    # from their default, so those runs keep their ids.
+    id_when_set: ClassVar[tuple[str, ...]] = ()
     kind: str = Field(frozen=True, description="any registered model (sigbench.models)")
 
 
@@ -447,9 +450,10 @@ class ExperimentConfig(_Section):
         ``data.split_seed`` counts only where it draws other splits than ``seed`` would, so
         the first run of ``--seeds N`` is the plain run; for the same reason (old run ids
         stay valid) ``data.jpeg_draft`` counts only when on, and the multi-label keys only
-        when set; ``data.channels`` counts, resolved, only where files are read as grayscale
-        (RGB is how every file source read before the key existed); the keys of
-        ``FLAT_DATA_DEFAULTS`` a source lacks count at those values. ``data.cache`` only says
+        when set, as do the model keys its kind lists in ``id_when_set``; ``data.channels``
+        counts, resolved, only where files are read as grayscale (RGB is how every file
+        source read before the key existed); the keys of ``FLAT_DATA_DEFAULTS`` a source
+        lacks count at those values. ``data.cache`` only says
         where pixels come from, so it never counts, nor do output keys (``track``). An image
         model's run id leaves out the ``signature`` section, which it never reads.
         ``train.device`` is a machine fact: every run is hashed as on ``cpu`` (the value run
@@ -458,6 +462,10 @@ class ExperimentConfig(_Section):
         """
         unused = {"signature"} if self.model.input == "image" else set()
         settings = self.model_dump(mode="json", exclude=unused | OUTPUT_KEYS)
+        defaults = type(self.model)(kind=self.model.kind).model_dump(mode="json")
+        for key in self.model.id_when_set:
+            if settings["model"][key] == defaults[key]:
+                del settings["model"][key]
         data = settings["data"] = {**FLAT_DATA_DEFAULTS, **settings["data"]}
         del data["split_seed"], data["cache"]
         if not data.get("jpeg_draft"):
