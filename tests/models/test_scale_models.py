@@ -22,6 +22,7 @@ from sigbench.models.scale_space import (
     bilinear_levels,
 )
 from sigbench.sweeps.grids import BUILTIN_GRIDS, load_grid
+from sigbench.sweeps.scheduler import expand_grid
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -203,3 +204,26 @@ def test_named_layers_and_a_training_step(kind: str) -> None:
     if kind == "deformable_dss":
         deformable = [m for m in model.modules() if isinstance(m, DeformableScaleConv)]
         assert len(deformable) == 2 and all(m.offset_weight.abs().sum() > 0 for m in deformable)
+
+
+def test_the_dss_hyperparameter_grid_expands_to_every_combination_at_three_seeds() -> None:
+    base = load_config(REPO / "configs" / "fashion_scale.yaml")
+    grid = load_grid(str(REPO / "configs" / "dss_hyperparameters.yaml"))
+    points = expand_grid(base, grid)
+    assert len(points) == len({p.run_id for p in points}) == 2 * 2**5 * 3
+    combinations = {
+        (
+            p.config.model.kind,
+            p.config.model.base,
+            tuple(p.config.model.channels),
+            p.config.train.lr,
+            p.config.model.interaction,
+            p.config.model.scales,
+        )
+        for p in points
+    }
+    assert len(combinations) == 64
+    assert {c[0] for c in combinations} == {"dss_cnn", "deformable_dss"}
+    assert {c[2] for c in combinations} == {(16, 32, 64), (8, 16, 32)}
+    assert sorted({p.seed for p in points}) == [0, 1, 2]
+    assert {p.config.data.name for p in points} == {"fashion-mnist-scale"}
