@@ -212,6 +212,7 @@ def tiny_cnn(input_shape: tuple[int, ...], num_classes: int, config: WeightsConf
     config=FisConfig,
     description="tiny_cnn with a fast-iterated-sums block after its first pool",
     layers=tiny_layers,
+    capacity={"model.semiring": ["real", "maxplus"], "model.discount": [False, True]},
 )
 def fis_cnn(input_shape: tuple[int, ...], num_classes: int, config: FisConfig) -> nn.Module:
     block = FisBlock(STEM_CHANNELS, config.semiring, config.discount)

@@ -89,6 +89,13 @@ def lift_layers(model: nn.Module) -> dict[str, nn.Module]:
     config=LiftConfig,
     description="learned Conv1d lift per stream, signature, FC or conv head",
     layers=lift_layers,
+    capacity={
+        "model.lift_channels": [3, 4, 5],
+        "model.lift_kernel": [1, 3],
+        "model.depth": [2, 3, 4],
+        "model.head": ["fc", "conv"],
+        "model.neurons": {"low": 16, "high": 256, "log": True},
+    },
 )
 def imagesig_lift(input_shape: tuple[int, ...], num_classes: int, config: LiftConfig) -> nn.Module:
     channels, height, width = input_shape

@@ -203,6 +203,11 @@ def dss_cnn(input_shape: tuple[int, ...], num_classes: int, config: DssConfig) -
     config=DeformableDssConfig,
     description="dss_cnn whose last scale convs have an offset branch (deformable DSS)",
     layers=dss_layers,
+    capacity={
+        "model.scales": [2, 3, 4],
+        "model.interaction": [1, 2],
+        "model.deformable_stages": [1, 2, 3],
+    },
 )
 def deformable_dss(
     input_shape: tuple[int, ...], num_classes: int, config: DeformableDssConfig
@@ -315,6 +320,7 @@ def dss_v2_layers(model: nn.Module) -> dict[str, nn.Module]:
     config=ScaleSpaceConfig,
     description="DSS v2: bilinear lifting, tied scale convs, levels max-pooled to match",
     layers=dss_v2_layers,
+    capacity={"model.scales": [2, 3, 4], "model.interaction": [1, 2], "model.base": [2, 3]},
 )
 def dss_v2(input_shape: tuple[int, ...], num_classes: int, config: ScaleSpaceConfig) -> nn.Module:
     channels, height, width = input_shape

@@ -105,18 +105,3 @@ def test_exponents_without_a_dot_are_numbers_too(tmp_path: Path) -> None:
 def test_the_shipped_spaces_parse(space_file: str, config: str, overrides: list[str]) -> None:
     base = load_config(REPO / "configs" / config, overrides)
     assert load_space(REPO / "configs" / "spaces" / space_file, base).params
-
-
-@pytest.mark.parametrize(
-    ("space_file", "kind"),
-    [("imagesig_lift.yaml", "imagesig_lift"), ("fis_cnn.yaml", "fis_cnn")],
-)
-def test_the_new_kinds_spaces_load_on_fashion(space_file: str, kind: str) -> None:
-    """Each shipped space names only keys its kind has, with values its config accepts."""
-    base = load_config(REPO / "configs" / "fashion_d4.yaml", [f"model.kind={kind}"])
-    parsed = load_space(REPO / "configs" / "spaces" / space_file, base)
-    model_keys = [key for key in parsed.params if key.startswith("model.")]
-    fields = base.model.model_dump()
-    assert model_keys and all(key.removeprefix("model.") in fields for key in model_keys)
-    with pytest.raises(SigbenchError, match="model"):
-        load_space(REPO / "configs" / "spaces" / space_file, load_config(DEMO))
