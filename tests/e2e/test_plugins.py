@@ -82,6 +82,8 @@ def test_an_installed_plugins_keys_are_checked(installed_plugin: Path, tmp_path:
         installed_plugin, "train", "configs/demo.yaml", "--set", "model.kind=nope"
     )
     assert "pixel_mlp" in unknown.stderr  # listed among the kinds to choose from
+    listed = sigbench_with(installed_plugin, "list", "models")
+    assert listed.returncode == 0 and "pixel_mlp" in listed.stdout, listed.stderr
     without = sigbench_with(None, "train", "configs/demo.yaml", "--set", "model.kind=pixel_mlp")
     assert without.returncode == 2 and "'pixel_mlp' is not a known model" in without.stderr
 
