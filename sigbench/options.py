@@ -58,3 +58,19 @@ TABLE_FORMATS: tuple[str, ...] = ("csv", "md", "tex")
 FIGURE_FORMATS: tuple[str, ...] = ("png", "pdf", "svg")
 DEFAULT_TABLE_FORMATS: tuple[str, ...] = ("csv", "md")
 DEFAULT_FIGURE_FORMATS: tuple[str, ...] = ("png",)
+
+# sigbench.data.transforms: what ``eval --robustness`` scores the test images under.
+ROBUSTNESS_TRANSFORMS: tuple[str, ...] = ("scale", "flip", "brightness", "noise", "rotation")
+
+# sigbench.experiments.robustness: the flip sets ``eval --tta`` averages over.
+TTA_CHOICES: tuple[str, ...] = ("flips", "hflip")
+
+# sigbench.training.equivariance: what ``eval --equivariance --transform`` applies.
+EQUIVARIANCE_TRANSFORMS: tuple[str, ...] = ("scale", "rotate")
+
+# sigbench.experiments.predict: what ``predict --format`` writes.
+PREDICT_FORMATS: tuple[str, ...] = ("csv", "labels")
+
+# sigbench.export.pipeline: what ``export --format`` writes, and ``--quantize``.
+EXPORT_FORMATS: tuple[str, ...] = ("onnx", "torchscript", "c")
+QUANTIZATIONS: tuple[str, ...] = ("none", "int8")

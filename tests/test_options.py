@@ -15,6 +15,8 @@ from sigbench.cli import app
 from sigbench.config import DATA_CONFIGS, DataConfig, TrainConfig
 from sigbench.data.augment import AUGMENTATIONS
 from sigbench.data.sources import OPENERS
+from sigbench.data.transforms import TRANSFORMS
+from sigbench.experiments.robustness import TTA_SETS
 from sigbench.signature.backends import BACKENDS
 from sigbench.signature.spec import SignatureSpec
 
@@ -50,6 +52,8 @@ def test_every_listed_name_has_an_implementation() -> None:
     assert all(literal_values(c, "source") == (s,) for s, c in DATA_CONFIGS.items())
     assert tuple(BACKENDS) == options.SIGNATURE_BACKENDS
     assert all(importlib.util.find_spec(module) for module in BACKENDS.values())
+    assert tuple(TRANSFORMS) == options.ROBUSTNESS_TRANSFORMS
+    assert tuple(TTA_SETS) == options.TTA_CHOICES
 
 
 def test_cli_help_lists_the_paths_and_backends() -> None:

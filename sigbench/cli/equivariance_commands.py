@@ -10,9 +10,9 @@ from sigbench.cli.output import RichProgress, console, records_table
 SHOWN = ["layer", "form", "map_shape", "delta"]
 
 
-def equivariance_amounts(transform: str, scales: str | None, angles: str | None) -> list[float]:
-    """``--scales`` (for scale) or ``--angles`` (for rotate), checked before any work, or
-    the transform's default list."""
+def equivariance_amounts(transform: str, scales: list[str], angles: list[str]) -> list[float]:
+    """``--scales`` (for scale) or ``--angles`` (for rotate), each value of the repeated,
+    comma-split option checked before any work, or the transform's default list."""
     from sigbench.errors import SigbenchError
     from sigbench.experiments.equivariance import (
         DEFAULT_ANGLES,
@@ -23,12 +23,12 @@ def equivariance_amounts(transform: str, scales: str | None, angles: str | None)
     )
 
     if check_transform(transform) == "scale":
-        if angles is not None:
+        if angles:
             raise SigbenchError("--angles goes with --transform rotate; scale takes --scales")
-        return parse_scales(scales) if scales is not None else list(DEFAULT_SCALES)
-    if scales is not None:
+        return parse_scales(",".join(scales)) if scales else list(DEFAULT_SCALES)
+    if scales:
         raise SigbenchError("--scales goes with --transform scale; rotate takes --angles")
-    return parse_angles(angles) if angles is not None else list(DEFAULT_ANGLES)
+    return parse_angles(",".join(angles)) if angles else list(DEFAULT_ANGLES)
 
 
 def show_equivariance(

@@ -6,22 +6,25 @@ from pathlib import Path
 
 import typer
 
-from sigbench.cli.options import RunFolder
+from sigbench.cli.options import RunFolder, choice_enum
 from sigbench.cli.output import RichProgress, console, key_value_table, records_table
+from sigbench.options import EXPORT_FORMATS, QUANTIZATIONS
 
 SHOWN = (
     "model", "variant", "file_kb", "decode_ms", "latency_p50_ms", "latency_p95_ms",
     "model_p50_ms", "model_p95_ms", "images_per_s", "load_1m",
 )  # fmt: skip
+ExportFormat = choice_enum("ExportFormat", EXPORT_FORMATS)
+Quantization = choice_enum("Quantization", QUANTIZATIONS)
 bench_app = typer.Typer(help="Benchmarks of finished runs.", no_args_is_help=True)
 
 
 def export(
     run: RunFolder,
-    fmt: str = typer.Option(
+    fmt: ExportFormat = typer.Option(
         "onnx", "--format", "-f", help="onnx, torchscript or c (ImageSig-FC as model.h/model.c)."
     ),
-    quantize: str = typer.Option("none", "--quantize", "-q", help="none or int8."),
+    quantize: Quantization = typer.Option("none", "--quantize", "-q", help="none or int8."),
     out: Path = typer.Option(
         None,
         "--out",
@@ -38,6 +41,7 @@ def export(
     from sigbench.config import size_text
     from sigbench.experiments.exports import export_run
 
+    fmt, quantize = fmt.value, quantize.value
     result = export_run(run, fmt, quantize=quantize, out=out, progress=RichProgress())
     check, info = result.check, result.info
     scored = "mean accuracy" if info.multilabel else "accuracy"

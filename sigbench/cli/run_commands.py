@@ -18,6 +18,10 @@ from sigbench.cli.options import (
     Seeds,
     Track,
     TrackUri,
+    choice_enum,
+    comma_choices,
+    comma_list,
+    complete_from,
 )
 from sigbench.cli.output import (
     RichProgress,
@@ -30,6 +34,12 @@ from sigbench.cli.output import (
 from sigbench.cli.sweeping import interrupted_line, sweep_and_show
 from sigbench.cli.track_options import open_tracking, show_tracking
 from sigbench.errors import SigbenchError, plural
+from sigbench.options import (
+    EQUIVARIANCE_TRANSFORMS,
+    PREDICT_FORMATS,
+    ROBUSTNESS_TRANSFORMS,
+    TTA_CHOICES,
+)
 
 if TYPE_CHECKING:
     from sigbench.config import ExperimentConfig
@@ -49,6 +59,11 @@ MULTILABEL_SUMMARY_KEYS = (
     "mean_hter", "mean_far", "mean_frr",
 )  # fmt: skip
 TOP_K = re.compile(r"top\d+_accuracy")  # train.top_k names the key
+
+RobustnessTransform = choice_enum("RobustnessTransform", ROBUSTNESS_TRANSFORMS)
+TtaChoice = choice_enum("TtaChoice", TTA_CHOICES)
+EquivarianceTransform = choice_enum("EquivarianceTransform", EQUIVARIANCE_TRANSFORMS)
+PredictFormat = choice_enum("PredictFormat", PREDICT_FORMATS)
 
 
 def positive_class(metrics: dict[str, Any]) -> str | None:
@@ -305,14 +320,22 @@ def evaluate(
         help="With --data, for a label-file run: the labels, one per line, in numeric order.",
     ),
     analysis: Analysis = False,
-    robustness: str = typer.Option(
+    robustness: list[str] | None = typer.Option(
         None,
         "--robustness",
-        help="Also score under transforms, e.g. scale,flip,brightness,noise,rotation; writes "
-        "robustness.csv and robustness.png in the run folder.",
+        metavar="[" + "|".join(ROBUSTNESS_TRANSFORMS) + "]",
+        callback=comma_choices(RobustnessTransform),
+        autocompletion=complete_from(ROBUSTNESS_TRANSFORMS),
+        help="Also score under transforms, repeatable or comma-separated, e.g. "
+        "scale,flip,brightness,noise,rotation; writes robustness.csv and robustness.png in the "
+        "run folder.",
+        show_default=False,
     ),
-    tta: str = typer.Option(
-        None, "--tta", help="Also score with test-time augmentation: flips or hflip."
+    tta: TtaChoice | None = typer.Option(
+        None,
+        "--tta",
+        help="Also score with test-time augmentation: flips or hflip.",
+        show_default=False,
     ),
     equivariance: bool = typer.Option(
         False,
@@ -321,16 +344,29 @@ def evaluate(
         "equivariance.csv and equivariance.png in the run folder (rotate: "
         "equivariance_rotate.*).",
     ),
-    transform: str = typer.Option(
-        None, "--transform", help="What --equivariance applies: scale (default) or rotate."
+    transform: EquivarianceTransform | None = typer.Option(
+        None,
+        "--transform",
+        help="What --equivariance applies: scale (default) or rotate.",
+        show_default=False,
     ),
-    scales: str = typer.Option(
-        None, "--scales", help="Scales for --equivariance (default 0.5,0.75,1.25,1.5,2)."
+    scales: list[str] | None = typer.Option(
+        None,
+        "--scales",
+        metavar="FACTORS",
+        callback=comma_list,
+        help="Scales for --equivariance, repeatable or comma-separated "
+        "(default 0.5,0.75,1.25,1.5,2).",
+        show_default=False,
     ),
-    angles: str = typer.Option(
+    angles: list[str] | None = typer.Option(
         None,
         "--angles",
-        help="Degrees for --equivariance --transform rotate (default 15,30,45,90,180).",
+        metavar="DEGREES",
+        callback=comma_list,
+        help="Degrees for --equivariance --transform rotate, repeatable or comma-separated "
+        "(default 15,30,45,90,180).",
+        show_default=False,
     ),
     max_images: int = typer.Option(
         None, "--max-images", min=1, help="--equivariance on a seeded sample of the test images."
@@ -339,11 +375,8 @@ def evaluate(
     """Score a finished run's saved model again on its test split (or on --data)."""
     from sigbench.cli.equivariance_commands import equivariance_amounts, show_equivariance
     from sigbench.cli.robustness_commands import show_robustness, show_tta
-    from sigbench.data.transforms import parse_transforms
-    from sigbench.errors import SigbenchError
     from sigbench.experiments.evaluate import analysis_dir, evaluate_run
     from sigbench.experiments.inputs import EvalData
-    from sigbench.experiments.robustness import check_tta
 
     if data is not None and (robustness or tta or equivariance):
         raise SigbenchError(
@@ -355,15 +388,13 @@ def evaluate(
     if test_data is not None:
         test_data.check()
     equivariance_only = (scales, angles, transform, max_images)
-    if not equivariance and any(option is not None for option in equivariance_only):
+    if not equivariance and any(option not in (None, []) for option in equivariance_only):
         raise SigbenchError(
             "--transform, --scales, --angles and --max-images belong to --equivariance; add it"
         )
-    transform = transform or "scale"
-    amounts = equivariance_amounts(transform, scales, angles) if equivariance else []
-    transforms = parse_transforms(robustness) if robustness else []  # checked before any work
-    if tta:
-        check_tta(tta)
+    applied = transform.value if transform else "scale"
+    amounts = equivariance_amounts(applied, scales, angles) if equivariance else []
+    transforms = list(dict.fromkeys(name.value for name in robustness or []))
     metrics = evaluate_run(run, test_data=test_data, progress=RichProgress(), analysis=analysis)
     console.print(key_value_table(f"eval {run}", metrics_summary(metrics)))
     if analysis:
@@ -371,9 +402,9 @@ def evaluate(
     if transforms:
         show_robustness(run, transforms)
     if tta:
-        show_tta(run, tta)
+        show_tta(run, tta.value)
     if equivariance:
-        show_equivariance(run, transform, amounts, max_images)
+        show_equivariance(run, applied, amounts, max_images)
 
 
 def predict(
@@ -390,7 +421,7 @@ def predict(
     out: Path = typer.Option(
         None, "--out", "-o", help="Write the predictions here instead of to standard output."
     ),
-    fmt: str = typer.Option(
+    fmt: PredictFormat = typer.Option(
         "csv",
         "--format",
         help="csv: path,label,probability per image; labels: one label per line, input order.",
@@ -410,14 +441,12 @@ def predict(
         stream_predictions,
     )
 
-    if fmt not in ("csv", "labels"):
-        raise SigbenchError(f"--format {fmt!r}: choose csv or labels")
     predictor = open_predictor(run)
     paths = list_inputs(inputs, numbered=predictor.numbered)
     report = PredictReport()
     answers = stream_predictions(predictor, paths, report, strict=strict, progress=RichProgress())
     save_predictions(
-        answers, predictor.classes, out, fmt=fmt, proba=proba, multilabel=predictor.multilabel
+        answers, predictor.classes, out, fmt=fmt.value, proba=proba, multilabel=predictor.multilabel
     )
     if out is not None:
         rate = report.images / max(report.seconds, 1e-9)

@@ -6,8 +6,13 @@ from pathlib import Path
 
 import typer
 
+from sigbench.cli.options import choice_enum
 from sigbench.cli.output import console
 from sigbench.options import AUTO_BACKEND, PATH_TRANSFORMS, SIGNATURE_BACKENDS
+
+PathTransform = choice_enum("PathTransform", PATH_TRANSFORMS)
+BACKEND_CHOICES = (AUTO_BACKEND, *SIGNATURE_BACKENDS)
+SignatureBackend = choice_enum("SignatureBackend", BACKEND_CHOICES)
 
 
 def signature(
@@ -17,12 +22,10 @@ def signature(
     size: int = typer.Option(64, "--size", min=2, help="Resize to this square first."),
     two_direction: bool = typer.Option(False, "--two-direction", help="Add the columns."),
     log_sig: bool = typer.Option(False, "--log-sig", help="Log-signature (Lyndon basis)."),
-    path: str = typer.Option("none", "--path", help=f"{' | '.join(PATH_TRANSFORMS)}."),
+    path: PathTransform = typer.Option("none", "--path", help=f"{' | '.join(PATH_TRANSFORMS)}."),
     gray: bool = typer.Option(False, "--gray", help="Read the image as one channel."),
-    backend: str = typer.Option(
-        AUTO_BACKEND,
-        "--backend",
-        help=f"Signature backend: {' | '.join((AUTO_BACKEND, *SIGNATURE_BACKENDS))}.",
+    backend: SignatureBackend = typer.Option(
+        AUTO_BACKEND, "--backend", help=f"Signature backend: {' | '.join(BACKEND_CHOICES)}."
     ),
     npy: Path = typer.Option(None, "--npy", help="Also save the matrix as a .npy file."),
 ) -> None:
@@ -34,6 +37,7 @@ def signature(
     from sigbench.reporting.signature_figure import draw_signature_figure, signature_matrix
     from sigbench.signature.spec import SignatureSpec
 
+    path, backend = path.value, backend.value
     spec = SignatureSpec(depth, two_direction, log_sig, path, backend)  # checks every option
     if not image.is_file():
         raise SigbenchError(f"{image}: no such image file")

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from sigbench.data.transforms import TRANSFORMS, transform_images
+from sigbench.data.transforms import TRANSFORMS, parse_transforms, transform_images
 from sigbench.errors import SigbenchError
 from sigbench.experiments.inputs import require_single_label, run_inputs, run_splits
 from sigbench.progress import SILENT, Progress
@@ -77,7 +77,9 @@ def _row(clean: Outputs, out: Outputs, labels: np.ndarray) -> dict[str, Any]:
 def robustness_frame(
     run: Path, transforms: list[str], *, progress: Progress = SILENT
 ) -> pd.DataFrame:
-    """One row per transform and strength (the identity included) on the run's test split."""
+    """One row per transform and strength (the identity included) on the run's test split;
+    ``transforms`` are checked before the run is opened (the CLI has checked them already)."""
+    transforms = parse_transforms(",".join(transforms))
     loaded = load_run(run)
     require_single_label(loaded, "--robustness")
     test = run_splits(loaded, progress=progress).test

@@ -26,11 +26,12 @@ from sigbench.export.info import ExportInfo
 from sigbench.export.onnx_export import export_onnx, quantize_onnx
 from sigbench.export.runtime import load_exported, predict_all
 from sigbench.export.torchscript_export import export_torchscript
+from sigbench.options import EXPORT_FORMATS, QUANTIZATIONS
 from sigbench.runs.checkpoint import LoadedRun
 from sigbench.training.multilabel import ATTRIBUTE_THRESHOLD
 
-FORMATS = ("onnx", "torchscript", "c")
-QUANTIZE = ("none", "int8")
+FORMATS = EXPORT_FORMATS
+QUANTIZE = QUANTIZATIONS
 EXPORT_DIR = "export"
 SUFFIXES = {"onnx": ".onnx", "torchscript": ".pt"}  # c writes a folder (model.h, model.c)
 # The C file's check: float must reproduce the torch model, int8 nearly so.

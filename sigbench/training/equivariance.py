@@ -35,8 +35,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from sigbench.options import EQUIVARIANCE_TRANSFORMS
+
 BORDER_FRACTION = 0.125
-TRANSFORMS = ("scale", "rotate")
+TRANSFORMS = EQUIVARIANCE_TRANSFORMS
 # What each transform's amount is, as the CSVs name the column.
 AMOUNT = {"scale": "scale", "rotate": "angle"}
 INTERPOLATION = {

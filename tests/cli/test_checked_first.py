@@ -17,18 +17,62 @@ def error_of(*args: str) -> str:
     return str(result.exception)
 
 
+def usage_error_of(*args: str) -> str:
+    """The message a choice option's usage error prints (exit status 2), unwrapped."""
+    result = CliRunner().invoke(cli.app, list(args))
+    assert result.exit_code == 2, result.output
+    boxed = result.output.split("Invalid value", 1)[1].split("╰", 1)[0]
+    return " ".join(("Invalid value" + boxed).replace("│", " ").split())
+
+
 @pytest.mark.parametrize(
     ("option", "expected"),
     [
-        (["--robustness", "scale,blur"], "--robustness 'scale,blur': choose from scale, "),
-        (["--tta", "sideways"], "--tta 'sideways': choose one of flips, hflip"),
+        (
+            ["--robustness", "scale,blur"],
+            "Invalid value for '--robustness': 'blur' is not one of scale, flip, brightness, "
+            "noise, rotation",
+        ),
+        (
+            ["--robustness", "scale", "--robustness", "blur"],
+            "Invalid value for '--robustness': 'blur' is not one of scale, flip, brightness, "
+            "noise, rotation",
+        ),
+        (
+            ["--tta", "sideways"],
+            "Invalid value for '--tta': Value error, 'sideways' is not one of 'flips', 'hflip'.",
+        ),
+        (
+            ["--equivariance", "--transform", "shear"],
+            "Invalid value for '--transform': Value error, 'shear' is not one of 'scale', "
+            "'rotate'.",
+        ),
     ],
 )
 def test_eval_choices_are_checked_before_the_run_is_opened(
     option: list[str], expected: str, tmp_path: Path
 ) -> None:
     """The run folder does not even exist: the choice is the first thing checked."""
-    assert error_of("eval", str(tmp_path / "no-run"), *option).startswith(expected)
+    assert usage_error_of("eval", str(tmp_path / "no-run"), *option) == expected
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        (["--scales", "0.5,x"], "--scales '0.5,x': expected comma-separated factors"),
+        (["--scales", "0.5", "--scales", "x"], "--scales '0.5,x': expected comma-separated"),
+        (
+            ["--transform", "rotate", "--angles", "15", "--angles", "400,30"],
+            "--angles '15,400,30': expected comma-separated degrees",
+        ),
+    ],
+)
+def test_eval_amount_lists_are_checked_before_the_run_is_opened(
+    option: list[str], expected: str, tmp_path: Path
+) -> None:
+    """Repeated and comma-separated amounts are one list, checked as a whole first."""
+    message = error_of("eval", str(tmp_path / "no-run"), "--equivariance", *option)
+    assert message.startswith(expected)
 
 
 def test_predict_with_a_missing_export_says_the_file_is_missing(tmp_path: Path) -> None:
@@ -38,18 +82,27 @@ def test_predict_with_a_missing_export_says_the_file_is_missing(tmp_path: Path) 
 
 
 def test_predict_format_is_checked_first(tmp_path: Path) -> None:
-    message = error_of("predict", str(tmp_path / "no-run"), str(tmp_path), "--format", "tsv")
-    assert message == "--format 'tsv': choose csv or labels"
+    message = usage_error_of("predict", str(tmp_path / "no-run"), str(tmp_path), "--format", "tsv")
+    expected = "Invalid value for '--format': Value error, 'tsv' is not one of 'csv', 'labels'."
+    assert message == expected
 
 
 @pytest.mark.parametrize(
     ("option", "expected"),
     [
-        (["--format", "tflite"], "--format 'tflite': choose one of onnx, torchscript, c"),
-        (["--quantize", "int4"], "--quantize 'int4': choose one of none, int8"),
+        (
+            ["--format", "tflite"],
+            "Invalid value for '--format' / '-f': Value error, 'tflite' is not one of 'onnx', "
+            "'torchscript', 'c'.",
+        ),
+        (
+            ["--quantize", "int4"],
+            "Invalid value for '--quantize' / '-q': Value error, 'int4' is not one of 'none', "
+            "'int8'.",
+        ),
     ],
 )
 def test_export_choices_are_checked_before_the_run_is_opened(
     option: list[str], expected: str, tmp_path: Path
 ) -> None:
-    assert error_of("export", str(tmp_path / "no-run"), *option) == expected
+    assert usage_error_of("export", str(tmp_path / "no-run"), *option) == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -38,3 +39,15 @@ def test_eval_with_robustness_and_tta(rgb_cnn_run: Path) -> None:
     shown = invoke("eval", rgb_cnn_run, "--robustness", "flip,noise", "--tta", "hflip")
     assert "accuracy_tta_hflip" in shown and "noise" in shown
     assert (rgb_cnn_run / "robustness.csv").is_file() and (rgb_cnn_run / "robustness.png").is_file()
+
+
+def test_eval_robustness_repeated_is_the_comma_list(rgb_cnn_run: Path) -> None:
+    """``--robustness flip --robustness noise,flip`` scores flip and noise once each, in order,
+    exactly as ``--robustness flip,noise`` does."""
+    table = rgb_cnn_run / "robustness.csv"
+    invoke("eval", rgb_cnn_run, "--robustness", "flip,noise")
+    by_commas = pd.read_csv(table)
+    invoke("eval", rgb_cnn_run, "--robustness", "flip", "--robustness", "noise,flip")
+    repeated = pd.read_csv(table)
+    assert list(dict.fromkeys(repeated["transform"])) == ["flip", "noise"]
+    pd.testing.assert_frame_equal(repeated, by_commas)
