@@ -79,7 +79,8 @@ def test_robustness_table_of_an_imagesig_run(digits_run: Path) -> None:
     gathered = gather_robustness(digits_run.parent.parent)
     assert gathered is not None and set(gathered["run_id"]) == {digits_run.name}
     report = write_report(digits_run.parent.parent)  # no sweeps, but a robustness table
-    assert report.files == [digits_run.parent.parent / "tables" / "robustness.csv"]
+    tables = digits_run.parent.parent / "tables"
+    assert report.files == [tables / "robustness.csv", tables / "runs.csv"]
 
 
 def test_a_baseline_has_no_signature_change(rgb_cnn_run: Path) -> None:
