@@ -3,7 +3,8 @@
 Anything a user can cause (a bad config value, a missing folder, a foreign checkpoint)
 raises :class:`SigbenchError` with a message that names the file, key or value and says
 what would be right. Everything else is a bug and keeps its traceback. :func:`plural`
-counts things in those messages and in the CLI's lines.
+counts things in those messages and in the CLI's lines; :func:`percent` writes every
+accuracy they show.
 
 System errors are user errors too: :func:`system_error_line` turns an OSError the user can
 fix (a full disk, a read-only or missing folder, a permission) into one line naming its path.
@@ -24,6 +25,17 @@ class SigbenchError(Exception):
 def plural(count: int, noun: str, plural_form: str | None = None) -> str:
     """``1 seed``, ``2 seeds``, ``1,000 images``: a count with its noun, for messages."""
     return f"{count:,} {noun if count == 1 else plural_form or noun + 's'}"
+
+
+ACCURACY_DECIMALS = 2  # accuracy is shown in percent with this many decimals, everywhere
+
+
+def percent(fraction: float, *, signed: bool = False) -> str:
+    """``0.925`` -> ``92.50``: an accuracy as every summary, table and progress line shows it
+    (its label carries the %); files keep the fraction. ``signed``: a change in points,
+    ``+1.25``."""
+    sign = "+" if signed else ""
+    return f"{100 * fraction:{sign}.{ACCURACY_DECIMALS}f}"
 
 
 # OSErrors a user causes and fixes (a full disk, a read-only or missing folder, permissions),

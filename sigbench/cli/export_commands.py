@@ -8,6 +8,7 @@ import typer
 
 from sigbench.cli.options import RunFolder, choice_enum
 from sigbench.cli.output import RichProgress, console, key_value_table, records_table
+from sigbench.errors import percent
 from sigbench.options import EXPORT_FORMATS, QUANTIZATIONS
 
 SHOWN = (
@@ -58,13 +59,14 @@ def export(
         each = zip(info.classes, check.attribute_max_diff, strict=True)
         rows["per attribute"] = ", ".join(f"{name} {diff:.2e}" for name, diff in each)
     rows["same attribute decisions" if info.multilabel else "same prediction"] = check.agreement
-    rows[f"{scored} (export)"] = check.accuracy
-    rows[f"{scored} (torch)"] = check.torch_accuracy
+    rows[f"{scored} (export, %)"] = percent(check.accuracy)
+    rows[f"{scored} (torch, %)"] = percent(check.torch_accuracy)
     if result.float_kb is not None:
         rows["float file_kb"] = f"{result.float_kb:,.1f}"
         rows["size ratio"] = f"{result.file_kb / result.float_kb:.2f}"
     if quantize == "int8":
-        rows["accuracy change"] = f"{check.accuracy - check.torch_accuracy:+.4f}"
+        change = check.accuracy - check.torch_accuracy
+        rows["accuracy change (points)"] = percent(change, signed=True)
     if fmt == "c":
         rows["check"] = f"FAILED: {result.failure}" if result.failure else "passed"
     console.print(key_value_table(f"export {run} ({result.info.format}, {quantize})", rows))

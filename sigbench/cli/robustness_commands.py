@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from sigbench.cli.output import RichProgress, console, key_value_table, records_table
+from sigbench.errors import percent
 
 SHOWN = ["transform", "strength", "accuracy", "accuracy_change", "changed", "sig_change"]
+SHOWN_AS = {"accuracy": "accuracy (%)", "accuracy_change": "accuracy_change (points)"}
 
 
 def show_robustness(run: Path, names: list[str]) -> None:
@@ -19,6 +21,9 @@ def show_robustness(run: Path, names: list[str]) -> None:
     frame = robustness_frame(run, names, progress=RichProgress())
     files = write_robustness(run, frame)
     shown = frame[[c for c in SHOWN if frame[c].notna().any()]].astype(object)
+    shown["accuracy"] = shown["accuracy"].map(percent)
+    shown["accuracy_change"] = shown["accuracy_change"].map(lambda v: percent(v, signed=True))
+    shown = shown.rename(columns=SHOWN_AS)
     console.print(records_table(f"robustness of {run}", shown.to_dict("records")))
     console.print(f"wrote {', '.join(map(str, files))}")
 
@@ -27,4 +32,12 @@ def show_tta(run: Path, tta: str) -> None:
     from sigbench.experiments.robustness import tta_scores
 
     scores = tta_scores(run, tta, progress=RichProgress())
-    console.print(key_value_table(f"test-time augmentation ({tta}) of {run}", scores))
+    rows = {
+        (f"{key} (%)" if key.startswith("accuracy") else f"{key} (points)"): percent(
+            value, signed=key == "tta_gain"
+        )
+        for key, value in scores.items()
+        if key != "n_test"
+    }
+    rows["n_test"] = scores["n_test"]
+    console.print(key_value_table(f"test-time augmentation ({tta}) of {run}", rows))

@@ -33,7 +33,7 @@ from sigbench.cli.output import (
 )
 from sigbench.cli.sweeping import interrupted_line, sweep_and_show
 from sigbench.cli.track_options import open_tracking, show_tracking
-from sigbench.errors import SigbenchError, plural
+from sigbench.errors import SigbenchError, percent, plural
 from sigbench.options import (
     EQUIVARIANCE_TRANSFORMS,
     PREDICT_FORMATS,
@@ -59,11 +59,21 @@ MULTILABEL_SUMMARY_KEYS = (
     "mean_hter", "mean_far", "mean_frr",
 )  # fmt: skip
 TOP_K = re.compile(r"top\d+_accuracy")  # train.top_k names the key
-
 RobustnessTransform = choice_enum("RobustnessTransform", ROBUSTNESS_TRANSFORMS)
 TtaChoice = choice_enum("TtaChoice", TTA_CHOICES)
 EquivarianceTransform = choice_enum("EquivarianceTransform", EQUIVARIANCE_TRANSFORMS)
 PredictFormat = choice_enum("PredictFormat", PREDICT_FORMATS)
+# The keys shown in percent (labelled "(%)"), as the tables show accuracy; metrics.json keeps
+# the fractions.
+ACCURACY_KEY = re.compile(r"(mean_|top\d+_)?accuracy(_ci95)?")
+
+
+def _shown_in_percent(key: str, value: Any) -> tuple[str, Any]:
+    """An accuracy row (a fraction, or its interval) as the summary prints it; others as given."""
+    if not ACCURACY_KEY.fullmatch(key):
+        return key, value
+    text = "[" + ", ".join(map(percent, value)) + "]" if isinstance(value, list) else percent(value)
+    return f"{key} (%)", text
 
 
 def positive_class(metrics: dict[str, Any]) -> str | None:
@@ -87,18 +97,24 @@ def positive_class(metrics: dict[str, Any]) -> str | None:
 def metrics_summary(metrics: dict[str, Any]) -> dict[str, Any]:
     top_k = [key for key in metrics if TOP_K.fullmatch(key)]
     keys = (*SUMMARY_KEYS[:2], *top_k, *SUMMARY_KEYS[2:])  # top-k beside accuracy and its CI
-    rows = {key: metrics[key] for key in (*MULTILABEL_SUMMARY_KEYS, *keys) if key in metrics}
+    rows = dict(
+        _shown_in_percent(key, metrics[key])
+        for key in (*MULTILABEL_SUMMARY_KEYS, *keys)
+        if key in metrics
+    )
     positive = positive_class(metrics)
     if positive is not None:  # just before the scores it explains
         scores = list(rows.items())
         at = next(i for i, (key, _) in enumerate(scores) if key.startswith("hter"))
         rows = dict([*scores[:at], ("positive class", positive), *scores[at:]])
     per_attribute = metrics.get("per_attribute", {})
-    for score in ("accuracy", "hter"):
-        if per_attribute:
-            rows[f"{score} per attribute"] = ", ".join(
-                f"{name} {values[score]:.3f}" for name, values in per_attribute.items()
-            )
+    if per_attribute:
+        rows["accuracy per attribute (%)"] = ", ".join(
+            f"{name} {percent(values['accuracy'])}" for name, values in per_attribute.items()
+        )
+        rows["hter per attribute"] = ", ".join(
+            f"{name} {values['hter']:.3f}" for name, values in per_attribute.items()
+        )
     what = "attributes" if per_attribute else "classes"
     for name, counts in metrics.get("class_counts", {}).items():
         rows[f"{what} ({name})"] = ", ".join(f"{k} {v}" for k, v in counts.items())
@@ -276,14 +292,13 @@ def _train_seeds(
 def _seeds_table(spec: ExperimentConfig, outcome: SweepOutcome) -> None:
     import pandas as pd
 
-    from sigbench.reporting.tables import HEADLINE, display_frame, point_row, run_row
+    from sigbench.reporting.tables import display_frame, point_row, run_row, score_text
 
     rows = [run_row(run, []) for run in outcome.finished_runs()]
     if not rows:
         return
-    points = HEADLINE["acc"][2]  # percent with the grid tables' decimals: 90.33, not 90.3333
     per_seed = [
-        {"seed": r["seed"], "accuracy (%)": f"{r['acc']:.{points}f}", "f1_macro": r["f1_macro"],
+        {"seed": r["seed"], "accuracy (%)": score_text("acc", r["acc"]), "f1_macro": r["f1_macro"],
          **({"hter": r["hter"]} if r["hter"] is not None else {}), "run": r["run_id"]}
         for r in sorted(rows, key=lambda r: r["seed"])
     ]  # fmt: skip
@@ -296,7 +311,7 @@ def _seeds_table(spec: ExperimentConfig, outcome: SweepOutcome) -> None:
             {
                 "accuracy (%)": shown["acc"],
                 "accuracy std (points)": (
-                    None if summary["acc_std"] is None else f"{summary['acc_std']:.{points}f}"
+                    None if summary["acc_std"] is None else score_text("acc", summary["acc_std"])
                 ),
                 "f1_macro": shown["f1_macro"],
                 **({"hter": shown["hter"]} if summary["hter_mean"] is not None else {}),

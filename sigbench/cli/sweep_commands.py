@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CONFIG = Path("configs/demo.yaml")
 SHOWN_COLUMNS = ("n_seeds", "acc", "paper_acc", "params", "model_size_kb", "train_time_min")
+PERCENT_HEADERS = {"acc": "acc (%)", "paper_acc": "paper_acc (%)"}  # accuracy is in percent
 
 TableFormat = choice_enum("TableFormat", TABLE_FORMATS)
 FigureFormat = choice_enum("FigureFormat", FIGURE_FORMATS)
@@ -89,7 +90,7 @@ def _show_report(
         shown = shown.where(shown.notna(), "").map(
             lambda v: f"{v:g}" if isinstance(v, float) else v
         )
-        records = shown.to_dict("records")
+        records = shown.rename(columns=PERCENT_HEADERS).to_dict("records")
         runs = int(table.frame["n_seeds"].sum())
         console.print(records_table(f"{table.name} ({len(records)} points, {runs} runs)", records))
     for grid, claims in report.claims.items():

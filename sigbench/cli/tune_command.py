@@ -24,6 +24,7 @@ from sigbench.cli.options import (
 from sigbench.cli.output import console, key_value_table
 from sigbench.cli.sweeping import sweep_and_show
 from sigbench.cli.track_options import open_tracking
+from sigbench.errors import percent
 
 if TYPE_CHECKING:
     from sigbench.sweeps.runner import SweepOutcome
@@ -38,12 +39,19 @@ def _summary_rows(summary: StudySummary, metric: str, seconds: float) -> dict[st
     }
     if summary.best_number is not None:
         rows["best trial"] = summary.best_number
-        rows[f"best {metric} (validation)"] = summary.best_value
+        best = summary.best_value
+        if metric == "val_acc" and best is not None:
+            rows["best val_acc (validation, %)"] = percent(best)
+        else:
+            rows[f"best {metric} (validation)"] = best
         for key, value in summary.best_values.items():
             rows[key] = value
         rows["best run"] = str(summary.best_run)
         for key, value in summary.test.items():
-            rows[f"test {key} (best trial)"] = value
+            if key == "accuracy":
+                rows["test accuracy (best trial, %)"] = percent(value)
+            else:
+                rows[f"test {key} (best trial)"] = value
     return rows
 
 

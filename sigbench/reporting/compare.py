@@ -32,6 +32,7 @@ from sigbench.reporting.tables import (
     display_frame,
     point_row,
     run_row,
+    score_text,
     summary_columns,
 )
 from sigbench.runs import rundir
@@ -243,8 +244,8 @@ def summary_text(frame: pd.DataFrame, comparisons: list[Comparison], metric: str
     text = [
         f"{plural(len(frame), 'model')} tuned on validation {metric} with the same trial "
         f"budget, each chosen config retrained at {plural(seeds, 'seed')}. "
-        f"Best test accuracy: {best['model']}, {float(best['acc_mean']):.2f}% "
-        f"(± {half:.2f}).",
+        f"Best test accuracy: {best['model']}, {score_text('acc', float(best['acc_mean']))}% "
+        f"(± {score_text('acc', half)}).",
     ]
     by_verdict: dict[str, list[str]] = {}
     for comparison in comparisons:

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from sigbench.config import ExperimentConfig, get_setting, size_text
+from sigbench.errors import ACCURACY_DECIMALS, percent
 from sigbench.reporting.paper import PAPER_TABLES, paper_figures
 from sigbench.runs import rundir
 from sigbench.runs.grid_records import GridRecord
@@ -47,7 +48,11 @@ MODELS_COLUMNS = [
     "latency_ms", "images_per_s", "run_ids",
 ]  # fmt: skip
 # Scores summarised over seeds: column stem -> (metrics.json key, scale, decimals).
-HEADLINE = {"acc": ("accuracy", 100, 2), "f1_macro": ("f1_macro", 1, 4), "hter": ("hter", 1, 4)}
+HEADLINE = {
+    "acc": ("accuracy", 100, ACCURACY_DECIMALS),
+    "f1_macro": ("f1_macro", 1, 4),
+    "hter": ("hter", 1, 4),
+}
 SUMMARY_SUFFIXES = ("mean", "std", "ci95_low", "ci95_high")
 # Measured per run but not a setting: the point's row shows their mean over seeds.
 MEAN_COLUMNS = ("train_time_min", "latency_ms", "images_per_s")
@@ -241,12 +246,12 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The table as people read it: each headline score as one ``mean ± half-width`` column
     (the half-width of its 95% interval) instead of four."""
     shown = frame.copy()
-    for stem, (_, _, digits) in HEADLINE.items():
+    for stem in HEADLINE:
         columns = summary_columns(stem)
         if columns[0] not in shown:
             continue
         cells = [
-            _plus_minus(mean, low, high, digits)
+            _plus_minus(stem, mean, low, high)
             for mean, low, high in zip(
                 shown[columns[0]], shown[columns[2]], shown[columns[3]], strict=True
             )
@@ -256,12 +261,19 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def _plus_minus(mean: Any, low: Any, high: Any, digits: int) -> str | None:
+def score_text(stem: str, value: float) -> str:
+    """A headline score (as the table holds it) as text: accuracy points through
+    :func:`percent`, as every summary shows accuracy; the others at their decimals."""
+    _, scale, digits = HEADLINE[stem]
+    return percent(value / scale) if stem == "acc" else f"{value:.{digits}f}"
+
+
+def _plus_minus(stem: str, mean: Any, low: Any, high: Any) -> str | None:
     if mean is None or pd.isna(mean):
         return None
     if low is None or pd.isna(low):
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {(high - low) / 2:.{digits}f}"
+        return score_text(stem, mean)
+    return f"{score_text(stem, mean)} ± {score_text(stem, (high - low) / 2)}"
 
 
 def cell(value: Any) -> str:

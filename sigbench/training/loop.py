@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from sigbench.config import TrainConfig
+from sigbench.errors import percent
 from sigbench.progress import SILENT, Progress
 from sigbench.training.device import autocast, grad_scaler, resolve_device
 from sigbench.training.inputs import ModelInputs, on_device
@@ -260,7 +261,7 @@ def fit(
                 stale_epochs += 1
             summary = f"epoch {epoch}/{config.epochs} loss {row['train_loss']:.4f}"
             if has_val:
-                summary += f" val_acc {row['val_acc']:.4f}"
+                summary += f" val_acc {percent(row['val_acc'])}%"
             task.update(description=summary)
             task.advance()
             if on_epoch is not None:
