@@ -32,12 +32,9 @@ def show_tta(run: Path, tta: str) -> None:
     from sigbench.experiments.robustness import tta_scores
 
     scores = tta_scores(run, tta, progress=RichProgress())
-    rows = {
-        (f"{key} (%)" if key.startswith("accuracy") else f"{key} (points)"): percent(
-            value, signed=key == "tta_gain"
-        )
-        for key, value in scores.items()
-        if key != "n_test"
+    rows: dict[str, object] = {
+        f"{key} (%)": percent(value) for key, value in scores.items() if key.startswith("accuracy")
     }
+    rows["tta_gain (points)"] = percent(scores["tta_gain"], signed=True)
     rows["n_test"] = scores["n_test"]
     console.print(key_value_table(f"test-time augmentation ({tta}) of {run}", rows))

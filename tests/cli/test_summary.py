@@ -50,3 +50,20 @@ def test_a_multilabel_summary_shows_mean_and_per_attribute_accuracy_in_percent()
     assert rows["mean_accuracy_ci95 (%)"] == "[75.00, 85.00]"
     assert rows["accuracy per attribute (%)"] == "is_even 95.67, ink_top 50.00"
     assert rows["hter per attribute"] == "is_even 0.050, ink_top 0.400"
+
+
+def test_the_tune_summary_shows_val_acc_and_test_accuracy_in_percent() -> None:
+    from pathlib import Path
+
+    from sigbench.cli.tune_command import _summary_rows
+    from sigbench.sweeps.tune_outputs import StudySummary
+
+    summary = StudySummary(
+        {"complete": 2}, best_number=1, best_value=0.9583, best_values={"train.lr": 0.01},
+        best_run=Path("r"), test={"accuracy": 0.925, "f1_macro": 0.91},
+    )  # fmt: skip
+    rows = _summary_rows(summary, "val_acc", 3.0)
+    assert rows["best val_acc (validation, %)"] == "95.83"
+    assert rows["test accuracy (best trial, %)"] == "92.50"
+    assert rows["test f1_macro (best trial)"] == 0.91
+    assert _summary_rows(summary, "val_loss", 3.0)["best val_loss (validation)"] == 0.9583

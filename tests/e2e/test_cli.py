@@ -14,6 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
+from sigbench.errors import percent
 from sigbench.signature.backends import BACKENDS
 from tests.helpers.cli import REPO, RunCli, metrics_of, one_error_line, only_run, sigbench
 
@@ -59,7 +60,7 @@ def test_eval_reproduces_the_test_metrics(run_cli: RunCli, demo_run: Path) -> No
     done = run_cli("eval", demo_run)
     assert done.returncode == 0, done.stderr
     accuracy = metrics_of(demo_run)["accuracy"]
-    assert f"{accuracy:.4f}" in done.stdout
+    assert "accuracy (%)" in done.stdout and percent(accuracy) in done.stdout
 
 
 def test_predict_prints_class_and_probability(

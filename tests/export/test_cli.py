@@ -3,6 +3,7 @@ with --robustness / --tta."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sigbench.cli import app
+from sigbench.errors import percent
 from sigbench.export import bench
 
 
@@ -25,6 +27,8 @@ def test_export_then_predict_and_bench(
     out = tmp_path / "sig.pt"
     shown = invoke("export", rgb_sig_run, "--format", "torchscript", "--out", out)
     assert "same prediction" in shown and out.is_file()
+    for side in ("export", "torch"):  # percent with two decimals, as every summary
+        assert re.search(rf"accuracy \({side}, %\)\s*│\s*\d{{1,3}}\.\d\d\s", shown), shown
     image = next((rgb_folder / "test" / "blue").glob("*.png"))
     assert image.name in invoke("predict", out, image)
 
@@ -38,6 +42,9 @@ def test_export_then_predict_and_bench(
 def test_eval_with_robustness_and_tta(rgb_cnn_run: Path) -> None:
     shown = invoke("eval", rgb_cnn_run, "--robustness", "flip,noise", "--tta", "hflip")
     assert "accuracy_tta_hflip" in shown and "noise" in shown
+    assert "accuracy_tta_hflip (%)" in shown and "tta_gain (points)" in shown
+    first = pd.read_csv(rgb_cnn_run / "robustness.csv").iloc[0]
+    assert "accuracy (%)" in shown and percent(first["accuracy"]) in shown  # the file: a fraction
     assert (rgb_cnn_run / "robustness.csv").is_file() and (rgb_cnn_run / "robustness.png").is_file()
 
 

@@ -1,11 +1,16 @@
 """The training loop on tiny separable data: it learns, keeps the best epoch, stops early."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 import torch
 
 from sigbench.config import TrainConfig
+from sigbench.errors import percent
 from sigbench.models import create_model, model_config
+from sigbench.progress import SILENT
 from sigbench.training.inputs import FeatureInputs
 from sigbench.training.loop import fit, predict_proba
 from sigbench.training.losses import FocalLoss
@@ -19,7 +24,7 @@ def blobs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return features, labels
 
 
-def train(config: TrainConfig, seed: int = 0, on_epoch=None):
+def train(config: TrainConfig, seed: int = 0, on_epoch=None, progress=SILENT):
     features, labels = blobs(200, 1)
     val_features, val_labels = blobs(60, 2)
     torch.manual_seed(seed)
@@ -38,6 +43,7 @@ def train(config: TrainConfig, seed: int = 0, on_epoch=None):
         config,
         seed=seed,
         on_epoch=on_epoch,
+        progress=progress,
     )
     return model, result, val_features, val_labels
 
@@ -136,3 +142,34 @@ def test_an_exception_from_on_epoch_stops_training_there() -> None:
     with pytest.raises(Stop):
         train(TrainConfig(epochs=30, batch_size=50), on_epoch=stop_at_two)
     assert seen == [1, 2]
+
+
+class RecordingTask:
+    """A progress task that keeps every description it is given."""
+
+    def __init__(self, seen: list[str]) -> None:
+        self.seen = seen
+
+    def advance(self, steps: int = 1) -> None:
+        pass
+
+    def update(self, **fields: object) -> None:
+        if "description" in fields:
+            self.seen.append(str(fields["description"]))
+
+
+class RecordingProgress:
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    @contextmanager
+    def task(self, description: str, total: int | None) -> Iterator[RecordingTask]:
+        yield RecordingTask(self.seen)
+
+
+def test_the_progress_line_shows_val_acc_in_percent_as_the_summaries_do() -> None:
+    progress = RecordingProgress()
+    result = train(TrainConfig(epochs=2, batch_size=50), progress=progress)[1]
+    shown = [line for line in progress.seen if line.startswith("epoch ")]
+    expected = [f"val_acc {percent(row['val_acc'])}%" for row in result.history]
+    assert len(shown) == 2 and all(want in line for want, line in zip(expected, shown, strict=True))
