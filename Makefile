@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install install-dev chromium demo test test-fast docs lint bench bench-pipeline gpu-check data paper clean
+.PHONY: install install-dev chromium tex demo test test-fast docs lint bench bench-pipeline gpu-check data paper clean
 
 # install: what sigbench itself needs (demo, bench, paper); install-dev adds the test tools
 # and every optional integration the tests exercise. The split keeps a fresh-clone `make demo`
@@ -25,13 +25,21 @@ $(STAMP): pyproject.toml
 
 $(DEV_STAMP): $(STAMP)
 	$(BIN)/pip install -q --no-build-isolation -e '.[dev,docs,ray,mlflow,tensorboard,tune]'
-	$(MAKE) chromium
+	$(MAKE) chromium mcu-deps tex
 	touch $(DEV_STAMP)
 
-# Debian's chromium: the MLflow UI test drives it headless (it skips, saying so, without it).
+# The Debian packages the suite's checks against real tools need, each installed only when
+# missing (a test without its tool skips, saying so; `make test` installs them all):
+# chromium: the MLflow UI test drives it headless.
 chromium:
 	command -v chromium >/dev/null || \
 		($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+# A TeX with booktabs: the report test compiles the LaTeX table with pdflatex.
+tex:
+	command -v pdflatex >/dev/null && kpsewhich booktabs.sty >/dev/null || \
+		($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+			--no-install-recommends texlive-latex-base texlive-latex-recommended)
 
 demo: install
 	$(BIN)/sigbench train configs/demo.yaml
@@ -93,8 +101,8 @@ MCU_QUANTIZE ?= int8
 mcu-deps:
 	command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null && \
 		test -f /usr/lib/arm-none-eabi/newlib/libc.a || \
-		($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends \
-			gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
+		($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+			--no-install-recommends gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
 
 mcu-check: install mcu-deps
 	test -n "$(RUN)" || (echo "make mcu-check RUN=results/runs/RUN [MCU_QUANTIZE=int8|none]" >&2; exit 2)
