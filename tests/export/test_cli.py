@@ -36,7 +36,8 @@ def test_export_then_predict_and_bench(
     monkeypatch.setattr(bench, "THROUGHPUT_REPEATS", 2)
     table = tmp_path / "inference.csv"
     shown = invoke("bench", "inference", rgb_sig_run, "--out", table)
-    assert "latency_p95_ms" in shown and table.is_file()
+    # The header's words may fold at the terminal's width: the file holds the columns.
+    assert "ms per image" in shown and "latency_p95_ms" in pd.read_csv(table).columns
 
 
 def test_eval_with_robustness_and_tta(rgb_cnn_run: Path) -> None:
