@@ -38,12 +38,18 @@ def available_devices() -> list[str]:
     return devices
 
 
+def _spelled(name: str) -> str:
+    """A ``train.device`` name as :func:`available_devices` spells it (``cuda`` is
+    ``cuda:0``)."""
+    return "cuda:0" if name == "cuda" else name
+
+
 def resolve_device(name: str) -> torch.device:
     """``train.device`` as a torch device: ``auto`` picks one; others must exist here."""
     devices = available_devices()
     if name == AUTO:
         return torch.device(next((d for d in devices if d != "cpu"), "cpu"))
-    wanted = "cuda:0" if name == "cuda" else name
+    wanted = _spelled(name)
     if wanted not in devices:
         raise SigbenchError(
             f"train.device = {name!r} is not available on this machine; available: "
@@ -55,8 +61,8 @@ def resolve_device(name: str) -> torch.device:
 def scoring_device(name: str) -> torch.device:
     """Where a finished run is scored: its ``train.device`` when this machine has it, else
     what ``auto`` picks here (a run trained on a GPU server still scores on a laptop)."""
-    wanted = "cuda:0" if name == "cuda" else name
-    return resolve_device(wanted if wanted in available_devices() else AUTO)
+    known = _spelled(name) in available_devices()
+    return resolve_device(name if known else AUTO)
 
 
 def device_description(device: torch.device) -> str:
@@ -80,14 +86,14 @@ def grad_scaler(device: torch.device, precision: str) -> torch.amp.GradScaler:
 
 
 def seed_everything(seed: int, *, deterministic: bool = False) -> None:
-    """Seed Python's ``random``, numpy and torch (every CUDA device included); with
-    ``deterministic`` also ask torch for deterministic algorithms (slower on a GPU)."""
+    """Seed Python's ``random``, numpy and torch (every CUDA device included), and set
+    torch's deterministic-algorithm flags to ``deterministic`` either way, so a run does not
+    inherit them from an earlier run in the same process (deterministic is slower on a GPU)."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # seeds every CUDA device too
     if deterministic:
         # cuBLAS needs a fixed workspace for reproducible GEMMs; must be set before first use.
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True)
-        torch.backends.cudnn.benchmark = False
-        torch.backends.cudnn.deterministic = True
+    torch.use_deterministic_algorithms(deterministic)
+    torch.backends.cudnn.deterministic = deterministic

@@ -84,6 +84,9 @@ def test_deterministic_asks_torch_for_deterministic_algorithms() -> None:
     try:
         seed_everything(0, deterministic=True)
         assert torch.are_deterministic_algorithms_enabled()
+        seed_everything(0)  # the next run in this process does not inherit the flags
+        assert not torch.are_deterministic_algorithms_enabled()
+        assert not torch.backends.cudnn.deterministic
     finally:
         torch.use_deterministic_algorithms(False)
 

@@ -109,6 +109,13 @@ def _sign_chunk(paths: torch.Tensor, depth: int, log_sig: bool) -> torch.Tensor:
         return path_signatures(paths, depth, log_sig)
 
 
+def _chunks(paths: np.ndarray, depth: int, elements: int) -> tuple[torch.Tensor, ...]:
+    """``paths`` as tensors of whole paths whose largest level holds about ``elements``."""
+    _, length, channels = paths.shape
+    per_path = max(1, (length - 1) * channels ** max(depth - 1, 1))
+    return torch.from_numpy(paths).split(max(1, elements // per_path))
+
+
 def signatures(paths: np.ndarray, depth: int, log_sig: bool) -> np.ndarray:
     """The backend entry point: cache-sized chunks, signed by single-threaded workers.
 
@@ -117,9 +124,7 @@ def signatures(paths: np.ndarray, depth: int, log_sig: bool) -> np.ndarray:
     the CPU time of one thread and 8x its wall time. So the workers (as many as torch is
     set to use) run one thread each and share out the chunks.
     """
-    batch, length, channels = paths.shape
-    per_path = max(1, (length - 1) * channels ** max(depth - 1, 1))
-    chunks = torch.from_numpy(paths).split(max(1, CHUNK_ELEMENTS // per_path))
+    chunks = _chunks(paths, depth, CHUNK_ELEMENTS)
     with single_threaded_workers() as pool:
         parts = list(pool.map(partial(_sign_chunk, depth=depth, log_sig=log_sig), chunks))
     return torch.cat(parts).numpy()
@@ -135,9 +140,7 @@ def signatures_on(device: str) -> Callable[[np.ndarray, int, bool], np.ndarray]:
     at a time, signed there, and the results copied back."""
 
     def signatures_there(paths: np.ndarray, depth: int, log_sig: bool) -> np.ndarray:
-        batch, length, channels = paths.shape
-        per_path = max(1, (length - 1) * channels ** max(depth - 1, 1))
-        chunks = torch.from_numpy(paths).split(max(1, GPU_CHUNK_ELEMENTS // per_path))
+        chunks = _chunks(paths, depth, GPU_CHUNK_ELEMENTS)
         parts = [_sign_chunk(chunk.to(device), depth, log_sig).cpu() for chunk in chunks]
         return torch.cat(parts).numpy()
 
