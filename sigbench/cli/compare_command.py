@@ -18,6 +18,7 @@ from sigbench.cli.options import (
     PrintConfig,
     Results,
     TuneMetric,
+    parse_choice,
     split_commas,
 )
 from sigbench.cli.output import console, records_table
@@ -60,6 +61,7 @@ def compare(
         TuneMetric | None,  # type: ignore[valid-type]
         typer.Option(
             "--metric",
+            parser=parse_choice(TuneMetric),
             help="Validation score each study chooses on [default: val_acc].",
             show_default=False,
         ),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from sigbench.cli.options import RunFolder, choice_enum
+from sigbench.cli.options import RunFolder, choice_enum, parse_choice
 from sigbench.cli.output import RichProgress, console, key_value_table, records_table
 from sigbench.errors import percent
 from sigbench.options import EXPORT_FORMATS, QUANTIZATIONS
@@ -23,9 +23,15 @@ bench_app = typer.Typer(help="Benchmarks of finished runs.", no_args_is_help=Tru
 def export(
     run: RunFolder,
     fmt: ExportFormat = typer.Option(
-        "onnx", "--format", "-f", help="onnx, torchscript or c (ImageSig-FC as model.h/model.c)."
+        "onnx",
+        "--format",
+        "-f",
+        parser=parse_choice(ExportFormat),
+        help="onnx, torchscript or c (ImageSig-FC as model.h/model.c).",
     ),
-    quantize: Quantization = typer.Option("none", "--quantize", "-q", help="none or int8."),
+    quantize: Quantization = typer.Option(
+        "none", "--quantize", "-q", parser=parse_choice(Quantization), help="none or int8."
+    ),
     out: Path = typer.Option(
         None,
         "--out",

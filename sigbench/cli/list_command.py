@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from sigbench.cli.options import choice_enum
+from sigbench.cli.options import choice_enum, parse_choice
 from sigbench.cli.output import console, records_table
 
 WHAT = ("models", "grids", "backends", "datasets", "spaces")
@@ -80,7 +80,7 @@ def _rows(what: str) -> list[dict[str, object]]:
 def list_things(
     what: Annotated[
         Listable,  # type: ignore[valid-type]
-        typer.Argument(help="What to list.", show_default=False),
+        typer.Argument(help="What to list.", parser=parse_choice(Listable), show_default=False),
     ],
 ) -> None:
     """List the model kinds, built-in grids, signature backends, built-in datasets or the

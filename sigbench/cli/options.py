@@ -8,6 +8,7 @@ take commas (``--track mlflow,tensorboard`` = ``--track mlflow --track tensorboa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -27,6 +28,21 @@ TrackerName = choice_enum("TrackerName", TRACKERS)
 TuneMetric = choice_enum("TuneMetric", TUNE_METRICS)
 
 
+def parse_choice(choices: type[Enum]) -> Callable[[str], Enum]:
+    """A ``parser=`` for an option or argument typed ``choices``: Typer's own check words
+    its error as pydantic's ``Value error, 'x' is not one of 'a', 'b'.``; this one is one
+    clean line, ``'x' is not one of a, b`` (Typer puts the option's name in front)."""
+    allowed = ", ".join(member.value for member in choices)
+
+    def parse(value: str | Enum) -> Enum:
+        try:
+            return choices(value)
+        except ValueError:
+            raise typer.BadParameter(f"{str(value)!r} is not one of {allowed}") from None
+
+    return parse
+
+
 def split_commas(values: list[str] | None) -> list[str]:
     """A repeatable option's values with comma-separated ones split, blanks dropped."""
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
@@ -35,15 +51,10 @@ def split_commas(values: list[str] | None) -> list[str]:
 def comma_choices(choices: type[Enum]):  # noqa: ANN201  (a Typer callback)
     """A callback for a repeatable choice option that also takes commas: the values as
     ``choices`` members, or a usage error naming the allowed ones."""
-    allowed = [member.value for member in choices]
+    parse_one = parse_choice(choices)
 
     def parse(ctx: typer.Context, param: typer.CallbackParam, values: list[str] | None) -> list:
-        parsed = []
-        for value in split_commas(values):
-            if value not in allowed:
-                raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}")
-            parsed.append(choices(value))
-        return parsed
+        return [parse_one(value) for value in split_commas(values)]
 
     return parse
 
@@ -138,7 +149,11 @@ Jobs = Annotated[
 ]
 Executor = Annotated[
     ExecutorKind,
-    typer.Option("--executor", help="local: this machine (--jobs); ray: Ray tasks (docs/ray.md)."),
+    typer.Option(
+        "--executor",
+        parser=parse_choice(ExecutorKind),
+        help="local: this machine (--jobs); ray: Ray tasks (docs/ray.md).",
+    ),
 ]
 Address = Annotated[
     str | None,

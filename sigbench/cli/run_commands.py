@@ -22,6 +22,7 @@ from sigbench.cli.options import (
     comma_choices,
     comma_list,
     complete_from,
+    parse_choice,
 )
 from sigbench.cli.output import (
     RichProgress,
@@ -349,6 +350,7 @@ def evaluate(
     tta: TtaChoice | None = typer.Option(
         None,
         "--tta",
+        parser=parse_choice(TtaChoice),
         help="Also score with test-time augmentation: flips or hflip.",
         show_default=False,
     ),
@@ -362,6 +364,7 @@ def evaluate(
     transform: EquivarianceTransform | None = typer.Option(
         None,
         "--transform",
+        parser=parse_choice(EquivarianceTransform),
         help="What --equivariance applies: scale (default) or rotate.",
         show_default=False,
     ),
@@ -439,6 +442,7 @@ def predict(
     fmt: PredictFormat = typer.Option(
         "csv",
         "--format",
+        parser=parse_choice(PredictFormat),
         help="csv: path,label,probability per image; labels: one label per line, input order.",
     ),
     proba: bool = typer.Option(False, "--proba", help="csv: add one probability column per class."),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from sigbench.cli.options import choice_enum
+from sigbench.cli.options import choice_enum, parse_choice
 from sigbench.cli.output import console
 from sigbench.options import AUTO_BACKEND, PATH_TRANSFORMS, SIGNATURE_BACKENDS
 
@@ -22,10 +22,15 @@ def signature(
     size: int = typer.Option(64, "--size", min=2, help="Resize to this square first."),
     two_direction: bool = typer.Option(False, "--two-direction", help="Add the columns."),
     log_sig: bool = typer.Option(False, "--log-sig", help="Log-signature (Lyndon basis)."),
-    path: PathTransform = typer.Option("none", "--path", help=f"{' | '.join(PATH_TRANSFORMS)}."),
+    path: PathTransform = typer.Option(
+        "none", "--path", parser=parse_choice(PathTransform), help=f"{' | '.join(PATH_TRANSFORMS)}."
+    ),
     gray: bool = typer.Option(False, "--gray", help="Read the image as one channel."),
     backend: SignatureBackend = typer.Option(
-        AUTO_BACKEND, "--backend", help=f"Signature backend: {' | '.join(BACKEND_CHOICES)}."
+        AUTO_BACKEND,
+        "--backend",
+        parser=parse_choice(SignatureBackend),
+        help=f"Signature backend: {' | '.join(BACKEND_CHOICES)}.",
     ),
     npy: Path = typer.Option(None, "--npy", help="Also save the matrix as a .npy file."),
 ) -> None:

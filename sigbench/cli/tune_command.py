@@ -20,6 +20,7 @@ from sigbench.cli.options import (
     Track,
     TrackUri,
     TuneMetric,
+    parse_choice,
 )
 from sigbench.cli.output import console, key_value_table
 from sigbench.cli.sweeping import sweep_and_show
@@ -73,7 +74,9 @@ def tune(
     ] = ...,  # type: ignore[assignment]
     metric: Annotated[
         TuneMetric,  # type: ignore[valid-type]
-        typer.Option("--metric", help="Validation score to optimise."),
+        typer.Option(
+            "--metric", parser=parse_choice(TuneMetric), help="Validation score to optimise."
+        ),
     ] = TuneMetric.val_acc,  # type: ignore[attr-defined]
     study: Annotated[
         str | None,

@@ -89,7 +89,7 @@ def test_bad_scale_options_fail_before_any_work(run_cli: RunCli, tmp_path: Path)
     orphan = run_cli("eval", tmp_path, "--scales", "0.5")
     assert orphan.returncode == 2 and "belong to --equivariance" in orphan.stderr
     for args, message in (
-        (["--transform", "shear"], "'shear' is not one of 'scale', 'rotate'"),
+        (["--transform", "shear"], "'shear' is not one of scale, rotate"),
         (["--angles", "45"], "--angles goes with --transform rotate"),
         (["--transform", "rotate", "--scales", "0.5"], "--scales goes with --transform scale"),
         (["--transform", "rotate", "--angles", "wide"], "--angles 'wide'"),
