@@ -214,7 +214,7 @@ def _train_claimed(
     from sigbench.experiments.train import train_run
     from sigbench.runs.rundir import derived_files
 
-    removed = derived_files(held.run)
+    removed = derived_files(held.run, analysis=analysis)
     if removed:
         console.print(
             f"--force: retraining {held.run_id}; this removes what was made from it: "

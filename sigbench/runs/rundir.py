@@ -30,7 +30,14 @@ ANALYSIS_DIR = "analysis"  # the error-analysis pictures (``--analysis``)
 PREDICTIONS_FILE = "predictions.npz"  # test labels and predicted classes, for paired tests
 PARTIAL_PREFIX = ".partial-"
 # What training writes; anything else in a run folder was made from it afterwards.
-TRAINED_FILES = (CONFIG_FILE, METRICS_FILE, HISTORY_FILE, CHECKPOINT_FILE, PREDICTIONS_FILE)
+TRAINED_FILES = (
+    CONFIG_FILE,
+    METRICS_FILE,
+    PROVENANCE_FILE,
+    HISTORY_FILE,
+    CHECKPOINT_FILE,
+    PREDICTIONS_FILE,
+)
 
 
 def runs_dir(results: Path) -> Path:
@@ -133,16 +140,18 @@ def publish_run(partial: Path, final: Path) -> Path:
     return final
 
 
-def derived_files(run: Path) -> list[str]:
+def derived_files(run: Path, *, analysis: bool = False) -> list[str]:
     """What was made from a run after training (exports, analyses, robustness tables,
-    tracker files), as names (folders with a trailing ``/``): what retraining would replace."""
+    tracker files), as names (folders with a trailing ``/``): what retraining it loses.
+    With ``analysis`` the retraining draws the analysis pictures again, so they are kept out."""
     run = Path(run)
     if not run.is_dir():
         return []
+    rewritten = {*TRAINED_FILES, *([ANALYSIS_DIR] if analysis else [])}
     return sorted(
         f"{path.name}/" if path.is_dir() else path.name
         for path in run.iterdir()
-        if path.name not in TRAINED_FILES
+        if path.name not in rewritten
     )
 
 

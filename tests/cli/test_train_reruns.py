@@ -55,6 +55,7 @@ def test_a_finished_run_is_shown_not_retrained_and_keeps_what_was_made_from_it(
     (run / "export").mkdir()
     (run / "export" / "model.onnx").write_bytes(b"onnx")
     (run / "robustness.csv").write_text("transform,accuracy\n")
+    (run / rundir.PROVENANCE_FILE).write_text("{}")  # as train_run writes it (fake_train not)
     code, output = sigbench("train", DEMO, *QUICK, "--results", tmp_path)
     assert code == 0 and len(trains) == 1
     assert f"already trained: {run} (the same spec lands in the same folder); --force " in output
@@ -65,6 +66,7 @@ def test_a_finished_run_is_shown_not_retrained_and_keeps_what_was_made_from_it(
     assert code == 0 and trains == [run.name, run.name]
     assert f"retraining {run.name}; this removes what was made from it: export/, " in output
     assert "robustness.csv" in output
+    assert "run.json" not in output  # written again, not lost
     assert not (run / "export").exists() and rundir.is_finished(run)
 
 
