@@ -51,6 +51,7 @@ from pydantic_core import PydanticCustomError
 
 from sigbench import options
 from sigbench.errors import SigbenchError
+from sigbench.registries import load_registries
 from sigbench.signature.spec import SignatureSpec
 
 log = logging.getLogger(__name__)
@@ -285,10 +286,7 @@ def with_resolved_channels(data: DataConfig) -> DataConfig:
     """
     if not isinstance(data, FileData) or data.channels != AUTO_CHANNELS:
         return data
-    if not _CHANNEL_PROBES:
-        raise RuntimeError(
-            "data.channels: auto needs sigbench.data imported before validating a config"
-        )
+    load_registries()
     found = _CHANNEL_PROBES[0](data)
     return data if found is None else data.model_copy(update={"channels": found})
 
@@ -332,10 +330,7 @@ def register_model_config(kind: str, config: type[ModelConfig]) -> None:
 
 def model_config_class(kind: object) -> type[ModelConfig]:
     """The config class of ``kind``; a pydantic error naming the registered kinds if none."""
-    if not _MODEL_CONFIGS:
-        raise RuntimeError(
-            "no model kinds are registered: import sigbench.models before validating a config"
-        )
+    load_registries()
     if not isinstance(kind, str) or kind not in _MODEL_CONFIGS:
         raise PydanticCustomError(UNKNOWN_KIND, "not a known model", {"kind": kind})
     return _MODEL_CONFIGS[kind]
@@ -771,6 +766,7 @@ def validate_config(
     """
     if not isinstance(raw, dict):
         raise SigbenchError(f"{source}: expected a mapping of sections, got {type(raw).__name__}")
+    load_registries()  # the model kinds that --set keys and model sections are checked against
     merged = apply_overrides(raw, overrides)
     overridden = {parse_override(text)[0] for text in overrides or []}
     _leave_out_other_members_keys(raw, merged, overridden, written_by_sigbench)

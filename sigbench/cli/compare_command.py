@@ -94,8 +94,6 @@ def compare(
     space, chosen on validation only), retrain each chosen config at seeds, and write the
     table, the paired tests (Holm-corrected) and the accuracy-cost frontier. CONFIG is an
     experiment spec or a compare YAML (config, models, trials, seeds, per_model)."""
-    import sigbench.data  # noqa: F401  (registers the probe data.channels: auto is resolved by)
-    import sigbench.models  # noqa: F401  (registers the model kinds the config is checked against)
     from sigbench.config import dump_config, load_config, read_yaml
     from sigbench.errors import SigbenchError
     from sigbench.sweeps.compare import is_compare_file, read_spec

@@ -157,8 +157,6 @@ def train(
     (--force retrains it). With --seeds N, train it at N seeds and print each seed's scores
     and their mean and spread.
     """
-    import sigbench.data  # noqa: F401  (registers the probe data.channels: auto is resolved by)
-    import sigbench.models  # noqa: F401  (registers the model kinds the config is checked against)
     from sigbench.config import dump_config, load_config
 
     spec = load_config(config, overrides)  # before loading any data: bad specs fail fast

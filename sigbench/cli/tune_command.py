@@ -97,8 +97,6 @@ def tune(
 ) -> None:
     """Search the space with Optuna (TPE, median pruning), each trial an ordinary run; the
     same command again continues the study, and processes naming one study share it."""
-    import sigbench.data  # noqa: F401  (registers the probe data.channels: auto is resolved by)
-    import sigbench.models  # noqa: F401  (registers the model kinds the config is checked against)
     from sigbench.config import dump_config, load_config
     from sigbench.sweeps.runner import ExecutorSettings
     from sigbench.sweeps.space import load_space

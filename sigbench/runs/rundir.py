@@ -207,7 +207,5 @@ def read_config(run: Path) -> ExperimentConfig:
     A config written before each model kind had its own keys still loads: the keys its
     kind does not use are left out.
     """
-    import sigbench.models  # noqa: F401  (registers the kinds the config is checked against)
-
     path = Path(run) / CONFIG_FILE
     return validate_config(read_yaml(path) or {}, str(path), written_by_sigbench=True)
