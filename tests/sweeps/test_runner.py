@@ -83,7 +83,14 @@ def test_claim_says_finished_busy_or_claimed_and_retrains_only_when_asked(
     assert claim(tmp_path, run_id).state is ClaimState.finished
     with claim(tmp_path, run_id, retrain=True) as again:
         assert again.claimed
-    assert try_lock(tmp_path, run_id) is not None  # the with block let go
+    relock = try_lock(tmp_path, run_id)
+    assert relock is not None  # the with block let go
+    relock.release()
+    with pytest.raises(KeyboardInterrupt), claim(tmp_path, run_id, retrain=True):
+        partial = rundir.partial_dir(tmp_path, run_id)  # Ctrl-C while writing the run
+        raise KeyboardInterrupt
+    assert not partial.exists()  # leaving the block on an error let go and tidied up too
+    assert try_lock(tmp_path, run_id) is not None
 
 
 def test_a_waiting_claim_gets_the_run_its_holder_finished(
