@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import typer
@@ -24,6 +25,7 @@ from sigbench.cli import (
     sweep_commands,
     tune_command,
 )
+from sigbench.cli.options import name_the_value
 from sigbench.cli.output import errors, labelled, setup_logging
 from sigbench.cli.sweeping import remember_arguments
 from sigbench.errors import SigbenchError, system_error_line
@@ -34,7 +36,8 @@ GLOBAL_FLAGS = ("--debug", "--verbose", "-v")
 class GlobalFlagsAnywhere(TyperGroup):
     """``-v`` / ``--debug`` also after the command (``sigbench train spec.yaml -v``), as
     users type them: they are moved in front of it before parsing (not past a ``--``). The
-    arguments as given are remembered for the line Ctrl-C prints."""
+    arguments as given are remembered for the line Ctrl-C prints, and a refused number is
+    named in its usage error."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         remember_arguments(list(args))
@@ -42,6 +45,15 @@ class GlobalFlagsAnywhere(TyperGroup):
         flags = [arg for arg in args[:end] if arg in GLOBAL_FLAGS]
         rest = [arg for at, arg in enumerate(args) if at >= end or arg not in GLOBAL_FLAGS]
         return super().parse_args(ctx, [*flags, *rest])
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a number its options refused is named in the error (one place
+        for every command's options, as Typer checks them all with pydantic)."""
+        try:
+            return super().invoke(ctx)
+        except typer.BadParameter as error:
+            name_the_value(error)
+            raise
 
 
 app = typer.Typer(

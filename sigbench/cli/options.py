@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from sigbench.options import EXECUTORS, TRACKERS, TUNE_METRICS
 
@@ -41,6 +42,20 @@ def parse_choice(choices: type[Enum]) -> Callable[[str], Enum]:
             raise typer.BadParameter(f"{str(value)!r} is not one of {allowed}") from None
 
     return parse
+
+
+def name_the_value(error: typer.BadParameter) -> None:
+    """Put the value given into a usage error Typer's pydantic check wrote, whose words do not
+    name it (``--jobs 0``: "Input should be greater than or equal to 1")."""
+    cause = error.__cause__
+    if not isinstance(cause, ValidationError) or not cause.errors():
+        return
+    given = cause.errors()[0]["input"]
+    reason = error.message.removeprefix("Value error, ")
+    if reason.startswith("Input "):
+        error.message = f"{given!r} {reason.removeprefix('Input ')}"
+    else:
+        error.message = f"{given!r}: {reason}"
 
 
 def split_commas(values: list[str] | None) -> list[str]:
