@@ -84,15 +84,18 @@ def read_spec(path: Path | None, given: dict[str, Any]) -> CompareSpec:
 
 
 def check_spec(raw: dict[str, Any], source: str) -> CompareSpec:
-    """``raw`` as a :class:`CompareSpec`, or one line per problem naming the key."""
+    """``raw`` as a :class:`CompareSpec`, or one line naming each bad key and its value."""
     try:
         spec = CompareSpec(**raw)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
             key = ".".join(map(str, error["loc"])) or "compare"
+            if error["type"] not in ("value_error", "missing"):  # pydantic's words omit it
+                key = f"{key} = {error['input']!r}"
             problems.append(f"{source}: {key}: {error['msg'].removeprefix('Value error, ')}")
-        raise SigbenchError("\n".join(problems)) from None
+        several = f"{len(problems)} problems: " if len(problems) > 1 else ""
+        raise SigbenchError(several + "; ".join(problems)) from None
     for kind, overrides in spec.per_model.items():
         if kind not in spec.models:
             raise SigbenchError(f"{source}: per_model.{kind}: {kind} is not among the models")

@@ -137,5 +137,12 @@ def test_a_compare_spec_names_each_bad_key() -> None:
         check_spec(
             {"models": ["logistic"], "per_model": {"logistic": {"train.epochs": 5}}}, "c.yaml"
         )
-    with pytest.raises(SigbenchError, match=r"c.yaml: trials: Input should be greater than"):
+    with pytest.raises(SigbenchError, match=r"c.yaml: trials = 0: Input should be greater than"):
         check_spec({"models": ["logistic"], "trials": 0}, "c.yaml")
+    with pytest.raises(SigbenchError) as several:
+        check_spec({"models": ["logistic"], "trials": 0, "seeds": "many"}, "c.yaml")
+    assert str(several.value) == (
+        "2 problems: c.yaml: trials = 0: Input should be greater than or equal to 1; "
+        "c.yaml: seeds = 'many': Input should be a valid integer, unable to parse string as an "
+        "integer"
+    )  # one line, each naming its value
