@@ -405,7 +405,7 @@ class ExperimentConfig(_Section):
     signature: SignatureSpec = Field(default_factory=SignatureSpec)
     model: SerializeAsAny[ModelConfig] = Field(default_factory=_default_model)
     train: TrainConfig = Field(default_factory=TrainConfig)
-    track: list[Literal["mlflow", "tensorboard"]] = Field(
+    track: list[Literal[options.TRACKERS]] = Field(
         default_factory=list,
         description="also log each finished run to these trackers; an output only, so it is "
         "left out of the run id",

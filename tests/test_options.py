@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from sigbench import options
 from sigbench.cli import app
-from sigbench.config import DATA_CONFIGS, DataConfig, TrainConfig
+from sigbench.config import DATA_CONFIGS, DataConfig, ExperimentConfig, TrainConfig
 from sigbench.data.augment import AUGMENTATIONS
 from sigbench.data.sources import OPENERS
 from sigbench.data.transforms import TRANSFORMS
@@ -39,6 +39,7 @@ def literal_values(section: type, key: str) -> tuple[str, ...]:
         (DataConfig, "augment", options.AUGMENTATIONS),
         (DataConfig, "source", options.DATA_SOURCES),
         (TrainConfig, "finetune", options.FINETUNE_MODES),
+        (ExperimentConfig, "track", options.TRACKERS),
     ],
 )
 def test_the_schema_takes_exactly_each_list(section: type, key: str, names: tuple) -> None:
@@ -54,6 +55,15 @@ def test_every_listed_name_has_an_implementation() -> None:
     assert all(importlib.util.find_spec(module) for module in BACKENDS.values())
     assert tuple(TRANSFORMS) == options.ROBUSTNESS_TRANSFORMS
     assert tuple(TTA_SETS) == options.TTA_CHOICES
+
+
+def test_the_tune_metrics_are_one_list() -> None:
+    pytest.importorskip("optuna", reason="the tune extra: pip install 'sigbench[tune]'")
+    from sigbench.sweeps.compare import CompareSpec
+    from sigbench.sweeps.study import METRICS
+
+    assert literal_values(CompareSpec, "metric") == options.TUNE_METRICS
+    assert tuple(METRICS) == options.TUNE_METRICS
 
 
 def test_cli_help_lists_the_paths_and_backends() -> None:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sigbench.config import ExperimentConfig, read_yaml, validate_config
 from sigbench.errors import SigbenchError
+from sigbench.options import TUNE_METRICS
 from sigbench.progress import Progress
 from sigbench.reporting.compare import ModelResult
 from sigbench.runs import rundir
@@ -52,7 +53,7 @@ class CompareSpec(BaseModel):
     models: list[str] = Field(min_length=1)
     trials: int = Field(8, ge=1)
     seeds: int = Field(3, ge=1)
-    metric: Literal["val_acc", "val_loss", "val_hter"] = "val_acc"
+    metric: Literal[TUNE_METRICS] = "val_acc"
     budget_minutes: float | None = Field(None, gt=0)
     name: str | None = None
     per_model: dict[str, dict[str, Any]] = Field(default_factory=dict)
