@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import iisignature
@@ -18,6 +20,7 @@ from sigbench.signature.backends import lanes
 from sigbench.signature.backends.lanes.kernels import kernel_folder, kernel_for
 from sigbench.signature.backends.lanes.layout import LANES, reciprocals
 from sigbench.signature.streams import stream_groups, unit_paths
+from sigbench.signature.threads import kernel_workers
 from tests.helpers.signatures import relative_error
 
 RNG = np.random.default_rng(7)
@@ -164,3 +167,23 @@ def test_a_second_process_loads_the_compiled_kernel(tmp_path: Path) -> None:
     assert hits_and_misses() == [0, 1]
     assert list((tmp_path / "sigbench-lanes").glob("sigbench_lanes_c2_d2_*.py"))
     assert hits_and_misses() == [1, 0]
+
+
+def test_kernel_threads_last_between_calls_and_not_into_a_forked_child() -> None:
+    pool = kernel_workers(2)
+    assert kernel_workers(2) is pool and kernel_workers(3) is not pool
+    assert list(pool.map(abs, [-1, -2])) == [1, 2]
+    child = os.fork()
+    if child == 0:  # the child's pool is a new one with live threads
+        code = 0 if list(kernel_workers(2).map(abs, [-3])) == [3] else 1
+        os._exit(code)
+    for _ in range(300):  # a child left with the parent's pool waits forever
+        done, status = os.waitpid(child, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        pytest.fail("the forked child's kernel pool never ran its task")
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -21,7 +21,7 @@ import torch
 from sigbench.signature.backends.lanes.kernels import backward_kernel_for, kernel_for
 from sigbench.signature.backends.lanes.layout import LANES, level_offsets, reciprocals
 from sigbench.signature.backends.torch_backend import log_signature
-from sigbench.signature.threads import single_threaded_workers
+from sigbench.signature.threads import kernel_workers
 
 PARTS_PER_THREAD = 4  # so that a thread slowed by other work holds up little
 
@@ -38,14 +38,14 @@ def _split(count: int, threads: int) -> list[slice]:
 
 def _in_parts(kernel: Callable[[int, int], None], count: int) -> None:
     """Run ``kernel(start, stop)`` over ``count`` paths: in whole blocks shared out over
-    torch's thread count, or at once on one thread."""
+    torch's thread count (on lasting threads: a pool started per call took longer than
+    signing 400 small images), or at once on one thread."""
     threads = torch.get_num_threads()
     parts = _split(count, threads)
     if threads == 1 or len(parts) <= 1:
         kernel(0, count)
     else:
-        with single_threaded_workers(threads) as pool:
-            list(pool.map(lambda p: kernel(p.start, p.stop), parts))
+        list(kernel_workers(threads).map(lambda p: kernel(p.start, p.stop), parts))
 
 
 def _sign(group: np.ndarray, scale: np.floating, depth: int, log_sig: bool) -> np.ndarray:
@@ -95,13 +95,13 @@ def signature_gradients(
     ``backward_codegen``), so memory does not grow with the path length beyond the
     paths themselves. ``unrolled`` forces the kernel's choice (for the benchmark)."""
     count, points, channels = paths.shape
-    out = np.zeros_like(paths)
-    if count == 0 or points < 2:  # no steps: the signature is 0 whatever the points
-        return out
-    if depth == 1:  # the increment: the end point gains the gradient, the start loses it
-        out[:, -1] += grads
-        out[:, 0] -= grads
-        return out
+    if count == 0 or points < 2 or depth == 1:
+        out = np.zeros_like(paths)
+        if points >= 2:  # depth 1, the increment: the end point gains, the start loses
+            out[:, -1] += grads
+            out[:, 0] -= grads
+        return out  # else no steps: the signature is 0 whatever the points
+    out = np.empty_like(paths)  # the kernel writes every point of every path
     kernel = backward_kernel_for(channels, depth, unrolled=unrolled)
     inverse = reciprocals(depth, paths.dtype)
     _in_parts(
