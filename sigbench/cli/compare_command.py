@@ -48,13 +48,13 @@ def compare(
     trials: Annotated[
         int | None,
         typer.Option(
-            "--trials", "-n", min=1, help="Trials per model [default: 8].", show_default=False
+            "--trials", "-n", min=1, help="Trials per model (default: 8).", show_default=False
         ),
     ] = None,
     seeds: Annotated[
         int | None,
         typer.Option(
-            "--seeds", min=1, help="Seeds of each chosen config [default: 3].", show_default=False
+            "--seeds", min=1, help="Seeds of each chosen config (default: 3).", show_default=False
         ),
     ] = None,
     metric: Annotated[
@@ -62,7 +62,7 @@ def compare(
         typer.Option(
             "--metric",
             parser=parse_choice(TuneMetric),
-            help="Validation score each study chooses on [default: val_acc].",
+            help="Validation score each study chooses on (default: val_acc).",
             show_default=False,
         ),
     ] = None,  # fmt: skip

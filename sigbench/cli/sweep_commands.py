@@ -150,7 +150,7 @@ def ablate(
     config: Annotated[
         Path | None,
         typer.Argument(
-            help="Base experiment spec every grid point starts from [default: configs/demo.yaml].",
+            help=f"Base experiment spec every grid point starts from (default: {DEFAULT_CONFIG}).",
             show_default=False,
         ),
     ] = None,
@@ -181,7 +181,7 @@ def ablate(
             autocompletion=lambda incomplete: complete_from(_model_names())(incomplete),
             help="Only these model kinds on a grid over model.kind, e.g. --grid models --models "
             "imagesig_fc,resnet18 (repeatable or comma-separated; the same as a grid YAML file "
-            "with model.kind: [imagesig_fc, resnet18]).",
+            "that lists these kinds under model.kind).",
             show_default=False,
         ),
     ] = None,

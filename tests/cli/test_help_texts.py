@@ -1,0 +1,57 @@
+"""What ``--help`` prints is the help text as written: Typer parses help as Rich markup, so a
+``[...]`` in a text would vanish from the terminal while the generated CLI reference (which
+reads the same text) still shows it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import click
+import pytest
+import typer
+from rich.text import Text
+from typer.testing import CliRunner
+
+import sigbench.cli as cli
+from sigbench.sweeps.compare import CompareSpec
+
+ROOT = typer.main.get_command(cli.app)
+
+
+def _help_texts(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
+    """(where, text) for every command's help and every parameter's help."""
+    name = " ".join(("sigbench", *path))
+    yield name, command.help or ""
+    for param in command.params:
+        yield f"{name} {param.name}", getattr(param, "help", None) or ""
+    for sub_name, sub in getattr(command, "commands", {}).items():
+        yield from _help_texts(sub, (*path, sub_name))
+
+
+HELP_TEXTS = list(_help_texts(ROOT))
+
+
+def test_the_walk_reaches_nested_commands_and_their_options() -> None:
+    where = {place for place, _ in HELP_TEXTS}
+    expected = {"sigbench bench inference", "sigbench compare trials", "sigbench ablate config"}
+    assert expected <= where
+
+
+@pytest.mark.parametrize(("where", "text"), HELP_TEXTS, ids=[w for w, _ in HELP_TEXTS])
+def test_no_help_text_is_eaten_as_markup(where: str, text: str) -> None:
+    assert Text.from_markup(text).plain == text, f"{where}: Rich markup would eat part of {text!r}"
+
+
+@pytest.mark.parametrize("option", ["trials", "seeds", "metric"])
+def test_compare_help_shows_the_defaults_a_compare_spec_takes(option: str) -> None:
+    """The defaults are printed (not eaten as markup), and they are CompareSpec's own."""
+    result = CliRunner().invoke(cli.app, ["compare", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    default = CompareSpec.model_fields[option].default
+    row = next(line for line in result.output.splitlines() if f"--{option} " in line)
+    assert f"(default: {default})" in row, row
+
+
+def test_ablate_help_names_its_default_config() -> None:
+    result = CliRunner().invoke(cli.app, ["ablate", "--help"], env={"COLUMNS": "200"})
+    assert "(default: configs/demo.yaml)" in result.output
