@@ -7,6 +7,7 @@ Nothing else in sigbench imports this package.
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,21 @@ compare_command.register(app)
 signature_command.register(app)
 export_commands.register(app)
 list_command.register(app)
+
+
+def one_line_summaries(commands: typer.Typer) -> None:
+    """Give each command the first paragraph of its help, line breaks joined, as the summary
+    a command list shows: Typer's list keeps the docstring's line breaks, which cut the
+    summary mid-sentence at any terminal width."""
+    for command in commands.registered_commands:
+        if command.short_help is None:
+            text = command.help or inspect.getdoc(command.callback) or ""
+            command.short_help = " ".join(text.split("\n\n")[0].split())
+    for group in commands.registered_groups:
+        one_line_summaries(group.typer_instance)
+
+
+one_line_summaries(app)
 
 _state = {"debug": False}
 

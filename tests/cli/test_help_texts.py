@@ -55,3 +55,22 @@ def test_compare_help_shows_the_defaults_a_compare_spec_takes(option: str) -> No
 def test_ablate_help_names_its_default_config() -> None:
     result = CliRunner().invoke(cli.app, ["ablate", "--help"], env={"COLUMNS": "200"})
     assert "(default: configs/demo.yaml)" in result.output
+
+
+def _summary(command: click.Command) -> str:
+    return " ".join((command.help or "").split("\n\n")[0].split())
+
+
+@pytest.mark.parametrize("path", [(), ("bench",)], ids=["sigbench", "sigbench bench"])
+def test_a_command_list_shows_each_summary_unbroken(path: tuple[str, ...]) -> None:
+    """Each command's first paragraph on one line of the list (on a terminal wide enough),
+    not cut where its docstring's lines end ("for a" / "multi-label run ...")."""
+    group = ROOT
+    for name in path:
+        group = group.commands[name]
+    result = CliRunner().invoke(cli.app, [*path, "--help"], env={"COLUMNS": "1000"})
+    assert result.exit_code == 0
+    lines = [" ".join(line.split()) for line in result.output.splitlines()]
+    for name, command in group.commands.items():
+        summary = _summary(command)
+        assert any(f"│ {name} {summary} │" in line for line in lines), (name, summary)
