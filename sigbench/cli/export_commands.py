@@ -81,7 +81,7 @@ def export(
 
 
 def inference(
-    runs: list[Path] = typer.Argument(..., help="Finished run folders."),
+    runs: list[Path] = typer.Argument(..., metavar="RUNS", help="Finished run folders."),
     threads: int = typer.Option(1, "--threads", min=1, help="Threads for the batch figure."),
     out: Path = typer.Option(
         None, "--out", "-o", help="CSV to write; default <results>/tables/inference.csv."

@@ -80,7 +80,9 @@ def _rows(what: str) -> list[dict[str, object]]:
 def list_things(
     what: Annotated[
         Listable,  # type: ignore[valid-type]
-        typer.Argument(help="What to list.", parser=parse_choice(Listable), show_default=False),
+        typer.Argument(
+            metavar="WHAT", help="What to list.", parser=parse_choice(Listable), show_default=False
+        ),
     ],
 ) -> None:
     """List the model kinds, built-in grids, signature backends, built-in datasets or the

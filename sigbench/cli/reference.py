@@ -316,13 +316,13 @@ def _param_default(param: Any) -> str:
 
 def _param_names(param: Any) -> str:
     if _is_argument(param):
-        return f"`{param.name.upper()}`"
+        return f"`{param.display_name_raw}`"
     return ", ".join(f"`{name}`" for name in [*param.opts, *param.secondary_opts])
 
 
 def _usage(path: str, command: Any, params: list[Any]) -> str:
     arguments = [
-        p.name.upper() + ("..." if p.nargs == -1 else "") for p in params if _is_argument(p)
+        p.display_name_raw + ("..." if p.nargs == -1 else "") for p in params if _is_argument(p)
     ]
     sub = ["COMMAND"] if getattr(command, "commands", None) else []
     return " ".join([path, "[OPTIONS]", *arguments, *sub])

@@ -426,11 +426,13 @@ def evaluate(
 def predict(
     run: Path = typer.Argument(
         ...,
+        metavar="RUN_OR_EXPORT",
         help="A finished run folder, or a file from `sigbench export` (.onnx, .pt, or a C "
         "export's folder).",
     ),
     inputs: list[Path] = typer.Argument(
         ...,
+        metavar="FILES_OR_FOLDERS",
         help="Image files and folders: walked recursively, numbered images in numeric order; "
         "for a label-file run, a folder's images named by number only, as training read them.",
     ),

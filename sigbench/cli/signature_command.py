@@ -16,7 +16,7 @@ SignatureBackend = choice_enum("SignatureBackend", BACKEND_CHOICES)
 
 
 def signature(
-    image: Path = typer.Argument(..., help="An image file."),
+    image: Path = typer.Argument(..., metavar="IMAGE", help="An image file."),
     out: Path = typer.Option(..., "--out", "-o", help="PNG to write the figure to."),
     depth: int = typer.Option(4, "--depth", help="Truncation depth (1 to 8)."),
     size: int = typer.Option(64, "--size", min=2, help="Resize to this square first."),

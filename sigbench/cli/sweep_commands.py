@@ -150,6 +150,7 @@ def ablate(
     config: Annotated[
         Path | None,
         typer.Argument(
+            metavar="CONFIG",
             help=f"Base experiment spec every grid point starts from (default: {DEFAULT_CONFIG}).",
             show_default=False,
         ),

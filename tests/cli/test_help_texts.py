@@ -13,6 +13,7 @@ from rich.text import Text
 from typer.testing import CliRunner
 
 import sigbench.cli as cli
+from sigbench.cli import reference
 from sigbench.sweeps.compare import CompareSpec
 
 ROOT = typer.main.get_command(cli.app)
@@ -74,3 +75,33 @@ def test_a_command_list_shows_each_summary_unbroken(path: tuple[str, ...]) -> No
     for name, command in group.commands.items():
         summary = _summary(command)
         assert any(f"│ {name} {summary} │" in line for line in lines), (name, summary)
+
+
+def _commands(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple]:
+    for name, sub in getattr(command, "commands", {}).items():
+        yield (*path, name), sub
+        yield from _commands(sub, (*path, name))
+
+
+ARGUMENTS = [
+    (path, param)
+    for path, command in _commands(ROOT)
+    for param in command.params
+    if param.param_type_name == "argument"
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "param"), ARGUMENTS, ids=[f"{' '.join(p)} {a.name}" for p, a in ARGUMENTS]
+)
+def test_an_argument_has_one_upper_case_name_in_usage_and_reference(
+    path: tuple[str, ...], param: click.Argument
+) -> None:
+    """``--help``'s usage line names an argument as the CLI reference does, in capitals, as
+    the README and the docs write them (predict RUN_OR_EXPORT, not run)."""
+    name = param.display_name_raw
+    assert name.isupper(), f"sigbench {' '.join(path)}: argument {name!r} is not in capitals"
+    result = CliRunner().invoke(cli.app, [*path, "--help"], env={"COLUMNS": "200"})
+    usage = next(line for line in result.output.splitlines() if "Usage:" in line)
+    assert name in usage, usage
+    assert f"`{name}`" in reference._param_names(param)

@@ -47,6 +47,9 @@ def _given(param: Any, value: str) -> list[str]:
 
 
 def _hint(param: Any) -> str:
+    """How Typer names the parameter in an error: an option's flags, an argument's metavar."""
+    if param.param_type_name == "argument":
+        return f"'{param.display_name_raw}'"
     return " / ".join(f"'{name}'" for name in param.opts)
 
 

@@ -82,7 +82,7 @@ def test_a_key_without_description_is_reported(monkeypatch: pytest.MonkeyPatch) 
 def _names(command: object) -> list[str]:
     """Each option's flags and each argument's name as the reference writes it."""
     return [
-        param.name.upper() if param.param_type_name == "argument" else option
+        param.display_name_raw if param.param_type_name == "argument" else option
         for param in command.params
         for option in param.opts
     ]
