@@ -28,11 +28,14 @@ def _module_summary(module: str) -> str:
 
 
 def _space_text(space: dict[str, object]) -> str:
-    """``key: value; ...`` with each value as a space file writes it (``{low: 16, ...}``)."""
+    """``key: value; ...`` with each value as a space file writes it (``{low: 16, ...}``),
+    on one line however long."""
     import yaml
 
     def flow(value: object) -> str:
-        return yaml.safe_dump(value, default_flow_style=True, sort_keys=False).strip()
+        return yaml.safe_dump(
+            value, default_flow_style=True, sort_keys=False, width=float("inf")
+        ).strip()
 
     return "; ".join(f"{key}: {flow(value)}" for key, value in space.items())
 
