@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 
 # install: what sigbench itself needs (demo, bench, paper); install-dev adds the test tools
 # and every optional integration the tests exercise. The split keeps a fresh-clone `make demo`
-# from paying for packages it never imports (README: "Installing").
+# from paying for packages it never imports (docs/getting-started.md, "Install").
 install: $(STAMP)
 install-dev: $(DEV_STAMP)
 
