@@ -130,7 +130,7 @@ def compare(
             console.print(f"{kind}: base run {model.run_id()}", highlight=False, markup=False)
         return
     settings.check(base.train.num_threads)
-    _run(spec, base, experiment, list(overrides or []), title, results, settings, jobs)
+    _run(spec, base, experiment, list(overrides or []), title, results, settings)
 
 
 def _run(
@@ -141,9 +141,9 @@ def _run(
     title: str,
     results: Path,
     settings: ExecutorSettings,
-    jobs: int,
 ) -> None:
-    """Plan every model (all checks first), record the settings, run, write the outputs."""
+    """Plan every model (all checks first), record the settings, run (the models' timing
+    last), write the outputs."""
     import time
 
     import yaml
@@ -153,12 +153,14 @@ def _run(
     from sigbench.sweeps.compare import (
         SPEC_FILE,
         CompareSweep,
-        model_result,
+        compare_folder,
+        model_results,
         plan_models,
         spec_record,
     )
+    from sigbench.sweeps.compare_latency import timing_line
 
-    folder = Path(results) / "compare" / title
+    folder = compare_folder(results, title)
     plans = plan_models(results, base, spec, title)  # every space and override checked now
     record = spec_record(spec, base, experiment, overrides, title)
     write_text_atomic(folder / SPEC_FILE, yaml.safe_dump(record, sort_keys=False))
@@ -168,11 +170,13 @@ def _run(
         highlight=False, soft_wrap=True,
     )  # fmt: skip
     started = time.perf_counter()
+    sweep = CompareSweep(plans, results, spec, title, settings.jobs, base.train.num_threads)
 
     def tables(outcome: SweepOutcome) -> None:
         from sigbench.reporting.tables import display_frame
 
-        models = [model_result(plan, results, spec.seeds) for plan in plans]
+        models, timing = model_results(plans, results, title, spec.seeds)
+        console.print(timing_line(timing, sweep.timed_now), highlight=False, soft_wrap=True)
         caption = f"{title}: {len(models)} models tuned on the same budget"
         frame, files, summary = write_compare_outputs(
             models, folder, metric=spec.metric, caption=caption
@@ -188,9 +192,7 @@ def _run(
             f"{summary} (This session: {minutes:.1f} min.)", highlight=False, soft_wrap=True
         )
 
-    sweep_and_show(
-        CompareSweep(plans, results, spec, title, jobs), results, settings, tables=tables
-    )
+    sweep_and_show(sweep, results, settings, tables=tables)
 
 
 def register(app: typer.Typer) -> None:

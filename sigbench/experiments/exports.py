@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sigbench.experiments.inputs import inference_pipeline, run_inputs, run_splits
-from sigbench.export.bench import bench_many
+from sigbench.export.bench import Timing, time_side_by_side
 from sigbench.export.pipeline import (
     ExportResult,
     c_check_failure,
@@ -49,11 +49,25 @@ def export_run(
 def bench_runs(
     runs: list[Path], *, threads: int = 1, progress: Progress = SILENT
 ) -> list[dict[str, Any]]:
-    """:func:`sigbench.export.bench.bench_many`'s rows for the runs, side by side, each on its
-    test split."""
+    """:func:`time_runs`' rows: each run's torch model and exports, side by side."""
+    return time_runs(runs, threads=threads, progress=progress).rows
+
+
+def time_runs(
+    runs: list[Path],
+    *,
+    threads: int = 1,
+    exports: bool = True,
+    description: str = "timing",
+    progress: Progress = SILENT,
+) -> Timing:
+    """:func:`sigbench.export.bench.time_side_by_side` of the runs, each on its test split
+    through its own inference pipeline."""
     subjects = []
     for run in runs:
         loaded = load_run(run)
         test = run_splits(loaded, progress=progress).test
         subjects.append((loaded, test, inference_pipeline(loaded.config, loaded.model)))
-    return bench_many(subjects, threads=threads, progress=progress)
+    return time_side_by_side(
+        subjects, threads=threads, exports=exports, description=description, progress=progress
+    )

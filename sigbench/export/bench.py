@@ -18,6 +18,8 @@ its baseline) and every export found in the run's ``export/`` folder are timed t
 All variants of all the runs given are timed in :data:`ROUNDS` interleaved rounds, each
 taking its share of every figure's samples, so that load from other processes on a shared
 machine falls on all of them alike and the rows of one command can be compared.
+:func:`time_side_by_side` also keeps each round's figures and the load before and after
+(``compare`` writes them beside its table).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -54,6 +57,7 @@ LATENCY_REPEATS = 300
 THROUGHPUT_REPEATS = 10
 BUDGET_S = 5.0  # per figure and variant, spread over the rounds
 ROUNDS = 5
+FIGURES = ("file", "model", "batch")  # from a file; decoded, model alone; a batch on threads
 
 Predict = Callable[[np.ndarray], object]
 
@@ -96,10 +100,10 @@ def sample_files(run_names: list[str], images: np.ndarray) -> Iterator[list[Path
         yield paths
 
 
-def _variants(loaded: LoadedRun, pipeline: Predict, threads: int) -> list[Variant]:
+def _variants(loaded: LoadedRun, pipeline: Predict, threads: int, exports: bool) -> list[Variant]:
     weights_kb = serialized_kb(loaded.model.state_dict())
     variants = [Variant("torch", pipeline, pipeline, weights_kb)]
-    for path in run_exports(loaded.path):
+    for path in run_exports(loaded.path) if exports else []:
         model = load_exported(path, threads=1)
         single = model.predict_proba  # the C file runs on one thread either way
         batched = single if threads == 1 else load_exported(path, threads).predict_proba
@@ -121,32 +125,40 @@ class _Subject:
     batch: np.ndarray
     variants: list[Variant]
     decode: list[float]
-    samples: list[dict[str, list[float]]]
+    rounds: list[list[dict[str, list[float]]]]  # per variant, per round: figure -> call times
+
+    def samples(self, variant: int, figure: str) -> list[float]:
+        """Every round's call times of one figure of one variant."""
+        return [t for round_ in self.rounds[variant] for t in round_[figure]]
 
 
 def _sample(
-    variant: Variant, subject: _Subject, samples: dict[str, list[float]], threads: int, share: float
-) -> None:
-    """``share`` of each figure's samples for ``variant``."""
+    variant: Variant, subject: _Subject, threads: int, share: float
+) -> dict[str, list[float]]:
+    """``share`` of each figure's samples for ``variant``: one round's call times."""
     size, channels = subject.loaded.config.data.height_width, subject.loaded.channels
     repeats, budget = max(3, round(LATENCY_REPEATS * share)), BUDGET_S * share
     files, images = cycle(subject.files), cycle(subject.images)
     with torch_threads(1):
-        samples["file"] += call_seconds(
+        from_file = call_seconds(
             lambda: variant.single(decode_image(next(files), size, channels)[0][None]),
             repeats,
             budget,
         )
-        samples["model"] += call_seconds(
-            lambda: variant.single(next(images)[None]), repeats, budget
-        )
+        model = call_seconds(lambda: variant.single(next(images)[None]), repeats, budget)
     with torch_threads(threads):
         batches = max(1, round(THROUGHPUT_REPEATS * share))
-        samples["batch"] += call_seconds(lambda: variant.batched(subject.batch), batches, budget)
+        batch = call_seconds(lambda: variant.batched(subject.batch), batches, budget)
+    return dict(zip(FIGURES, (from_file, model, batch), strict=True))
 
 
 def _subject(
-    loaded: LoadedRun, test: ImageSet, pipeline: Predict, files: list[Path], threads: int
+    loaded: LoadedRun,
+    test: ImageSet,
+    pipeline: Predict,
+    files: list[Path],
+    threads: int,
+    exports: bool,
 ) -> _Subject:
     """A run ready to time, its decoding already timed."""
     size, channels = loaded.config.data.height_width, loaded.channels
@@ -155,7 +167,7 @@ def _subject(
         decode_times = call_seconds(
             lambda: decode_image(next(decode), size, channels), LATENCY_REPEATS, BUDGET_S
         )
-    variants = _variants(loaded, pipeline, threads)
+    variants = _variants(loaded, pipeline, threads, exports)
     return _Subject(
         loaded,
         files,
@@ -163,43 +175,91 @@ def _subject(
         test.images[np.arange(BATCH) % len(test.images)],
         variants,
         decode_times,
-        [{"file": [], "model": [], "batch": []} for _ in variants],
+        [[] for _ in variants],
     )
+
+
+def _ms(times: list[float], q: float) -> float:
+    return round(1000 * _percentile(times, q), 3)
+
+
+def _per_s(batch_times: list[float]) -> float:
+    return round(BATCH / statistics.median(batch_times), 1)
+
+
+def _run_id(subject: _Subject) -> str:
+    return Path(subject.loaded.path).resolve().name
 
 
 def _rows(subject: _Subject, threads: int) -> list[dict[str, Any]]:
     loaded = subject.loaded
-    ms = lambda times, q: round(1000 * _percentile(times, q), 3)  # noqa: E731
     return [
         {
-            "run_id": Path(loaded.path).resolve().name,
+            "run_id": _run_id(subject),
             "model": loaded.config.model.kind,
             "image_size": size_text(loaded.config.data.image_size),
             "variant": variant.name,
             "file_kb": round(variant.file_kb, 1),
             "decode_ms": round(1000 * statistics.median(subject.decode), 3),
-            "latency_p50_ms": ms(samples["file"], 50),
-            "latency_p95_ms": ms(samples["file"], 95),
-            "model_p50_ms": ms(samples["model"], 50),
-            "model_p95_ms": ms(samples["model"], 95),
-            "images_per_s": round(BATCH / statistics.median(samples["batch"]), 1),
+            "latency_p50_ms": _ms(subject.samples(i, "file"), 50),
+            "latency_p95_ms": _ms(subject.samples(i, "file"), 95),
+            "model_p50_ms": _ms(subject.samples(i, "model"), 50),
+            "model_p95_ms": _ms(subject.samples(i, "model"), 95),
+            "images_per_s": _per_s(subject.samples(i, "batch")),
             "threads": threads,
             "load_1m": round(os.getloadavg()[0], 2),
         }
-        for variant, samples in zip(subject.variants, subject.samples, strict=True)
+        for i, variant in enumerate(subject.variants)
     ]
 
 
+def _round_rows(subject: _Subject) -> list[dict[str, Any]]:
+    """Each round's medians (and call counts) of each variant: how the figures moved."""
+    return [
+        {
+            "run_id": _run_id(subject),
+            "variant": variant.name,
+            "round": number,
+            "latency_p50_ms": _ms(samples["file"], 50),
+            "model_p50_ms": _ms(samples["model"], 50),
+            "images_per_s": _per_s(samples["batch"]),
+            "calls": {figure: len(samples[figure]) for figure in FIGURES},
+        }
+        for variant, rounds in zip(subject.variants, subject.rounds, strict=True)
+        for number, samples in enumerate(rounds, start=1)
+    ]
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One interleaved timing: a row per variant of each run (the module doc's columns),
+    each round's figures, the threads of the batch figure and the machine's 1, 5 and 15
+    minute load averages before and after."""
+
+    rows: list[dict[str, Any]]
+    rounds: list[dict[str, Any]]
+    threads: int
+    load_before: tuple[float, ...]
+    load_after: tuple[float, ...]
+    seconds: float
+
+
+def _load() -> tuple[float, ...]:
+    return tuple(round(value, 2) for value in os.getloadavg())
+
+
 @torch.inference_mode()
-def bench_many(
+def time_side_by_side(
     runs: list[tuple[LoadedRun, ImageSet, Predict]],
     *,
     threads: int = 1,
+    exports: bool = True,
+    description: str = "timing",
     progress: Progress = SILENT,
-) -> list[dict[str, Any]]:
-    """One row per variant of each run (see the module doc for the columns), all variants
-    timed in interleaved rounds; each run comes with its ``test`` split and its own torch
-    inference path (uint8 images in)."""
+) -> Timing:
+    """Every variant of each run (the torch model, and its exports unless ``exports`` is
+    False) timed in :data:`ROUNDS` interleaved rounds; each run comes with its ``test`` split
+    and its own torch inference path (uint8 images in)."""
     with ExitStack() as stack:
         subjects = [
             _subject(
@@ -208,16 +268,26 @@ def bench_many(
                 pipeline,
                 stack.enter_context(sample_files(test.names, test.images)),
                 threads,
+                exports,
             )
             for loaded, test, pipeline in runs
         ]
-        with progress.task("timing", total=ROUNDS * len(subjects)) as task:
+        load_before, started = _load(), time.perf_counter()
+        with progress.task(description, total=ROUNDS * len(subjects)) as task:
             for _ in range(ROUNDS):
                 for subject in subjects:
-                    for variant, samples in zip(subject.variants, subject.samples, strict=True):
-                        _sample(variant, subject, samples, threads, 1 / ROUNDS)
+                    for variant, rounds in zip(subject.variants, subject.rounds, strict=True):
+                        rounds.append(_sample(variant, subject, threads, 1 / ROUNDS))
                     task.advance(1)
-        return [row for subject in subjects for row in _rows(subject, threads)]
+        seconds, load_after = time.perf_counter() - started, _load()
+        return Timing(
+            [row for subject in subjects for row in _rows(subject, threads)],
+            [row for subject in subjects for row in _round_rows(subject)],
+            threads,
+            load_before,
+            load_after,
+            round(seconds, 2),
+        )
 
 
 def bench_run(
@@ -228,8 +298,8 @@ def bench_run(
     threads: int = 1,
     progress: Progress = SILENT,
 ) -> list[dict[str, Any]]:
-    """:func:`bench_many` for one run."""
-    return bench_many([(loaded, test, pipeline)], threads=threads, progress=progress)
+    """:func:`time_side_by_side`'s rows for one run."""
+    return time_side_by_side([(loaded, test, pipeline)], threads=threads, progress=progress).rows
 
 
 def default_table_path(run: Path) -> Path:

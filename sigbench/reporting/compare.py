@@ -6,7 +6,9 @@ Only the final runs (the chosen config of each model, one run per seed) are read
 test scores are the comparison. Tests pair runs by seed, so both models were scored on the same
 test images: with two or more common seeds a paired t-interval over seeds, with one seed
 McNemar's exact test on the predictions (:func:`sigbench.reporting.claims.compare_settings`);
-the p-values of the comparisons are Holm-corrected together.
+the p-values of the comparisons are Holm-corrected together. Latency and images/s are not the
+runs' own figures but those of one interleaved timing of every model's timed run
+(:mod:`sigbench.sweeps.compare_latency`), handed in with each :class:`ModelResult`.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ COSTS = {"latency_ms": "latency per image (ms)", "params": "parameters"}
 @dataclass(frozen=True)
 class ModelResult:
     """One model of a comparison: its final runs (one per seed), its study's size and
-    time, and the chosen config's searched values with their validation score."""
+    time, the chosen config's searched values with their validation score, and its speed
+    from the comparison's interleaved timing (None until the models are timed)."""
 
     kind: str
     runs: list[Path]
@@ -61,6 +64,14 @@ class ModelResult:
     tuning_minutes: float
     best_values: dict[str, Any] = field(default_factory=dict)
     val_score: float | None = None
+    latency_ms: float | None = None
+    images_per_s: float | None = None
+
+    @property
+    def timed_run(self) -> Path | None:
+        """The run the interleaved timing times: the first finished seed (the best trial's
+        own run once it has finished); all seeds share the config, so one stands for all."""
+        return next((run for run in self.runs if rundir.is_finished(run)), None)
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,8 @@ def model_table(models: list[ModelResult]) -> pd.DataFrame:
         row = point_row([run_row(run, []) for run in finished])
         row.update(
             model=model.kind,
+            latency_ms=model.latency_ms,
+            images_per_s=model.images_per_s,
             trials=model.trials,
             tuning_min=round(model.tuning_minutes, 2),
             val_score=None if model.val_score is None else round(model.val_score, 4),
@@ -159,6 +172,12 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n\n" + INTERVAL_NOTE + "\n"
 
 
+LATENCY_NOTE = (
+    "latency_ms and images_per_s come from one interleaved timing of every model's timed run "
+    "(latency.json), not from each run's own timing."
+)
+
+
 # The columns of the LaTeX table (the CSV and Markdown tables hold every column).
 LATEX_COLUMNS = [
     "model", "n_seeds", *summary_columns("acc"), *summary_columns("f1_macro"),
@@ -194,7 +213,7 @@ def tests_markdown(comparisons: list[Comparison], metric: str) -> str:
 
 
 def measured_costs(frame: pd.DataFrame) -> dict[str, str]:
-    """The costs every model has a figure for (older runs may lack a latency)."""
+    """The costs every model has a figure for (latency only once all are timed)."""
     return {column: label for column, label in COSTS.items() if frame[column].notna().all()}
 
 
@@ -275,9 +294,14 @@ def write_compare_outputs(
     files = [folder / "table.csv", folder / "table.md", folder / "table.tex", folder / "tests.md"]
     comparisons = paired_tests(models, str(frame.iloc[0]["model"])) if len(frame) else []
     rundir.write_text_atomic(files[0], frame.to_csv(index=False))
-    rundir.write_text_atomic(files[1], f"# {caption}\n\n" + markdown_table(frame))
+    rundir.write_text_atomic(
+        files[1], f"# {caption}\n\n" + markdown_table(frame) + "\n" + LATENCY_NOTE + "\n"
+    )
     printed = frame[[column for column in LATEX_COLUMNS if column in frame]]
-    source = "`sigbench compare` from the final runs of each model"
+    source = (
+        "`sigbench compare` from the final runs of each model; latency and images/s from one "
+        "interleaved timing (latency.json)"
+    )
     rundir.write_text_atomic(files[2], frame_latex(printed, caption, folder.name, source))
     rundir.write_text_atomic(files[3], tests_markdown(comparisons, metric))
     if len(frame) and measured_costs(frame):

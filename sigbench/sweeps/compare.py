@@ -31,6 +31,7 @@ from sigbench.progress import Progress
 from sigbench.reporting.compare import ModelResult
 from sigbench.runs import rundir
 from sigbench.sweeps.base import Executor
+from sigbench.sweeps.compare_latency import current_timing, time_models, timed_runs, with_latency
 from sigbench.sweeps.runner import OnTrained, SweepOutcome
 from sigbench.sweeps.scheduler import GridSweep, seed_points
 from sigbench.sweeps.space import SearchSpace, kind_space
@@ -183,6 +184,22 @@ def model_result(plan: ModelPlan, results: Path, seeds: int) -> ModelResult:
     )
 
 
+def compare_folder(results: Path, name: str) -> Path:
+    """Where a comparison's outputs go: ``RESULTS/compare/NAME/``."""
+    return Path(results) / "compare" / name
+
+
+def model_results(
+    plans: list[ModelPlan], results: Path, name: str, seeds: int
+) -> tuple[list[ModelResult], dict[str, Any] | None]:
+    """Every model's result with the latency figures of the comparison's interleaved timing,
+    and that timing, where it covers exactly the runs it would time now (no figures
+    otherwise: never a mix of timings)."""
+    models = [model_result(plan, results, seeds) for plan in plans]
+    timing = current_timing(compare_folder(results, name), timed_runs(models))
+    return with_latency(models, timing), timing
+
+
 def _merge(into: SweepOutcome, part: SweepOutcome, label: str) -> None:
     """A model's sub-sweep counted in the comparison's outcome, its failures and runs in
     flight named with the model."""
@@ -196,15 +213,25 @@ def _merge(into: SweepOutcome, part: SweepOutcome, label: str) -> None:
 
 class CompareSweep:
     """The comparison as one :class:`~sigbench.sweeps.runner.Sweep`: per model its study,
-    then its chosen config's seeds, model after model on one executor."""
+    then its chosen config's seeds, model after model on one executor; then every model's
+    timed run timed side by side, unless ``latency.json`` already timed those runs
+    (``timed_now`` says which). ``threads``: the batch figure's (``train.num_threads``)."""
 
     kind = "compare"
 
     def __init__(
-        self, plans: list[ModelPlan], results: Path, spec: CompareSpec, name: str, jobs: int = 1
+        self,
+        plans: list[ModelPlan],
+        results: Path,
+        spec: CompareSpec,
+        name: str,
+        jobs: int = 1,
+        threads: int | None = None,
     ) -> None:
         self.plans, self.results, self.spec, self.name, self.jobs = plans, results, spec, name, jobs
+        self.threads = threads
         self.total = len(plans) * (spec.trials + spec.seeds)
+        self.timed_now = False
 
     def run(
         self, executor: Executor, outcome: SweepOutcome, progress: Progress, on_trained: OnTrained
@@ -224,6 +251,23 @@ class CompareSweep:
                 points, self.results, name=f"{plan.kind}", kind="seeds", wait_for_busy=True
             )
             self._part(seeds, plan.kind, executor, outcome, progress, on_trained)
+        self._time(outcome, progress)
+
+    def _time(self, outcome: SweepOutcome, progress: Progress) -> None:
+        """One interleaved timing of every model's timed run, unless the written one covers
+        exactly these runs; a run that cannot be timed is a failure of the comparison, and
+        the table is still written (without latency)."""
+        models = [model_result(plan, self.results, self.spec.seeds) for plan in self.plans]
+        runs = timed_runs(models)
+        folder = compare_folder(self.results, self.name)
+        if not runs or current_timing(folder, runs) is not None:
+            return
+        try:
+            time_models(runs, folder, self.threads, progress)
+        except (SigbenchError, OSError) as exc:
+            outcome.failed["latency timing"] = str(exc)
+            return
+        self.timed_now = True
 
     def _part(
         self,

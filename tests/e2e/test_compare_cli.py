@@ -5,6 +5,7 @@ finished run, and the errors a user hits first."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -27,6 +28,25 @@ def table(results: Path) -> list[dict[str, str]]:
     return list(csv.DictReader((results / "compare" / "demo" / "table.csv").open()))
 
 
+def check_latency_is_the_side_by_side_timing(results: Path) -> dict:
+    """latency.json timed both models' seed-0 runs in interleaved rounds, and the table's
+    latency_ms / images_per_s are its figures, not the runs' own."""
+    timing = json.loads((results / "compare" / "demo" / "latency.json").read_text())
+    assert sorted(timing["models"]) == ["imagesig_fc", "logistic"]
+    assert timing["threads"] >= 1 and len(timing["load_before"]) == len(timing["load_after"]) == 3
+    rounds = [(entry["model"], entry["round"]) for entry in timing["per_round"]]
+    assert sorted(rounds) == sorted(
+        (kind, n) for kind in timing["models"] for n in range(1, timing["rounds"] + 1)
+    )
+    for row in table(results):
+        timed = timing["models"][row["model"]]
+        run = rundir.runs_dir(results) / timed["run_id"]
+        assert timed["run_id"] in row["run_ids"].split() and rundir.read_config(run).seed == 0
+        assert float(row["latency_ms"]) == timed["model_p50_ms"] > 0
+        assert float(row["images_per_s"]) == timed["images_per_s"] > 0
+    return timing
+
+
 def test_compare_writes_its_outputs_and_reuses_finished_runs(
     run_cli: RunCli, tmp_path: Path
 ) -> None:
@@ -46,11 +66,26 @@ def test_compare_writes_its_outputs_and_reuses_finished_runs(
     assert "\\begin{tabular}" in (folder / "table.tex").read_text()
     assert (folder / "pareto.png").stat().st_size > 0 and (folder / "compare.yaml").is_file()
     assert "Best test accuracy: " in output
+    assert "latency: 2 models timed side by side, 5 interleaved rounds" in output
+    timing = check_latency_is_the_side_by_side_timing(tmp_path)
+    stamp = (folder / "latency.json").stat().st_mtime_ns
 
     done = run_cli("compare", DEMO, *TINY, "--seeds", "3", "--results", tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "trained 2, already finished 4" in " ".join(done.stdout.split())  # new seeds only
+    output = " ".join(done.stdout.split())
+    assert "trained 2, already finished 4" in output  # new seeds only
     assert all(row["n_seeds"] == "3" for row in table(tmp_path))
+    # the same seed-0 runs: not timed again, and the table keeps the timing's figures
+    assert (folder / "latency.json").stat().st_mtime_ns == stamp
+    assert f"the timing of {timing['written']}" in output and "already covers" in output
+    assert check_latency_is_the_side_by_side_timing(tmp_path) == timing
+
+    (folder / "latency.json").unlink()  # a missing timing: the runs are timed again, not trained
+    done = run_cli("compare", DEMO, *TINY, "--seeds", "3", "--results", tmp_path)
+    assert done.returncode == 0, done.stderr
+    output = " ".join(done.stdout.split())
+    assert "trained 0, already finished 6" in output and "models timed side by side" in output
+    check_latency_is_the_side_by_side_timing(tmp_path)
 
 
 def test_kill_9_loses_no_finished_run_and_the_same_command_finishes(

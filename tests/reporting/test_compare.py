@@ -31,16 +31,24 @@ def model(
     results: Path, kind: str, seeds: list[int], latency: float, shift: float = 0.0, **settings
 ) -> ModelResult:
     """A model's final runs: ``fake_train`` at ``seeds`` (accuracy from depth and neurons,
-    +0.1 point per seed, then ``shift`` x (-1)^seed), each with a measured ``latency``."""
+    +0.1 point per seed, then ``shift`` x (-1)^seed), timed side by side at ``latency`` (each
+    run's own timing says 100x that, which the table must not show)."""
     runs = []
     for seed in seeds:
         config = validate_config({"seed": seed, **settings}, "test")
         run = fake_train(config, results, SILENT)
         metrics = rundir.read_metrics(run)
-        metrics.update(accuracy=metrics["accuracy"] + shift * (-1) ** seed, latency_ms=latency)
+        metrics.update(
+            accuracy=metrics["accuracy"] + shift * (-1) ** seed,
+            latency_ms=100 * latency,
+            images_per_s=1.0,
+        )
         rundir.write_json_atomic(run / rundir.METRICS_FILE, metrics)
         runs.append(run)
-    return ModelResult(kind, runs, trials=4, tuning_minutes=1.5, best_values={"train.lr": 0.001})
+    return ModelResult(
+        kind, runs, trials=4, tuning_minutes=1.5, best_values={"train.lr": 0.001},
+        latency_ms=latency, images_per_s=1000 / latency,
+    )  # fmt: skip
 
 
 def test_holm_multiplies_the_sorted_p_values_by_m_minus_rank_and_keeps_them_ordered() -> None:
@@ -76,6 +84,9 @@ def test_every_model_is_tested_against_the_best_paired_by_seed(tmp_path: Path) -
     frame = model_table(models)
     assert list(frame["model"]) == ["twin", "deep", "shallow"]  # best mean accuracy first
     assert list(frame["n_seeds"]) == [3, 3, 3] and "hter_mean" not in frame
+    # the speed columns are the side-by-side timing's, not the runs' own figures
+    assert list(frame["latency_ms"]) == [3.0, 2.0, 1.0]
+    assert list(frame["images_per_s"]) == pytest.approx([1000 / 3, 500.0, 1000.0])
     comparisons = {c.model: c for c in paired_tests(models, "twin")}
     assert set(comparisons) == {"deep", "shallow"}
     shallow = comparisons["shallow"]
@@ -121,6 +132,22 @@ def test_the_outputs_are_written_with_the_frontier_and_a_summary(tmp_path: Path)
         and "Worse after Holm's correction: shallow" in summary
     )
     assert "Not dominated in accuracy and latency per image: deep, shallow." in summary
+    assert "one interleaved timing" in (folder / "table.md").read_text()
+
+
+def test_before_the_models_are_timed_side_by_side_there_is_no_latency_frontier(
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+
+    models = [
+        replace(model(tmp_path, "deep", [0], 2.0, signature={"depth": 4}), latency_ms=None),
+        model(tmp_path, "shallow", [0], 1.0, signature={"depth": 2}),
+    ]
+    frame, _, summary = write_compare_outputs(models, tmp_path, metric="val_acc", caption="x")
+    # never a mix of one model's own timing and another's side-by-side one
+    assert frame["latency_ms"].isna().tolist() == [True, False]
+    assert "latency" not in summary and "accuracy and parameters" in summary
 
 
 def test_a_compare_spec_names_each_bad_key() -> None:
