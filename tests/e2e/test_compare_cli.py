@@ -20,6 +20,8 @@ pytest.importorskip("optuna", reason="the tune extra: pip install 'sigbench[tune
 from sigbench.runs import rundir
 from tests.helpers.cli import REPO, RunCli, one_error_line
 
+pytestmark = pytest.mark.e2e
+
 DEMO = REPO / "configs" / "demo.yaml"
 TINY = ("--models", "logistic,imagesig_fc", "--trials", "2", "--set", "train.epochs=2")
 
@@ -88,6 +90,7 @@ def test_compare_writes_its_outputs_and_reuses_finished_runs(
     check_latency_is_the_side_by_side_timing(tmp_path)
 
 
+@pytest.mark.slow
 def test_kill_9_loses_no_finished_run_and_the_same_command_finishes(
     run_cli: RunCli, tmp_path: Path
 ) -> None:

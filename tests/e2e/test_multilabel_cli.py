@@ -13,6 +13,8 @@ from sigbench.data.celeba_layout import ATTRIBUTE_NAMES, write_celeba_layout
 from sigbench.errors import percent
 from tests.helpers.cli import REPO, RunCli, metrics_of, only_run
 
+pytestmark = pytest.mark.e2e
+
 FAST = [
     "data.image_size=12",
     "signature.depth=3",

@@ -29,6 +29,7 @@ def _check(run: Path, *args: str, path: str | None = None) -> subprocess.Complet
 
 
 @pytest.mark.skipif(bool(MISSING), reason=f"{', '.join(MISSING)} missing: run `make mcu-deps`")
+@pytest.mark.slow
 def test_the_cortex_m4_build_agrees_with_x86_under_qemu(digits_run: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
     shutil.copytree(digits_run, run, ignore=shutil.ignore_patterns("export"))

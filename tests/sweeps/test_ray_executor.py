@@ -45,7 +45,7 @@ TIMINGS = {
     "decode_seconds", "pixel_cache",
 }  # fmt: skip
 
-pytestmark = pytest.mark.ray
+pytestmark = [pytest.mark.ray, pytest.mark.slow]  # starting Ray takes seconds
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,6 @@ Chromium and TensorBoard's reader check what it logged."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +18,9 @@ pytest.importorskip(
 
 from mlflow.tracking import MlflowClient
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from typer.testing import CliRunner
 
+from sigbench.cli import app
 from sigbench.config import load_config
 
 from .mlflow_ui import (
@@ -40,21 +39,16 @@ REPO = Path(__file__).resolve().parents[2]
 DEPTHS = [1, 2, 3]
 EPOCHS = 2
 QUICK = ["--set", f"train.epochs={EPOCHS}"]
+DEMO = REPO / "configs" / "demo.yaml"
 
 
-def sigbench(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200", "PYTHONWARNINGS": "ignore"}
-    env.pop("MLFLOW_TRACKING_URI", None)  # the default store under --results
-    done = subprocess.run(
-        [sys.executable, "-m", "sigbench", *map(str, args)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done
+def sigbench(*args: str | Path) -> str:
+    """``sigbench ARGS`` in this process (Typer's CliRunner: no second Python and torch to
+    start), with MLflow's default store under --results; its stdout, once it succeeded."""
+    env = {"COLUMNS": "200", "MLFLOW_TRACKING_URI": None}  # None: unset while it runs
+    done = CliRunner().invoke(app, [str(arg) for arg in args], env=env)
+    assert done.exit_code == 0, f"{done.output[-3000:]}\n{done.exception!r}"
+    return done.stdout
 
 
 def _client(results: Path) -> MlflowClient:
@@ -72,12 +66,12 @@ def grid(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     folder = tmp_path_factory.mktemp("grid")
     spec = folder / "depth3.yaml"
     spec.write_text(f"signature.depth: {json.dumps(DEPTHS)}\n")
-    command = ["ablate", "--grid", spec, "--config", "configs/demo.yaml", *QUICK]
+    command = ["ablate", "--grid", spec, "--config", DEMO, *QUICK]
     command += ["--track", "mlflow", "--results", folder / "results"]
     first = sigbench(*command)
-    assert "mlflow: logged 3 runs, 0 already there" in first.stdout
+    assert "mlflow: logged 3 runs, 0 already there" in first
     again = sigbench(*command)
-    return folder / "results", [first.stdout, again.stdout]
+    return folder / "results", [first, again]
 
 
 def test_a_sweep_is_one_parent_with_a_child_per_point_and_a_rerun_adds_none(
@@ -127,13 +121,13 @@ def test_the_mlflow_ui_lists_the_sweeps_runs(grid: tuple[Path, list[str]], tmp_p
 def test_train_tracks_to_both_and_keeps_the_run_id(tmp_path: Path) -> None:
     results = tmp_path / "results"
     done = sigbench(
-        "train", "configs/demo.yaml", *QUICK, "--set", "track=[tensorboard]",
+        "train", DEMO, *QUICK, "--set", "track=[tensorboard]",
         "--track", "mlflow", "--results", results, "--analysis",
     )  # fmt: skip
-    plain = load_config(REPO / "configs/demo.yaml", [f"train.epochs={EPOCHS}"]).run_id()
+    plain = load_config(DEMO, [f"train.epochs={EPOCHS}"]).run_id()
     run = results / "runs" / plain  # the same folder as without tracking
     assert run.is_dir(), list((results / "runs").iterdir())
-    assert "mlflow: logged 1 runs" in done.stdout and "tensorboard: wrote 1 runs" in done.stdout
+    assert "mlflow: logged 1 runs" in done and "tensorboard: wrote 1 runs" in done
 
     (logged,) = _all_runs(results)
     client = _client(results)
@@ -158,8 +152,8 @@ def test_report_tracks_runs_that_finished_before_tracking(
 ) -> None:
     results, _ = grid
     done = sigbench("report", "--results", results, "--track", "tensorboard", "--track", "mlflow")
-    assert "tensorboard: wrote 3 runs, 0 already there" in done.stdout
-    assert "mlflow: logged 0 runs, 3 already there" in done.stdout  # under the same parent
+    assert "tensorboard: wrote 3 runs, 0 already there" in done
+    assert "mlflow: logged 0 runs, 3 already there" in done  # under the same parent
     assert len(_all_runs(results)) == 1 + len(DEPTHS)
     runs = [p for p in (results / "runs").iterdir() if not p.name.startswith(".")]
     assert len(runs) == len(DEPTHS)
@@ -170,9 +164,9 @@ def test_tune_tracks_its_trials_under_one_study_run(tmp_path: Path) -> None:
     results = tmp_path / "results"
     space = tmp_path / "space.yaml"
     space.write_text("signature.depth: [2, 3]\n")
-    command = ["tune", "configs/demo.yaml", "--space", space, "--trials", "2", "--study", "s"]
+    command = ["tune", DEMO, "--space", space, "--trials", "2", "--study", "s"]
     done = sigbench(*command, *QUICK, "--track", "mlflow", "--results", results)
-    assert "mlflow: logged" in done.stdout
+    assert "mlflow: logged" in done
     runs = _all_runs(results)
     parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
