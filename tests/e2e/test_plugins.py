@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.cli import REPO, metrics_of, only_run
+from sigbench.models.plugins import PLUGIN_FILES_ENV
+from tests.helpers.cli import REPO, RunCli, metrics_of, only_run
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +29,7 @@ def sigbench_with(site: Path | None, *args: str | Path) -> subprocess.CompletedP
         "PYTHONWARNINGS": "ignore",
         "PYTHONPATH": os.pathsep.join([*paths, str(REPO)]),
     }
-    env.pop("SIGBENCH_PLUGINS", None)
+    env.pop(PLUGIN_FILES_ENV, None)
     return subprocess.run(
         [sys.executable, "-m", "sigbench", *map(str, args)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
@@ -71,7 +72,9 @@ def test_an_installed_plugin_trains_from_the_cli(installed_plugin: Path, tmp_pat
     assert "kind: pixel_mlp" in (run / "config.yaml").read_text()
 
 
-def test_an_installed_plugins_keys_are_checked(installed_plugin: Path, tmp_path: Path) -> None:
+def test_an_installed_plugins_keys_are_checked(
+    installed_plugin: Path, tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bad = sigbench_with(
         installed_plugin, "train", "configs/demo.yaml", "--results", tmp_path,
         "--set", "model.kind=pixel_mlp", "--set", "model.hidden=0",
@@ -84,7 +87,8 @@ def test_an_installed_plugins_keys_are_checked(installed_plugin: Path, tmp_path:
     assert "pixel_mlp" in unknown.stderr  # listed among the kinds to choose from
     listed = sigbench_with(installed_plugin, "list", "models")
     assert listed.returncode == 0 and "pixel_mlp" in listed.stdout, listed.stderr
-    without = sigbench_with(None, "train", "configs/demo.yaml", "--set", "model.kind=pixel_mlp")
+    monkeypatch.delenv(PLUGIN_FILES_ENV, raising=False)  # this process has no plugin
+    without = run_cli("train", "configs/demo.yaml", "--set", "model.kind=pixel_mlp")
     assert without.returncode == 2 and "'pixel_mlp' is not a known model" in without.stderr
 
 
@@ -106,16 +110,22 @@ def test_a_plugin_file_trains_through_a_grid(tmp_path: Path) -> None:
     assert kinds == {"pixel_mlp", "imagesig_fc"}
 
 
-def test_a_missing_plugin_file_is_one_line(tmp_path: Path) -> None:
-    done = sigbench_with(None, "--plugin", tmp_path / "nothere.py", "train", "configs/demo.yaml")
+def test_a_missing_plugin_file_is_one_line(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(PLUGIN_FILES_ENV, raising=False)
+    done = run_cli("--plugin", tmp_path / "nothere.py", "train", "configs/demo.yaml")
     assert done.returncode == 2
     assert "nothere.py: no such Python file" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_a_broken_plugin_file_names_its_error(tmp_path: Path) -> None:
+def test_a_broken_plugin_file_names_its_error(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(PLUGIN_FILES_ENV, raising=False)
     broken = tmp_path / "broken.py"
     broken.write_text("import not_a_module_anywhere\n")
-    done = sigbench_with(None, "--plugin", broken, "train", "configs/demo.yaml")
+    done = run_cli("--plugin", broken, "train", "configs/demo.yaml")
     assert done.returncode == 2
     assert "broken.py failed to load: ModuleNotFoundError" in done.stderr
     assert "Traceback" not in done.stderr
