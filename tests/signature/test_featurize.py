@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,8 +39,12 @@ class RecordingProgress:
         pass
 
 
+@pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("batch_size", [None, 1, 3, 7, 20])
-def test_featurize_equals_image_signatures_in_any_batching(batch_size: int | None) -> None:
+def test_featurize_equals_image_signatures_in_any_batching(
+    batch_size: int | None, threads: int, torch_threads: Callable[[int], None]
+) -> None:
+    torch_threads(threads)  # one worker, or batches signed by three at once
     progress = RecordingProgress()
     features = featurize(IMAGES, SETTINGS, batch_size=batch_size, progress=progress)
     assert features.cache == "off"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -37,8 +38,9 @@ def test_layer_equals_image_signatures(path: str) -> None:
 
 
 def test_array_entry_point_chunks_without_changing_results_or_threads(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, torch_threads: Callable[[int], None]
 ) -> None:
+    torch_threads(2)
     images = random_images((5, 8, 8, 3))
     whole = image_signatures(images, 4, backend="torch", dtype=np.float64)
     threads = torch.get_num_threads()

@@ -1,12 +1,17 @@
 """CPU speed figures: positive, and the thread setting is put back."""
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
 from sigbench.training.costs import inference_speed
 
 
-def test_inference_speed_is_positive_and_restores_threads() -> None:
+def test_inference_speed_is_positive_and_restores_threads(
+    torch_threads: Callable[[int], None],
+) -> None:
+    torch_threads(2)  # not the one thread it times with, so that putting back shows
     threads = torch.get_num_threads()
     layer = torch.nn.Linear(12, 2)
     seen: list[int] = []
