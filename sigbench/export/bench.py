@@ -290,18 +290,6 @@ def time_side_by_side(
         )
 
 
-def bench_run(
-    loaded: LoadedRun,
-    test: ImageSet,
-    pipeline: Predict,
-    *,
-    threads: int = 1,
-    progress: Progress = SILENT,
-) -> list[dict[str, Any]]:
-    """:func:`time_side_by_side`'s rows for one run."""
-    return time_side_by_side([(loaded, test, pipeline)], threads=threads, progress=progress).rows
-
-
 def default_table_path(run: Path) -> Path:
     """``<results>/tables/inference.csv`` for a run at ``<results>/runs/<run-id>``."""
     return rundir.tables_dir(Path(run).resolve().parent.parent) / INFERENCE_CSV
