@@ -26,7 +26,7 @@ from sigbench.cli import (
     sweep_commands,
     tune_command,
 )
-from sigbench.cli.options import name_the_value
+from sigbench.cli.options import examples, name_the_value
 from sigbench.cli.output import errors, labelled, setup_logging
 from sigbench.cli.sweeping import remember_arguments
 from sigbench.errors import SigbenchError, system_error_line
@@ -63,6 +63,11 @@ app = typer.Typer(
     help="Train, sweep and compare signature-based image classifiers (ImageSig) "
     "against CNN and ViT baselines.",
     no_args_is_help=True,
+    epilog=examples(
+        "sigbench train configs/demo.yaml   # ImageSig on the built-in digits",
+        "sigbench ablate --grid depth --config configs/demo.yaml   # the paper's Table 4",
+        "sigbench list models",
+    ),
     add_completion=True,
     pretty_exceptions_enable=False,
 )

@@ -18,6 +18,7 @@ from sigbench.cli.options import (
     PrintConfig,
     Results,
     TuneMetric,
+    examples,
     parse_choice,
     split_commas,
 )
@@ -196,4 +197,10 @@ def _run(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(compare)
+    app.command(
+        epilog=examples(
+            "sigbench compare configs/demo.yaml --models imagesig_fc,logistic,simple_cnn",
+            "sigbench compare configs/demo.yaml --models imagesig_fc,logistic --trials 4 --seeds 5",
+            "sigbench compare fair.yaml --results results/fair   # a compare YAML",
+        )
+    )(compare)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from sigbench.cli.options import RunFolder, choice_enum, parse_choice
+from sigbench.cli.options import EXAMPLE_RUN, RunFolder, choice_enum, examples, parse_choice
 from sigbench.cli.output import RichProgress, console, key_value_table, records_table
 from sigbench.errors import percent
 from sigbench.options import EXPORT_FORMATS, QUANTIZATIONS
@@ -112,6 +112,15 @@ def _cell(key: str, value: object) -> object:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(export)
-    bench_app.command()(inference)
+    app.command(
+        epilog=examples(
+            f"sigbench export {EXAMPLE_RUN}   # RUN/export/model.onnx",
+            f"sigbench export {EXAMPLE_RUN} --format c --quantize int8   # RUN/export/c-int8/",
+        )
+    )(export)
+    bench_app.command(
+        epilog=examples(
+            f"sigbench bench inference {EXAMPLE_RUN} results/runs/demo-5f6e7d8c9b --threads 2",
+        )
+    )(inference)
     app.add_typer(bench_app, name="bench")

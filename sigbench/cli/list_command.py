@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from sigbench.cli.options import choice_enum, parse_choice
+from sigbench.cli.options import choice_enum, examples, parse_choice
 from sigbench.cli.output import console, records_table
 
 WHAT = ("models", "grids", "backends", "datasets", "spaces")
@@ -94,4 +94,6 @@ def list_things(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("list")(list_things)
+    app.command("list", epilog=examples("sigbench list models", "sigbench list spaces"))(
+        list_things
+    )

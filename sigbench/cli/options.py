@@ -58,6 +58,16 @@ def name_the_value(error: typer.BadParameter) -> None:
         error.message = f"{given!r}: {reason}"
 
 
+EXAMPLES_HEADING = "Examples:"
+EXAMPLE_RUN = "results/runs/demo-1a2b3c4d5e"  # a run folder as help texts and examples show one
+
+
+def examples(*command_lines: str) -> str:
+    """A command's ``--help`` epilog: command lines to copy, each with an optional ``# ...``
+    note (the CLI reference prints them too; a test parses each against its command)."""
+    return "\n".join([EXAMPLES_HEADING, *command_lines])
+
+
 def split_commas(values: list[str] | None) -> list[str]:
     """A repeatable option's values with comma-separated ones split, blanks dropped."""
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
@@ -100,7 +110,7 @@ RunFolder = Annotated[
     Path,
     typer.Argument(
         metavar="RUN",
-        help="A finished run folder, e.g. results/runs/demo-1a2b3c4d5e.",
+        help=f"A finished run folder, e.g. {EXAMPLE_RUN}.",
         show_default=False,
     ),
 ]

@@ -351,6 +351,9 @@ def cli_markdown() -> str:
         help_text = _text("\n".join(line.rstrip() for line in help_lines))
         if help_text:
             lines += [help_text, ""]
+        heading, *example_lines = (command.epilog or "").splitlines() or [""]
+        if example_lines:
+            lines += [heading, "", "```bash", *example_lines, "```", ""]
         subcommands = getattr(command, "commands", None)
         if subcommands:
             anchor = path.replace(" ", "-")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from sigbench.cli.options import (
+    EXAMPLE_RUN,
     Analysis,
     ConfigArg,
     Overrides,
@@ -22,6 +23,7 @@ from sigbench.cli.options import (
     comma_choices,
     comma_list,
     complete_from,
+    examples,
     parse_choice,
 )
 from sigbench.cli.output import (
@@ -476,6 +478,25 @@ def predict(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(train)
-    app.command("eval")(evaluate)
-    app.command()(predict)
+    app.command(
+        epilog=examples(
+            "sigbench train configs/demo.yaml",
+            "sigbench train configs/demo.yaml --set train.epochs=20 --set signature.depth=3",
+            "sigbench train configs/demo.yaml --seeds 5   # seeds 0..4, their mean and spread",
+            "sigbench train configs/demo.yaml --print-config   # the resolved spec and its run id",
+        )
+    )(train)
+    app.command(
+        "eval",
+        epilog=examples(
+            f"sigbench eval {EXAMPLE_RUN}",
+            f"sigbench eval {EXAMPLE_RUN} --robustness scale,flip --tta flips",
+            f"sigbench eval {EXAMPLE_RUN} --equivariance --transform rotate --max-images 500",
+        ),
+    )(evaluate)
+    app.command(
+        epilog=examples(
+            f"sigbench predict {EXAMPLE_RUN} photos/ --out labels.csv",
+            f"sigbench predict {EXAMPLE_RUN}/export/model.onnx a.jpg b.jpg --format labels",
+        )
+    )(predict)

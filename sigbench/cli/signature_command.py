@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from sigbench.cli.options import choice_enum, parse_choice
+from sigbench.cli.options import choice_enum, examples, parse_choice
 from sigbench.cli.output import console
 from sigbench.options import AUTO_BACKEND, PATH_TRANSFORMS, SIGNATURE_BACKENDS
 
@@ -59,4 +59,9 @@ def signature(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(signature)
+    app.command(
+        epilog=examples(
+            "sigbench signature photo.png --out fig.png",
+            "sigbench signature photo.png --depth 3 --two-direction --path time --out fig.png",
+        )
+    )(signature)

@@ -25,6 +25,7 @@ from sigbench.cli.options import (
     comma_choices,
     comma_list,
     complete_from,
+    examples,
 )
 from sigbench.cli.output import SharedProgress, console, labelled, records_table
 from sigbench.cli.track_options import open_tracking, show_tracking
@@ -271,5 +272,16 @@ def report(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(ablate)
-    app.command()(report)
+    app.command(
+        epilog=examples(
+            "sigbench ablate --grid depth --config configs/demo.yaml --set train.epochs=5",
+            "sigbench ablate --grid models --models imagesig_fc,resnet18 --seeds 3 --jobs 2",
+            "sigbench ablate --grid my_grid.yaml --executor ray --address auto",
+        )
+    )(ablate)
+    app.command(
+        epilog=examples(
+            "sigbench report",
+            "sigbench report --results results/paper --format csv,md,tex --figures png,pdf",
+        )
+    )(report)

@@ -20,6 +20,7 @@ from sigbench.cli.options import (
     Track,
     TrackUri,
     TuneMetric,
+    examples,
     parse_choice,
 )
 from sigbench.cli.output import console, key_value_table
@@ -160,4 +161,9 @@ def tune(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(tune)
+    app.command(
+        epilog=examples(
+            "sigbench tune configs/demo.yaml --space imagesig_fc --trials 20   # the kind's space",
+            "sigbench tune configs/demo.yaml --space configs/spaces/imagesig.yaml --trials 12 -j 2",
+        )
+    )(tune)

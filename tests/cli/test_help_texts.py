@@ -4,6 +4,7 @@ reads the same text) still shows it."""
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 
 import click
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 
 import sigbench.cli as cli
 from sigbench.cli import reference
+from sigbench.cli.options import EXAMPLES_HEADING
 from sigbench.sweeps.compare import CompareSpec
 
 ROOT = typer.main.get_command(cli.app)
@@ -23,6 +25,7 @@ def _help_texts(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[
     """(where, text) for every command's help and every parameter's help."""
     name = " ".join(("sigbench", *path))
     yield name, command.help or ""
+    yield f"{name} (examples)", command.epilog or ""
     for param in command.params:
         yield f"{name} {param.name}", getattr(param, "help", None) or ""
     for sub_name, sub in getattr(command, "commands", {}).items():
@@ -105,3 +108,46 @@ def test_an_argument_has_one_upper_case_name_in_usage_and_reference(
     usage = next(line for line in result.output.splitlines() if "Usage:" in line)
     assert name in usage, usage
     assert f"`{name}`" in reference._param_names(param)
+
+
+EVERY_COMMAND = [((), ROOT), *_commands(ROOT)]
+EXAMPLES = [
+    (path, line)
+    for path, command in EVERY_COMMAND
+    for line in (command.epilog or "").splitlines()[1:]
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "command"), EVERY_COMMAND, ids=[" ".join(("sigbench", *p)) for p, _ in EVERY_COMMAND]
+)
+def test_every_command_but_a_group_of_commands_shows_examples(
+    path: tuple[str, ...], command: click.Command
+) -> None:
+    if path and hasattr(command, "commands"):
+        return  # `sigbench bench`: its one command has them
+    heading, *lines = (command.epilog or "").splitlines() or [""]
+    assert heading == EXAMPLES_HEADING and lines, f"sigbench {' '.join(path)}: no examples"
+
+
+@pytest.mark.parametrize(("path", "line"), EXAMPLES, ids=[line for _, line in EXAMPLES])
+def test_an_example_parses_as_the_command_it_documents(path: tuple[str, ...], line: str) -> None:
+    """Each example names options the command has, with values it takes (a renamed option
+    or a dropped choice fails here, not on a reader)."""
+    words = shlex.split(line, comments=True)
+    assert words[0] == "sigbench", line
+    command, rest, walked = ROOT, words[1:], []
+    while hasattr(command, "commands") and rest and rest[0] in command.commands:
+        walked.append(rest[0])
+        command = command.commands[rest.pop(0)]
+    assert not hasattr(command, "commands"), f"{line}: names no command"
+    assert tuple(walked[: len(path)]) == path, f"{line}: under sigbench {' '.join(path)}"
+    command.make_context(" ".join(("sigbench", *walked)), rest)  # a usage error raises
+
+
+def test_the_cli_reference_prints_each_command_s_examples() -> None:
+    page = reference.cli_markdown()
+    train = page.split("\n## `sigbench train`\n")[1].split("\n## ")[0]
+    assert f"{EXAMPLES_HEADING}\n\n```bash\nsigbench train configs/demo.yaml\n" in train
+    for _, line in EXAMPLES:
+        assert f"\n{line}\n" in page, line
