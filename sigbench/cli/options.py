@@ -58,6 +58,9 @@ def name_the_value(error: typer.BadParameter) -> None:
         error.message = f"{given!r}: {reason}"
 
 
+# --help groups the options several commands share under these headings, after the rest.
+TRACKING_PANEL = "Tracking (MLflow, TensorBoard)"
+EXECUTION_PANEL = "Execution (local processes or Ray)"
 EXAMPLES_HEADING = "Examples:"
 EXAMPLE_RUN = "results/runs/demo-1a2b3c4d5e"  # a run folder as help texts and examples show one
 
@@ -148,6 +151,7 @@ Track = Annotated[
     list[str] | None,
     typer.Option(
         "--track",
+        rich_help_panel=TRACKING_PANEL,
         metavar="[" + "|".join(TRACKERS) + "]",
         callback=comma_choices(TrackerName),
         autocompletion=complete_from(TRACKERS),
@@ -161,6 +165,7 @@ TrackUri = Annotated[
     str | None,
     typer.Option(
         "--track-uri",
+        rich_help_panel=TRACKING_PANEL,
         help="MLflow tracking URI (a server, another database); default: MLFLOW_TRACKING_URI, "
         "else sqlite:///RESULTS/mlflow.db.",
         show_default=False,
@@ -169,13 +174,18 @@ TrackUri = Annotated[
 Jobs = Annotated[
     int,
     typer.Option(
-        "--jobs", "-j", min=1, help="Runs trained at once (local processes or Ray tasks)."
+        "--jobs",
+        "-j",
+        min=1,
+        rich_help_panel=EXECUTION_PANEL,
+        help="Runs trained at once (local processes or Ray tasks).",
     ),
 ]
 Executor = Annotated[
     ExecutorKind,
     typer.Option(
         "--executor",
+        rich_help_panel=EXECUTION_PANEL,
         parser=parse_choice(ExecutorKind),
         help="local: this machine (--jobs); ray: Ray tasks (docs/ray.md).",
     ),
@@ -184,6 +194,7 @@ Address = Annotated[
     str | None,
     typer.Option(
         "--address",
+        rich_help_panel=EXECUTION_PANEL,
         help="Ray cluster head (HOST:6379 or auto), with --executor ray; default: RAY_ADDRESS "
         "or a local instance.",
         show_default=False,

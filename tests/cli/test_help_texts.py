@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 import sigbench.cli as cli
 from sigbench.cli import reference
-from sigbench.cli.options import EXAMPLES_HEADING
+from sigbench.cli.options import EXAMPLES_HEADING, EXECUTION_PANEL, TRACKING_PANEL
 from sigbench.sweeps.compare import CompareSpec
 
 ROOT = typer.main.get_command(cli.app)
@@ -151,3 +151,26 @@ def test_the_cli_reference_prints_each_command_s_examples() -> None:
     assert f"{EXAMPLES_HEADING}\n\n```bash\nsigbench train configs/demo.yaml\n" in train
     for _, line in EXAMPLES:
         assert f"\n{line}\n" in page, line
+
+
+@pytest.mark.parametrize(
+    ("command", "panel", "options"),
+    [
+        ("ablate", TRACKING_PANEL, ["--track", "--track-uri"]),
+        ("ablate", EXECUTION_PANEL, ["--jobs", "--executor", "--address"]),
+        ("compare", EXECUTION_PANEL, ["--jobs", "--executor", "--address"]),
+        ("train", TRACKING_PANEL, ["--track", "--track-uri"]),
+    ],
+)
+def test_shared_options_are_grouped_under_their_heading(
+    command: str, panel: str, options: list[str]
+) -> None:
+    """The options several commands share sit in their own panel, after the command's own."""
+    result = CliRunner().invoke(cli.app, [command, "--help"], env={"COLUMNS": "200"})
+    lines = result.output.splitlines()
+    heading = next(at for at, line in enumerate(lines) if f"─ {panel} ─" in line)
+    end = next(at for at in range(heading + 1, len(lines)) if lines[at].startswith("╰"))
+    own = next(at for at, line in enumerate(lines) if "─ Options ─" in line)
+    assert own < heading
+    for option in options:
+        assert any(f" {option} " in line for line in lines[heading:end]), (panel, option)
