@@ -84,7 +84,11 @@ def inference(
     runs: list[Path] = typer.Argument(..., metavar="RUNS", help="Finished run folders."),
     threads: int = typer.Option(1, "--threads", min=1, help="Threads for the batch figure."),
     out: Path = typer.Option(
-        None, "--out", "-o", help="CSV to write; default <results>/tables/inference.csv."
+        None,
+        "--out",
+        "-o",
+        help="CSV to write; default: tables/inference.csv in the results folder that holds the "
+        "first of RUNS (RESULTS/runs/<run-id>).",
     ),
 ) -> None:
     """Latency (one image on one thread, p50/p95: from its file, and from decoded pixels
