@@ -127,7 +127,7 @@ class DataConfig(_Section):
     )
     split_seed: int | Literal["seed"] | None = Field(
         None,
-        description="seeds the test/val splits and max_per_class; None: the run's seed, shared "
+        description="seeds the test/val splits and max_per_class; null: the run's seed, shared "
         "by every --seeds run; 'seed': each run's own seed",
     )
 
@@ -360,7 +360,7 @@ class TrainConfig(_Section):
     )
     focal_gamma: float = Field(2.0, ge=0.0, description="focal loss exponent (loss: focal)")
     label_smoothing: float = Field(0.0, ge=0.0, lt=1.0, description="label smoothing")
-    patience: int | None = Field(None, ge=1, description="early stopping; None: never stop")
+    patience: int | None = Field(None, ge=1, description="early stopping; null: never stop")
     monitor: Literal["val_acc", "val_loss"] = Field(
         "val_acc", description="the validation score that picks the best epoch and stops early"
     )
@@ -380,7 +380,7 @@ class TrainConfig(_Section):
     deterministic: bool = Field(
         False, description="ask torch for deterministic algorithms (slower on a GPU)"
     )
-    num_threads: int | None = Field(None, ge=1, description="torch threads; None: torch's default")
+    num_threads: int | None = Field(None, ge=1, description="torch threads; null: torch's default")
     top_k: int = Field(5, ge=1, description="top-k accuracy, reported when classes exceed k")
 
     @field_validator("device")

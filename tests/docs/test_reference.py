@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 import pytest
@@ -103,3 +104,14 @@ def test_cli_reference_lists_every_command_and_option() -> None:
     assert "| `--results`, `-r` | path | `results` |" in train
     assert "mlflow\\|tensorboard, repeatable" in train
     assert "&lt;run-id&gt;" in train  # help text is not read as HTML
+
+
+def test_descriptions_speak_yaml_not_python() -> None:
+    """A spec is YAML: a key that may be unset says null (what the file holds), not None."""
+    python_words = re.compile(r"\b(None|True|False)\b")
+    wrong = [
+        f"{key.key}: {key.description}"
+        for key in reference.all_config_keys()
+        if python_words.search(key.description)
+    ]
+    assert not wrong, wrong
