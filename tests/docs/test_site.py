@@ -37,3 +37,23 @@ def test_the_site_builds_and_a_broken_link_is_its_only_failure(tmp_path: Path) -
     assert done.returncode != 0, done.stderr
     assert len(warnings) == 2, "\n".join(warnings)
     assert "'no-such-page.md'" in warnings[0] and "'#no-such-anchor'" in warnings[1]
+
+
+def _nav_pages(entry: object) -> list[str]:
+    """The page paths of a mkdocs.yml nav entry, sections walked."""
+    if isinstance(entry, str):
+        return [entry]
+    if isinstance(entry, dict):
+        return [page for value in entry.values() for page in _nav_pages(value)]
+    return [page for item in entry for page in _nav_pages(item)]  # a list
+
+
+def test_the_home_page_links_every_page_of_the_nav() -> None:
+    """The site's home page is its table of contents, as the README's Documentation list is
+    the repository's: a page added to the nav is added there too."""
+    import yaml
+
+    nav = yaml.safe_load((REPO / "mkdocs.yml").read_text())["nav"]
+    index = (REPO / "docs" / "index.md").read_text()
+    missing = [page for page in _nav_pages(nav) if page != "index.md" and f"]({page})" not in index]
+    assert not missing, f"docs/index.md links none of: {', '.join(missing)}"
