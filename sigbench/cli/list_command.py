@@ -62,7 +62,7 @@ def _rows(what: str) -> list[dict[str, object]]:
         installed = available_backends()
         return [
             {"backend": name, "installed": "yes" if name in installed else "no",
-             "description": _module_summary(module)}
+             "description": _module_summary(module).removeprefix(f"{name}: ")}
             for name, module in BACKENDS.items()
         ]  # fmt: skip
     if what == "datasets":

@@ -1,4 +1,4 @@
-"""pysiglib: C++ signatures threaded over the batch (the fastest CPU backend here).
+"""pysiglib: C++ signatures threaded over the batch (the fastest CPU backend after lanes).
 
 It runs as many threads as torch is set to (``torch.set_num_threads``; all cores by
 default), so one setting (``train.num_threads``, one-thread latency figures) governs the
