@@ -4,6 +4,7 @@ reads the same text) still shows it."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterator
 
@@ -17,6 +18,7 @@ import sigbench.cli as cli
 from sigbench.cli import reference
 from sigbench.cli.options import EXAMPLES_HEADING, EXECUTION_PANEL, TRACKING_PANEL
 from sigbench.sweeps.compare import CompareSpec
+from tests.cli.test_checked_first import usage_error_of
 
 ROOT = typer.main.get_command(cli.app)
 
@@ -174,3 +176,10 @@ def test_shared_options_are_grouped_under_their_heading(
     assert own < heading
     for option in options:
         assert any(f" {option} " in line for line in lines[heading:end]), (panel, option)
+
+
+def test_the_reference_quotes_a_usage_error_as_the_cli_prints_it() -> None:
+    quoted = re.search(r"`(Invalid value for [^`]*)`", reference.cli_markdown())
+    assert quoted is not None
+    printed = usage_error_of("eval", "results/runs/demo-x", "--tta", "sideways")
+    assert printed == " ".join(quoted.group(1).split())
