@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 DOCS_STAMP := $(VENV)/.installed-docs
+LINT_STAMP := $(VENV)/.installed-lint
 
 .PHONY: install install-dev install-docs chromium tex demo test test-fast docs lint bench bench-pipeline gpu-check data paper clean
 
@@ -25,16 +26,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --no-build-isolation -e .
 	touch $(STAMP)
 
-# The docs tools alone: `make docs` needs MkDocs and sigbench, not the Debian tools the test
-# suite's checks install (a docs fix should not need sudo for QEMU and a TeX).
+# The docs tools alone (`make docs`) and the lint tools alone (`make lint`: the dev extra):
+# neither needs the Debian tools the test suite's checks install (a docs or lint fix should
+# not need sudo for QEMU and a TeX). install-dev installs both extras, so it marks them done.
 $(DOCS_STAMP): $(STAMP)
 	$(BIN)/pip install -q --no-build-isolation -e '.[docs]'
 	touch $(DOCS_STAMP)
 
+$(LINT_STAMP): $(STAMP)
+	$(BIN)/pip install -q --no-build-isolation -e '.[dev]'
+	touch $(LINT_STAMP)
+
 $(DEV_STAMP): $(STAMP)
 	$(BIN)/pip install -q --no-build-isolation -e '.[dev,docs,ray,mlflow,tensorboard,tune]'
 	$(MAKE) chromium mcu-deps tex
-	touch $(DEV_STAMP)
+	touch $(DOCS_STAMP) $(LINT_STAMP) $(DEV_STAMP)
 
 # The Debian packages the suite's checks against real tools need, each installed only when
 # missing (a test without its tool skips, saying so; `make test` installs them all):
@@ -52,7 +58,7 @@ tex:
 demo: install
 	$(BIN)/sigbench train configs/demo.yaml
 
-lint: install-dev
+lint: $(LINT_STAMP)
 	$(BIN)/ruff check sigbench tests scripts
 	$(BIN)/ruff format --check sigbench tests scripts
 	$(BIN)/lint-imports
@@ -63,7 +69,8 @@ lint: install-dev
 # the shared 2-core machine two workers took 305 s where one process took 233 s for
 # tests/training, data and reporting (2026-12-07, load average 15; CONTRIBUTING.md).
 TEST_JOBS ?= 0
-test: lint
+test: install-dev
+	$(MAKE) lint
 	$(BIN)/python -m pytest -q --durations=15 -n $(TEST_JOBS) --dist loadfile
 
 # The unit tests only (no end-to-end CLI runs, nothing marked slow): the edit-and-run loop.

@@ -43,3 +43,15 @@ def test_test_installs_every_extra_and_runs_lint_first(tmp_path: Path) -> None:
     plan = planned("test", tmp_path)
     assert "-e '.[dev,docs,ray,mlflow,tensorboard,tune]'" in plan
     assert plan.index("lint-imports") < plan.index("-m pytest")
+
+
+def test_lint_installs_the_lint_tools_without_the_debian_tools(tmp_path: Path) -> None:
+    plan = planned("lint", tmp_path)
+    assert "-e '.[dev]'" in plan and "lint-imports" in plan
+    assert "apt-get" not in plan
+
+
+def test_install_dev_marks_the_docs_and_lint_extras_installed(tmp_path: Path) -> None:
+    """It installs both, so a later make docs or make lint installs nothing again."""
+    plan = planned("install-dev", tmp_path)
+    assert "touch .venv/.installed-docs .venv/.installed-lint .venv/.installed-dev" in plan
