@@ -20,6 +20,10 @@ PATH_TRANSFORMS: tuple[str, ...] = ("none", "time", "lead_lag", "basepoint")
 SIGNATURE_BACKENDS: tuple[str, ...] = ("lanes", "pysiglib", "signatory", "torch", "iisignature")
 AUTO_BACKEND = "auto"
 
+# sigbench.signature.spec: the truncation depths a signature may take (the schema's bounds,
+# and `sigbench signature --depth`'s).
+MIN_DEPTH, MAX_DEPTH = 1, 8
+
 # sigbench.data.augment: offline copies for ImageSig, online per batch for image models.
 AUGMENTATIONS: tuple[str, ...] = (
     "flip_horizontal",

@@ -8,7 +8,13 @@ import typer
 
 from sigbench.cli.options import choice_enum, examples, parse_choice
 from sigbench.cli.output import console
-from sigbench.options import AUTO_BACKEND, PATH_TRANSFORMS, SIGNATURE_BACKENDS
+from sigbench.options import (
+    AUTO_BACKEND,
+    MAX_DEPTH,
+    MIN_DEPTH,
+    PATH_TRANSFORMS,
+    SIGNATURE_BACKENDS,
+)
 
 PathTransform = choice_enum("PathTransform", PATH_TRANSFORMS)
 BACKEND_CHOICES = (AUTO_BACKEND, *SIGNATURE_BACKENDS)
@@ -18,7 +24,9 @@ SignatureBackend = choice_enum("SignatureBackend", BACKEND_CHOICES)
 def signature(
     image: Path = typer.Argument(..., metavar="IMAGE", help="An image file."),
     out: Path = typer.Option(..., "--out", "-o", help="PNG to write the figure to."),
-    depth: int = typer.Option(4, "--depth", help="Truncation depth (1 to 8)."),
+    depth: int = typer.Option(
+        4, "--depth", min=MIN_DEPTH, max=MAX_DEPTH, help="Truncation depth of the signature."
+    ),
     size: int = typer.Option(64, "--size", min=2, help="Resize to this square first."),
     two_direction: bool = typer.Option(False, "--two-direction", help="Add the columns."),
     log_sig: bool = typer.Option(False, "--log-sig", help="Log-signature (Lyndon basis)."),

@@ -18,7 +18,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from sigbench import options
 from sigbench.errors import SigbenchError
 
-MIN_DEPTH, MAX_DEPTH = 1, 8
+MIN_DEPTH, MAX_DEPTH = options.MIN_DEPTH, options.MAX_DEPTH
 
 # The closed option lists as types (Literal of a tuple is Literal of its items), so that
 # pydantic checks them when the config is read and its messages list the choices.

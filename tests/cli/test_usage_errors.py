@@ -12,6 +12,7 @@ import pytest
 import typer
 
 import sigbench.cli as cli
+from sigbench.options import MAX_DEPTH, MIN_DEPTH
 from tests.cli.test_checked_first import usage_error_of
 
 COMMA_CHOICES = "comma_choices.<locals>.parse"
@@ -90,3 +91,31 @@ def test_a_wrong_number_names_the_value_given(path: tuple[str, ...], param: Any)
         message = usage_error_of(*path, *_given(param, below))
         expected = f"Invalid value for {_hint(param)}: '{below}' should be greater than or equal to"
         assert message == f"{expected} {least:g}"
+
+
+BOUNDED_ABOVE = [
+    (path, param) for path, param in NUMBERS if param.type_descriptor.parameter_info.max is not None
+]
+
+
+def test_signature_depth_is_bounded_as_the_schema_bounds_it() -> None:
+    """`signature --depth 12` is refused as it parses, naming --depth (was the schema's
+    'signature.depth = 12' line, for an option the user never typed by that name)."""
+    depth = next(p for path, p in BOUNDED_ABOVE if path == ("signature",) and p.name == "depth")
+    info = depth.type_descriptor.parameter_info
+    assert (info.min, info.max) == (MIN_DEPTH, MAX_DEPTH)
+
+
+@pytest.mark.parametrize(
+    ("path", "param"),
+    BOUNDED_ABOVE,
+    ids=[f"{' '.join(path)} {param.name}" for path, param in BOUNDED_ABOVE],
+)
+def test_a_number_above_its_maximum_names_the_value_given(
+    path: tuple[str, ...], param: Any
+) -> None:
+    most = param.type_descriptor.parameter_info.max
+    above = str(most + 1)
+    message = usage_error_of(*path, *_given(param, above))
+    expected = f"Invalid value for {_hint(param)}: '{above}' should be less than or equal to"
+    assert message == f"{expected} {most:g}"
