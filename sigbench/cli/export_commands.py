@@ -36,8 +36,9 @@ def export(
         None,
         "--out",
         "-o",
-        help="File to write (for c: a folder); default RUN_DIR/export/model[-int8].<format> "
-        "or RUN_DIR/export/c[-int8]/.",
+        help="File to write (for c: a folder); default: RUN/export/model.onnx, "
+        "RUN/export/model.torchscript.pt or RUN/export/c/ (model-int8.onnx, ..., c-int8/ with "
+        "--quantize int8).",
     ),
 ) -> None:
     """Write the run as one file that maps uint8 (N, H, W, C) pixels to class probabilities
