@@ -123,7 +123,13 @@ def _base_config_path(positional: Path | None, option: Path | None) -> Path:
     """CONFIG as an argument (like train and tune) or, as before, --config; default demo."""
     if positional is not None and option is not None and positional != option:
         raise SigbenchError(f"CONFIG {positional} and --config {option}: give one of them")
-    return positional or option or DEFAULT_CONFIG
+    given = positional or option
+    if given is None and not DEFAULT_CONFIG.is_file():
+        raise SigbenchError(
+            f"no CONFIG given, and the default {DEFAULT_CONFIG} is not here (it is relative to "
+            "the repository root): name the base spec, e.g. sigbench ablate spec.yaml --grid depth"
+        )
+    return given or DEFAULT_CONFIG
 
 
 def restrict_models(grid: Grid, models: list[str]) -> Grid:
