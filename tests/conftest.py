@@ -47,9 +47,15 @@ def torch_threads() -> Iterator[Callable[[int], None]]:
 @pytest.fixture
 def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> RunCli:
     """``run_cli("train", "configs/demo.yaml")``: sigbench in this process, run from the
-    repository root with 200 columns, as the subprocess helper runs it."""
+    repository root with 200 columns, as the subprocess helper runs it. The columns are set
+    on sigbench's consoles too: they keep the width COLUMNS had when they were made, in
+    whichever test first imported them (a longer xdist temp path then wrapped a warning)."""
+    from sigbench.cli import output
+
     monkeypatch.chdir(REPO)
     monkeypatch.setenv("COLUMNS", "200")
+    for console in (output.console, output.errors):
+        monkeypatch.setattr(console, "_width", 200)  # what Console(width=200) would set
     return functools.partial(run_main, capsys)
 
 
