@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import inspect
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,29 +34,53 @@ from sigbench.cli.sweeping import remember_arguments
 from sigbench.errors import SigbenchError, system_error_line
 
 GLOBAL_FLAGS = ("--debug", "--verbose", "-v")
+# Recent Typer releases build on their own copy of click, earlier ones on click itself: the
+# usage errors to catch are those of the module Typer's BadParameter comes from.
+_CLICK_ERRORS = sys.modules[typer.BadParameter.__module__]
+NO_ARGUMENTS: tuple[type[Exception], ...] = tuple(
+    filter(None, [getattr(_CLICK_ERRORS, "NoArgsIsHelpError", None)])  # click >= 8.2
+)
+
+
+@contextmanager
+def one_line_usage_errors() -> Iterator[None]:
+    """A usage error (an unknown option or command, a refused value, a missing argument) as
+    one red line, as every other bad input is, naming the command and where its options
+    are listed; exit status 2. Typer draws a box of several lines with the usage text."""
+    try:
+        yield
+    except NO_ARGUMENTS:  # no arguments at all: the help, as asked
+        raise
+    except _CLICK_ERRORS.UsageError as error:
+        command = error.ctx.command_path if error.ctx is not None else "sigbench"
+        line = f"{command}: {error.format_message()} (options: {command} --help)"
+        errors.print(labelled("error:", "bold red", line), highlight=False, soft_wrap=True)
+        raise typer.Exit(error.exit_code) from None
 
 
 class GlobalFlagsAnywhere(TyperGroup):
     """``-v`` / ``--debug`` also after the command (``sigbench train spec.yaml -v``), as
     users type them: they are moved in front of it before parsing (not past a ``--``). The
-    arguments as given are remembered for the line Ctrl-C prints, and a refused number is
-    named in its usage error."""
+    arguments as given are remembered for the line Ctrl-C prints, a refused number is
+    named in its usage error, and usage errors are one line."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         remember_arguments(list(args))
         end = args.index("--") if "--" in args else len(args)
         flags = [arg for arg in args[:end] if arg in GLOBAL_FLAGS]
         rest = [arg for at, arg in enumerate(args) if at >= end or arg not in GLOBAL_FLAGS]
-        return super().parse_args(ctx, [*flags, *rest])
+        with one_line_usage_errors():
+            return super().parse_args(ctx, [*flags, *rest])
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; a number its options refused is named in the error (one place
         for every command's options, as Typer checks them all with pydantic)."""
-        try:
-            return super().invoke(ctx)
-        except typer.BadParameter as error:
-            name_the_value(error)
-            raise
+        with one_line_usage_errors():
+            try:
+                return super().invoke(ctx)
+            except typer.BadParameter as error:
+                name_the_value(error)
+                raise
 
 
 app = typer.Typer(
@@ -133,7 +159,7 @@ def main() -> None:
     """Entry point: user errors become one red line and exit status 2, and so do the
     system errors a user can fix (a full disk, a read-only folder: ``system_error_line``).
 
-    Typer itself turns usage errors into a message and status 2, and Ctrl-C into 130.
+    Usage errors are one line and status 2 too (``one_line_usage_errors``); Ctrl-C is 130.
     """
     try:
         app()

@@ -341,10 +341,11 @@ def cli_markdown() -> str:
         GENERATED_NOTE.format(module="sigbench.cli.reference"),
         "",
         "`sigbench --help` and `sigbench COMMAND --help` print the same, with examples. Bad",
-        "input exits with status 2: a wrong option or value is Typer's usage message (the",
-        "usage line, then the error in a box: `Invalid value for '--tta': 'sideways' is not",
-        "one of flips, hflip`); a bad config, path or run is one line on stderr",
-        "(`error: ...`, naming the file, key and value), and `--debug` shows its traceback.",
+        "input is one line on stderr and exit status 2: a wrong option or value names the",
+        "command, the option and the value (`error: sigbench eval: Invalid value for '--tta':",
+        "'sideways' is not one of flips, hflip (options: sigbench eval --help)`); a bad",
+        "config, path or run names the file, key and value (`error: ...`), and `--debug`",
+        "shows its traceback.",
     ]
     for path, command in [("sigbench", root), *_commands(root, "sigbench")]:
         context = command.context_class(command, info_name=path)

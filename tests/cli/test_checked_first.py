@@ -18,11 +18,17 @@ def error_of(*args: str) -> str:
 
 
 def usage_error_of(*args: str) -> str:
-    """The message a choice option's usage error prints (exit status 2), unwrapped."""
+    """The message of a usage error, which is one line (exit status 2): ``error: COMMAND:
+    MESSAGE (options: COMMAND --help)``."""
     result = CliRunner().invoke(cli.app, list(args))
     assert result.exit_code == 2, result.output
-    boxed = result.output.split("Invalid value", 1)[1].split("╰", 1)[0]
-    return " ".join(("Invalid value" + boxed).replace("│", " ").split())
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    label, command, message = lines[0].split(": ", 2)
+    assert label == "error" and command.startswith("sigbench"), lines[0]
+    message, pointer = message.rsplit(" (options: ", 1)
+    assert pointer == f"{command} --help)", lines[0]
+    return message
 
 
 @pytest.mark.parametrize(
@@ -103,3 +109,30 @@ def test_export_choices_are_checked_before_the_run_is_opened(
     option: list[str], expected: str, tmp_path: Path
 ) -> None:
     assert usage_error_of("export", str(tmp_path / "no-run"), *option) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "command", "message"),
+    [
+        (["trian"], "sigbench", "No such command 'trian'. Did you mean 'train'?"),
+        (["train", "--bogus"], "sigbench train", "No such option: --bogus"),
+        (["predict"], "sigbench predict", "Missing argument 'RUN_OR_EXPORT'."),
+        (["bench", "inference", "--bogus"], "sigbench bench inference", "No such option"),
+    ],
+)
+def test_every_usage_error_is_one_line_naming_the_command(
+    args: list[str], command: str, message: str
+) -> None:
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        line for line in result.output.strip().splitlines() if line.startswith("error: ")
+    ]
+    assert result.output.startswith(f"error: {command}: {message}")
+    assert result.output.rstrip().endswith(f"(options: {command} --help)")
+
+
+def test_no_arguments_still_print_the_help() -> None:
+    result = CliRunner().invoke(cli.app, [])
+    assert "Usage: sigbench [OPTIONS] COMMAND" in result.output
+    assert "error:" not in result.output

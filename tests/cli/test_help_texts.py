@@ -179,7 +179,9 @@ def test_shared_options_are_grouped_under_their_heading(
 
 
 def test_the_reference_quotes_a_usage_error_as_the_cli_prints_it() -> None:
-    quoted = re.search(r"`(Invalid value for [^`]*)`", reference.cli_markdown())
+    quoted = re.search(
+        r"`error: sigbench eval: (Invalid value for [^`]*) \(options", reference.cli_markdown()
+    )
     assert quoted is not None
     printed = usage_error_of("eval", "results/runs/demo-x", "--tta", "sideways")
     assert printed == " ".join(quoted.group(1).split())
