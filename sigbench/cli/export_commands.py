@@ -65,7 +65,8 @@ def export(
     if check.attribute_max_diff is not None:
         each = zip(info.classes, check.attribute_max_diff, strict=True)
         rows["per attribute"] = ", ".join(f"{name} {diff:.2e}" for name, diff in each)
-    rows["same attribute decisions" if info.multilabel else "same prediction"] = check.agreement
+    agreement = "same attribute decisions" if info.multilabel else "same prediction"
+    rows[f"{agreement} (%)"] = percent(check.agreement)
     rows[f"{scored} (export, %)"] = percent(check.accuracy)
     rows[f"{scored} (torch, %)"] = percent(check.torch_accuracy)
     if result.float_kb is not None:

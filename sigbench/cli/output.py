@@ -129,10 +129,12 @@ MISSING = "-"  # a cell with no value (None, NaN): never the word "None"
 
 
 def format_value(value: Any) -> str:
+    """A cell: floats to four significant digits without padding zeros (102.5 KB, 0.0123
+    s, not 102.5000 and 0.0123 alike), thousands grouped from 1,000 up."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return MISSING
     if isinstance(value, float):
-        return f"{value:.4f}" if abs(value) < 1000 else f"{value:,.0f}"
+        return f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     if isinstance(value, list) and all(isinstance(v, float) for v in value):

@@ -32,7 +32,12 @@ def test_progress_lines_are_throttled(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_intervals_print_as_a_bracketed_pair_and_other_lists_as_they_are() -> None:
-    assert output.format_value([0.91234, 0.95]) == "[0.9123, 0.9500]"
+    assert output.format_value([0.91234, 0.95]) == "[0.9123, 0.95]"
+
+
+def test_floats_show_four_significant_digits_without_padding() -> None:
+    shown = [output.format_value(x) for x in (102.5, 0.012346, 7.0, 999.94, 1234.5)]
+    assert shown == ["102.5", "0.01235", "7", "999.9", "1,234"]
     assert output.format_value(["a", "b"]) == "['a', 'b']"
 
 
@@ -157,5 +162,5 @@ def test_tables_at_80_columns_keep_every_character_of_every_cell() -> None:
         "latency_p95_ms": 0.25, "images_per_s": 3000.0, "hter": float("nan"),
     }  # fmt: skip
     shown = _columns(output.records_table("inference", [record]), 80)
-    cells = ["imagesig_fc", "onnx-int8", path, "12.5000", "0.2500", "3,000", "-"]
+    cells = ["imagesig_fc", "onnx-int8", path, "12.5", "0.25", "3,000", "-"]
     assert shown == [header + cell for header, cell in zip(record, cells, strict=True)]
