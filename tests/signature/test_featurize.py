@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -11,32 +10,11 @@ import pytest
 import torch
 
 from sigbench.signature import SignatureSpec, featurize, image_signatures, resolve_backend
+from tests.helpers.progress import RecordingProgress
 from tests.helpers.signatures import digits, random_images
 
 IMAGES = random_images((20, 6, 5, 3))
 SETTINGS = SignatureSpec(depth=3, two_direction=True, path="time")
-
-
-class RecordingProgress:
-    """A progress reporter that remembers what it was told (and can fail on demand)."""
-
-    def __init__(self, fail_after: int | None = None) -> None:
-        self.totals: list[int | None] = []
-        self.advanced = 0
-        self.fail_after = fail_after
-
-    @contextmanager
-    def task(self, description: str, total: int | None) -> Iterator[RecordingProgress]:
-        self.totals.append(total)
-        yield self
-
-    def advance(self, steps: int = 1) -> None:
-        self.advanced += steps
-        if self.fail_after is not None and self.advanced >= self.fail_after:
-            raise KeyboardInterrupt
-
-    def update(self, **fields: object) -> None:
-        pass
 
 
 @pytest.mark.parametrize("threads", [1, 3])
@@ -50,7 +28,7 @@ def test_featurize_equals_image_signatures_in_any_batching(
     assert features.cache == "off"
     expected = image_signatures(IMAGES, 3, two_direction=True, path="time")
     np.testing.assert_array_equal(features.array, expected)
-    assert (progress.totals, progress.advanced) == ([20], 20)
+    assert [(task.total, task.done) for task in progress.tasks] == [(20, 20)]
 
 
 def test_grayscale_images_and_memory_mapped_input(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from sigbench.sweeps.executors import ProcessPoolRunner, SerialExecutor
 from sigbench.sweeps.grids import Grid
 from sigbench.sweeps.scheduler import GridPoint, expand_grid, run_grid
 from tests.helpers.fake_runs import fake_train
+from tests.helpers.progress import RecordingProgress
 
 REPO = Path(__file__).resolve().parents[2]
 GRID = Grid("small", {"signature.depth": [1, 2, 3], "model.neurons": [10, 20]})
@@ -195,17 +196,6 @@ def test_ctrl_c_keeps_finished_runs_and_resumes_the_rest(
     assert len(outcome.skipped) == 2
 
 
-class RecordingProgress:
-    """A :class:`Progress` that remembers the bars opened on it (thread-safe enough: appends)."""
-
-    def __init__(self) -> None:
-        self.opened: list[str] = []
-
-    def task(self, description: str, total: int | None):  # noqa: ANN201
-        self.opened.append(description)
-        return SILENT.task(description, total)
-
-
 def test_process_pool_trains_every_point_and_relays_worker_bars(
     tmp_path: Path, points: list[GridPoint]
 ) -> None:
@@ -215,8 +205,9 @@ def test_process_pool_trains_every_point_and_relays_worker_bars(
         outcome = run_grid(points, tmp_path, executor, progress, name="small")
     assert sorted(outcome.trained) == sorted(p.run_id for p in points)
     assert len(rundir.finished_runs(tmp_path)) == len(points)
-    assert progress.opened[0] == "grid small"
-    assert f"{points[0].run_id}: training" in progress.opened
+    opened = [task.description for task in progress.tasks]
+    assert opened[0] == "grid small"
+    assert f"{points[0].run_id}: training" in opened
 
 
 def warning_train(config: ExperimentConfig, results: Path, progress: Progress) -> Path:

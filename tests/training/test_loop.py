@@ -1,8 +1,5 @@
 """The training loop on tiny separable data: it learns, keeps the best epoch, stops early."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import numpy as np
 import pytest
 import torch
@@ -14,6 +11,7 @@ from sigbench.progress import SILENT
 from sigbench.training.inputs import FeatureInputs
 from sigbench.training.loop import fit, predict_proba
 from sigbench.training.losses import FocalLoss
+from tests.helpers.progress import RecordingProgress
 
 
 def blobs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -144,32 +142,10 @@ def test_an_exception_from_on_epoch_stops_training_there() -> None:
     assert seen == [1, 2]
 
 
-class RecordingTask:
-    """A progress task that keeps every description it is given."""
-
-    def __init__(self, seen: list[str]) -> None:
-        self.seen = seen
-
-    def advance(self, steps: int = 1) -> None:
-        pass
-
-    def update(self, **fields: object) -> None:
-        if "description" in fields:
-            self.seen.append(str(fields["description"]))
-
-
-class RecordingProgress:
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    @contextmanager
-    def task(self, description: str, total: int | None) -> Iterator[RecordingTask]:
-        yield RecordingTask(self.seen)
-
-
 def test_the_progress_line_shows_val_acc_in_percent_as_the_summaries_do() -> None:
     progress = RecordingProgress()
     result = train(TrainConfig(epochs=2, batch_size=50), progress=progress)[1]
-    shown = [line for line in progress.seen if line.startswith("epoch ")]
+    seen = [line for task in progress.tasks for line in task.updated_descriptions]
+    shown = [line for line in seen if line.startswith("epoch ")]
     expected = [f"val_acc {percent(row['val_acc'])}%" for row in result.history]
     assert len(shown) == 2 and all(want in line for want, line in zip(expected, shown, strict=True))
