@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import sigbench.models  # noqa: F401  (registers the model kinds configs are checked against)
 from sigbench.config import data_config, validate_config
 from sigbench.data import load_splits
 from sigbench.data.channels import stored_channels

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import sigbench.models  # noqa: F401  (registers the model kinds configs are checked against)
 from sigbench.config import DataConfig, data_config, validate_config
 from sigbench.data import load_splits
 from sigbench.data.celeba_layout import ATTRIBUTE_NAMES, digit_attributes, write_celeba_layout

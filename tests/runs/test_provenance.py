@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import torch
 
-import sigbench.models  # noqa: F401  (registers the model kinds configs are checked against)
 from sigbench.config import validate_config
 from sigbench.experiments.train import train_run
 from sigbench.models import create_model

@@ -43,7 +43,7 @@ def other_process(results: Path, config: ExperimentConfig, seconds: float) -> su
     code = (
         "import time\n"
         "from tests.helpers.fake_runs import fake_train\n"  # cwd=REPO is on the child's path
-        "import sigbench.models\nfrom sigbench.config import read_yaml, validate_config\n"
+        "from sigbench.config import read_yaml, validate_config\n"
         "from sigbench.progress import SILENT\n"
         "from sigbench.runs.locks import try_lock\n"
         f"config = validate_config(read_yaml({str(spec)!r}), written_by_sigbench=True)\n"
