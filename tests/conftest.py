@@ -49,9 +49,12 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
     """``run_cli("train", "configs/demo.yaml")``: sigbench in this process, run from the
     repository root with 200 columns, as the subprocess helper runs it. The columns are set
     on sigbench's consoles too: they keep the width COLUMNS had when they were made, in
-    whichever test first imported them (a longer xdist temp path then wrapped a warning)."""
+    whichever test first imported them (a longer xdist temp path then wrapped a warning).
+    ``--debug`` given to it holds for this test only (the flag lives in the CLI module)."""
+    import sigbench.cli as cli
     from sigbench.cli import output
 
+    monkeypatch.setitem(cli._state, "debug", False)
     monkeypatch.chdir(REPO)
     monkeypatch.setenv("COLUMNS", "200")
     for console in (output.console, output.errors):
