@@ -99,13 +99,25 @@ def holder(results: Path, run_id: str) -> str:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs; one that has exited but is not reaped yet (a zombie:
+    a crashed Ray worker until its raylet waits for it) assembles nothing, so it counts as
+    gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Linux's /proc says the process exited unreaped (elsewhere: never)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]  # the state, after the name
 
 
 def remove_dead_partials(results: Path, run_id: str, *, mine: bool = False) -> None:

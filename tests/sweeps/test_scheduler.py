@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,23 @@ def test_killed_runs_are_redone_and_their_leftovers_removed(
     assert outcome.skipped == [points[1].run_id]
     assert run.trained[:2] == [points[0].run_id, points[2].run_id]
     assert not leftover.exists() and rundir.unfinished_runs(tmp_path) == []
+
+
+def test_partial_folder_of_an_exited_unreaped_process_is_removed(tmp_path: Path) -> None:
+    child = os.fork()
+    if child == 0:
+        os._exit(0)
+    try:  # a zombie until waited for: os.kill(pid, 0) still succeeds
+        for _ in range(100):
+            if locks._zombie(child):
+                break
+            time.sleep(0.05)
+        leftover = rundir.runs_dir(tmp_path) / f"{rundir.PARTIAL_PREFIX}demo-abc-{child}"
+        leftover.mkdir(parents=True)
+        remove_dead_partials(tmp_path, "demo-abc")
+        assert not leftover.exists()
+    finally:
+        os.waitpid(child, 0)
 
 
 def test_partial_folder_of_a_live_process_is_kept(tmp_path: Path) -> None:
