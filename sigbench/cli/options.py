@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -25,7 +25,6 @@ def choice_enum(name: str, values: tuple[str, ...] | list[str]) -> type[Enum]:
 
 
 ExecutorKind = choice_enum("ExecutorKind", EXECUTORS)
-TrackerName = choice_enum("TrackerName", TRACKERS)
 TuneMetric = choice_enum("TuneMetric", TUNE_METRICS)
 
 
@@ -98,6 +97,21 @@ def complete_from(values: tuple[str, ...] | list[str]):  # noqa: ANN201  (a Type
     return complete
 
 
+def choice_list(flag: str, choices: tuple[str, ...], help: str, **settings: Any) -> Any:
+    """A repeatable option that also takes commas, each value one of ``choices``: checked as
+    it parses (a usage error names the allowed ones), completed by the shell and listed in
+    ``--help``. ``settings`` are Typer's other option settings (``rich_help_panel``)."""
+    return typer.Option(
+        flag,
+        metavar="[" + "|".join(choices) + "]",
+        callback=comma_choices(choice_enum(flag.lstrip("-").title(), choices)),
+        autocompletion=complete_from(choices),
+        help=help,
+        show_default=False,
+        **settings,
+    )
+
+
 def comma_list(values: list[str] | None) -> list[str]:
     """A callback for a repeatable free-text list option that also takes commas."""
     return split_commas(values)
@@ -149,16 +163,13 @@ Seeds = Annotated[
 ]
 Track = Annotated[
     list[str] | None,
-    typer.Option(
+    choice_list(
         "--track",
-        rich_help_panel=TRACKING_PANEL,
-        metavar="[" + "|".join(TRACKERS) + "]",
-        callback=comma_choices(TrackerName),
-        autocompletion=complete_from(TRACKERS),
+        TRACKERS,
         help="Also log each finished run to mlflow (default store: RESULTS/mlflow.db) or "
         "tensorboard (RESULTS/runs/<run-id>/tensorboard/); repeatable or comma-separated; adds "
         "to the config's track: list. An output only: run ids and metrics do not change.",
-        show_default=False,
+        rich_help_panel=TRACKING_PANEL,
     ),
 ]
 TrackUri = Annotated[

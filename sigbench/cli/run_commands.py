@@ -20,9 +20,8 @@ from sigbench.cli.options import (
     Track,
     TrackUri,
     choice_enum,
-    comma_choices,
+    choice_list,
     comma_list,
-    complete_from,
     examples,
     parse_choice,
 )
@@ -62,7 +61,6 @@ MULTILABEL_SUMMARY_KEYS = (
     "mean_hter", "mean_far", "mean_frr",
 )  # fmt: skip
 TOP_K = re.compile(r"top\d+_accuracy")  # train.top_k names the key
-RobustnessTransform = choice_enum("RobustnessTransform", ROBUSTNESS_TRANSFORMS)
 TtaChoice = choice_enum("TtaChoice", TTA_CHOICES)
 EquivarianceTransform = choice_enum("EquivarianceTransform", EQUIVARIANCE_TRANSFORMS)
 PredictFormat = choice_enum("PredictFormat", PREDICT_FORMATS)
@@ -336,17 +334,16 @@ def evaluate(
         help="With --data, for a label-file run: the labels, one per line, in numeric order.",
     ),
     analysis: Analysis = False,
-    robustness: list[str] | None = typer.Option(
-        None,
-        "--robustness",
-        metavar="[" + "|".join(ROBUSTNESS_TRANSFORMS) + "]",
-        callback=comma_choices(RobustnessTransform),
-        autocompletion=complete_from(ROBUSTNESS_TRANSFORMS),
-        help="Also score under transforms, repeatable or comma-separated, e.g. "
-        "scale,flip,brightness,noise,rotation; writes robustness.csv and robustness.png in the "
-        "run folder.",
-        show_default=False,
-    ),
+    robustness: Annotated[
+        list[str] | None,
+        choice_list(
+            "--robustness",
+            ROBUSTNESS_TRANSFORMS,
+            help="Also score under transforms, repeatable or comma-separated, e.g. "
+            "scale,flip,brightness,noise,rotation; writes robustness.csv and robustness.png in "
+            "the run folder.",
+        ),
+    ] = None,
     tta: TtaChoice | None = typer.Option(
         None,
         "--tta",

@@ -21,8 +21,7 @@ from sigbench.cli.options import (
     Seeds,
     Track,
     TrackUri,
-    choice_enum,
-    comma_choices,
+    choice_list,
     comma_list,
     complete_from,
     examples,
@@ -44,30 +43,22 @@ DEFAULT_CONFIG = Path("configs/demo.yaml")
 SHOWN_COLUMNS = ("n_seeds", "acc", "paper_acc", "params", "model_size_kb", "train_time_min")
 PERCENT_HEADERS = {"acc": "acc (%)", "paper_acc": "paper_acc (%)"}  # accuracy is in percent
 
-TableFormat = choice_enum("TableFormat", TABLE_FORMATS)
-FigureFormat = choice_enum("FigureFormat", FIGURE_FORMATS)
 TableFormats = Annotated[
     list[str] | None,
-    typer.Option(
+    choice_list(
         "--format",
-        metavar="[" + "|".join(TABLE_FORMATS) + "]",
-        callback=comma_choices(TableFormat),
-        autocompletion=complete_from(TABLE_FORMATS),
+        TABLE_FORMATS,
         help="Table formats, repeatable or comma-separated (default: csv,md); tex: a booktabs "
         "table to \\input into a paper.",
-        show_default=False,
     ),
 ]
 FigureFormats = Annotated[
     list[str] | None,
-    typer.Option(
+    choice_list(
         "--figures",
-        metavar="[" + "|".join(FIGURE_FORMATS) + "]",
-        callback=comma_choices(FigureFormat),
-        autocompletion=complete_from(FIGURE_FORMATS),
+        FIGURE_FORMATS,
         help="Plot formats, repeatable or comma-separated (default: png); pdf and svg are "
         "vector figures for print.",
-        show_default=False,
     ),
 ]
 
