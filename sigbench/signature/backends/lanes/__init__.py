@@ -95,12 +95,13 @@ def signature_gradients(
     ``backward_codegen``), so memory does not grow with the path length beyond the
     paths themselves. ``unrolled`` forces the kernel's choice (for the benchmark)."""
     count, points, channels = paths.shape
-    if count == 0 or points < 2 or depth == 1:
+    if count == 0 or points < 2:  # no steps: the signature is 0 whatever the points
+        return np.zeros_like(paths)
+    if depth == 1:  # the increment: the end point gains the gradient, the start loses it
         out = np.zeros_like(paths)
-        if points >= 2:  # depth 1, the increment: the end point gains, the start loses
-            out[:, -1] += grads
-            out[:, 0] -= grads
-        return out  # else no steps: the signature is 0 whatever the points
+        out[:, -1] += grads
+        out[:, 0] -= grads
+        return out
     out = np.empty_like(paths)  # the kernel writes every point of every path
     kernel = backward_kernel_for(channels, depth, unrolled=unrolled)
     inverse = reciprocals(depth, paths.dtype)
